@@ -1,0 +1,181 @@
+// Package apiv1 holds the JSON wire types of the probes endpoint's /v1/ API
+// and of its discovery files, so that the endpoint and the gdiag command
+// encode and decode the same structs.
+//
+// The types are plain values, safe to copy and to use from any goroutine.
+// Fields are only ever added within v1; a field's meaning never changes.
+package apiv1
+
+import (
+	"time"
+
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// Version is the API version served under /v1/ and written into discovery files.
+const Version = "v1"
+
+// Capabilities name the optional features an endpoint offers; Info lists them.
+const (
+	CapSnapshot   = "snapshot"
+	CapHistory    = "history"
+	CapFindings   = "findings"
+	CapGoroutines = "goroutines"
+	CapPools      = "pools"
+	CapProfile    = "profile"
+	CapTrace      = "trace"
+	CapFlight     = "flight"
+)
+
+// Error is the body of every response with a status of 400 or more.
+type Error struct {
+	Error string `json:"error"`
+	Hint  string `json:"hint,omitempty"`
+}
+
+// ReaderStatus says which runtime reader fills the snapshots and why.
+type ReaderStatus struct {
+	Mode     string `json:"mode"`   // "sched", "deep" or "runtime/metrics"
+	Mirror   string `json:"mirror"` // e.g. "go1.26"; empty without a mirror
+	Fallback bool   `json:"fallback"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Info is the body of GET /v1/info.
+type Info struct {
+	PID          int          `json:"pid"`
+	GoVersion    string       `json:"goVersion"`
+	Module       string       `json:"module"` // main module path; empty when unknown
+	GOMAXPROCS   int          `json:"gomaxprocs"`
+	NumCPU       int          `json:"numCPU"`
+	Reader       ReaderStatus `json:"reader"`
+	APIVersion   string       `json:"apiVersion"`
+	Started      time.Time    `json:"started"`
+	Uptime       Duration     `json:"uptime"`
+	Capabilities []string     `json:"capabilities"`
+	Profiles     []string     `json:"profiles"`    // names accepted by /v1/profile/{name}
+	MaxDuration  Duration     `json:"maxDuration"` // longest capture the endpoint accepts
+}
+
+// Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has
+// no infinity, so histogram bounds of ±Inf travel as ±math.MaxFloat64.
+type Snapshot struct {
+	Snapshot schedstats.Snapshot `json:"snapshot"`
+}
+
+// History is the body of GET /v1/history: the sampler's window, oldest first.
+type History struct {
+	Interval  Duration              `json:"interval"`
+	Snapshots []schedstats.Snapshot `json:"snapshots"`
+}
+
+// Evidence is one measurement behind a Finding.
+type Evidence struct {
+	Name  string    `json:"name"`
+	Value float64   `json:"value"`
+	Unit  string    `json:"unit,omitempty"`
+	Trend []float64 `json:"trend,omitempty"`
+}
+
+// Finding is one anomaly the detectors report, most severe first.
+type Finding struct {
+	Kind     string     `json:"kind"`
+	Severity string     `json:"severity"` // "info", "warning" or "critical"
+	Summary  string     `json:"summary"`
+	Evidence []Evidence `json:"evidence,omitempty"`
+	Since    time.Time  `json:"since"`
+	Until    time.Time  `json:"until"`
+}
+
+// Findings is the body of GET /v1/findings.
+type Findings struct {
+	Findings []Finding `json:"findings"`
+}
+
+// Goroutines is the body of GET /v1/goroutines: the filters applied and
+// the goroutine census.
+type Goroutines struct {
+	MinWait   Duration `json:"minWait"`
+	State     string   `json:"state,omitempty"`
+	MaxGroups int      `json:"maxGroups"`
+	Census    Census   `json:"census"`
+}
+
+// Histogram is a pool's duration histogram: Counts[i] counts values at or
+// below Bounds[i]; the last count is for values above the last bound.
+type Histogram struct {
+	Bounds []time.Duration `json:"bounds"`
+	Counts []uint64        `json:"counts"`
+	Count  uint64          `json:"count"`
+	Sum    time.Duration   `json:"sum"`
+}
+
+// Pool is one registered pool's statistics.
+type Pool struct {
+	Name          string    `json:"name"`
+	MinWorkers    int       `json:"minWorkers"`
+	MaxWorkers    int       `json:"maxWorkers"`
+	Workers       int       `json:"workers"`
+	Running       int       `json:"running"`
+	Idle          int       `json:"idle"`
+	Queued        int       `json:"queued"`
+	QueueCapacity int       `json:"queueCapacity"`
+	KeyLimit      int       `json:"keyLimit"`
+	Stopped       bool      `json:"stopped"`
+	Submitted     uint64    `json:"submitted"`
+	Completed     uint64    `json:"completed"`
+	Failed        uint64    `json:"failed"`
+	Panicked      uint64    `json:"panicked"`
+	Canceled      uint64    `json:"canceled"`
+	Rejected      uint64    `json:"rejected"`
+	QueueWait     Histogram `json:"queueWait"`
+	RunTime       Histogram `json:"runTime"`
+}
+
+// Pools is the body of GET /v1/pools.
+type Pools struct {
+	Pools []Pool `json:"pools"`
+}
+
+// Discovery is the content of a discovery file, <pid>.json, which lets
+// gdiag ps find the endpoints of the user's processes.
+type Discovery struct {
+	PID        int       `json:"pid"`
+	Socket     string    `json:"socket,omitempty"`
+	TCPAddr    string    `json:"tcpAddr,omitempty"`
+	Token      string    `json:"token,omitempty"` // only when the endpoint generated it
+	Started    time.Time `json:"started"`
+	GoVersion  string    `json:"goVersion"`
+	Module     string    `json:"module,omitempty"`
+	APIVersion string    `json:"apiVersion"`
+}
+
+// Frame is one call in a goroutine's stack.
+type Frame struct {
+	Func string `json:"func"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// CensusGroup is a set of goroutines with the same state, stack and
+// creation site.
+type CensusGroup struct {
+	State      string        `json:"state"`
+	WaitReason string        `json:"waitReason,omitempty"`
+	Count      int           `json:"count"`
+	MinWait    time.Duration `json:"minWait"`
+	MaxWait    time.Duration `json:"maxWait"`
+	Stack      []Frame       `json:"stack"`
+	CreatedBy  Frame         `json:"createdBy"`
+	IDs        []uint64      `json:"ids"` // up to 10 goroutine ids
+}
+
+// Census counts the process's goroutines, grouped by state and stack,
+// largest group first.
+type Census struct {
+	Time       time.Time     `json:"time"`
+	Goroutines int           `json:"goroutines"` // all goroutines
+	Matched    int           `json:"matched"`    // goroutines kept by the filters
+	Groups     []CensusGroup `json:"groups"`
+	Omitted    int           `json:"omitted"` // groups dropped by max_groups
+}

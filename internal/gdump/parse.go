@@ -1,0 +1,294 @@
+package gdump
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// ErrSyntax is wrapped by every error Parse returns for malformed input.
+var ErrSyntax = errors.New("gdump: malformed goroutine dump")
+
+// SyntaxError says where a dump stopped making sense.
+type SyntaxError struct {
+	Line int    // 1-based line number
+	Msg  string // what was expected
+	Text string // the offending line, truncated
+}
+
+// Error returns the message with the line number and text.
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("gdump: line %d: %s: %q", e.Line, e.Msg, e.Text)
+}
+
+// Unwrap returns ErrSyntax.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// Frame is one call in a stack.
+type Frame struct {
+	Func   string `json:"func"`           // package-qualified function, e.g. "main.worker"
+	Args   string `json:"args,omitempty"` // the printed arguments, "..." when inlined
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Offset uint64 `json:"offset,omitempty"` // PC offset in the function, the "+0x1d"
+}
+
+// Goroutine is one goroutine of a dump.
+type Goroutine struct {
+	ID     uint64        `json:"id"`
+	State  string        `json:"state"`          // status or wait reason, e.g. "chan receive"
+	Wait   time.Duration `json:"wait,omitempty"` // blocked time, minute resolution
+	Locked bool          `json:"lockedToThread,omitempty"`
+	Labels string        `json:"labels,omitempty"` // pprof labels as printed, without "labels:"
+	Flags  []string      `json:"flags,omitempty"`  // other header items, e.g. "synctest bubble 3"
+	Frames []Frame       `json:"frames"`
+	Elided bool          `json:"elided,omitempty"` // "...additional frames elided..."
+	// CreatedBy is the go statement that started the goroutine; its Func
+	// is empty for the main goroutine and goroutines the runtime starts.
+	CreatedBy Frame  `json:"createdBy"`
+	CreatorID uint64 `json:"creatorId,omitempty"`
+}
+
+// maxLine bounds one line of a dump; long argument lists stay far below.
+const maxLine = 1 << 20
+
+type parser struct {
+	sc     *bufio.Scanner
+	line   int
+	intern map[string]string
+}
+
+// Parse reads a goroutine dump. Text before the first "goroutine N [...]:"
+// header (such as a panic message) is skipped; after it, every line must
+// belong to a goroutine. An empty dump yields no goroutines and no error;
+// input with no goroutine header is a *SyntaxError.
+func Parse(r io.Reader) ([]Goroutine, error) {
+	p := &parser{sc: bufio.NewScanner(r), intern: make(map[string]string)}
+	p.sc.Buffer(make([]byte, 64<<10), maxLine)
+	var gs []Goroutine
+	var g *Goroutine
+	var target *Frame // the frame whose location line comes next
+	var created bool  // g's "created by" line was seen
+	seen := false
+	for p.sc.Scan() {
+		p.line++
+		b := p.sc.Bytes()
+		if len(b) > 0 && b[len(b)-1] == '\r' {
+			b = b[:len(b)-1]
+		}
+		switch {
+		case len(b) == 0:
+			if target != nil {
+				return gs, p.errorf(b, "missing location line")
+			}
+			g, created = nil, false
+		case bytes.HasPrefix(b, []byte("goroutine ")) && bytes.HasSuffix(b, []byte("]:")):
+			if target != nil {
+				return gs, p.errorf(b, "missing location line")
+			}
+			gs = append(gs, Goroutine{})
+			g, created = &gs[len(gs)-1], false
+			if err := p.header(b, g); err != nil {
+				return gs[:len(gs)-1], err
+			}
+			seen = true
+		case !seen:
+			// preamble, such as "panic: ..." before the tracebacks
+		case g == nil:
+			return gs, p.errorf(b, "expected a goroutine header")
+		case b[0] == '\t':
+			if target == nil {
+				continue // a note such as "goroutine running on other thread"
+			}
+			if err := p.location(b[1:], target); err != nil {
+				return gs, err
+			}
+			target = nil
+		case bytes.Equal(b, []byte("...additional frames elided...")):
+			g.Elided = true
+		case bytes.HasPrefix(b, []byte("created by ")):
+			if target != nil {
+				return gs, p.errorf(b, "missing location line")
+			}
+			if created || len(b) == len("created by ") {
+				return gs, p.errorf(b, "bad created by line")
+			}
+			p.createdBy(b[len("created by "):], g)
+			target, created = &g.CreatedBy, true
+		default:
+			if target != nil {
+				return gs, p.errorf(b, "missing location line")
+			}
+			if created {
+				return gs, p.errorf(b, "frame after created by")
+			}
+			f, err := p.call(b)
+			if err != nil {
+				return gs, err
+			}
+			g.Frames = append(g.Frames, f)
+			target = &g.Frames[len(g.Frames)-1]
+		}
+	}
+	if err := p.sc.Err(); err != nil {
+		return gs, &SyntaxError{Line: p.line + 1, Msg: err.Error()}
+	}
+	if target != nil {
+		return gs, p.errorf(nil, "missing location line at end of input")
+	}
+	if !seen && p.line > 0 {
+		return nil, &SyntaxError{Line: 1, Msg: "no goroutine header found"}
+	}
+	return gs, nil
+}
+
+func (p *parser) errorf(b []byte, msg string) error {
+	if len(b) > 80 {
+		b = b[:80]
+	}
+	return &SyntaxError{Line: p.line, Msg: msg, Text: string(b)}
+}
+
+func (p *parser) str(b []byte) string {
+	if s, ok := p.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	p.intern[s] = s
+	return s
+}
+
+// header parses "goroutine 18 [chan receive, 5 minutes, locked to thread]:",
+// optionally with "gp=... m=..." before the bracket and labels inside it.
+func (p *parser) header(b []byte, g *Goroutine) error {
+	rest := b[len("goroutine "):]
+	n, rest := digits(rest)
+	if n == 0 || len(rest) == 0 || rest[0] != ' ' {
+		return p.errorf(b, "bad goroutine id")
+	}
+	g.ID = parseUint(b[len("goroutine ") : len("goroutine ")+n])
+	open := bytes.IndexByte(rest, '[')
+	if open < 0 {
+		return p.errorf(b, "missing '[' in goroutine header")
+	}
+	in := rest[open+1 : len(rest)-2]
+	if i := bytes.Index(in, []byte(" labels:{")); i >= 0 && in[len(in)-1] == '}' {
+		g.Labels = string(in[i+len(" labels:{") : len(in)-1])
+		in = in[:i]
+	}
+	first := true
+	for len(in) > 0 {
+		item := in
+		if i := bytes.Index(in, []byte(", ")); i >= 0 {
+			item, in = in[:i], in[i+2:]
+		} else {
+			in = nil
+		}
+		switch {
+		case first:
+			if len(item) == 0 {
+				return p.errorf(b, "empty goroutine state")
+			}
+			g.State = p.str(item)
+			first = false
+		case bytes.HasSuffix(item, []byte(" minutes")):
+			m, r := digits(item)
+			if m == 0 || string(r) != " minutes" {
+				return p.errorf(b, "bad wait time")
+			}
+			g.Wait = time.Duration(min(parseUint(item[:m]), 1<<32)) * time.Minute
+		case string(item) == "locked to thread":
+			g.Locked = true
+		default:
+			g.Flags = append(g.Flags, p.str(item))
+		}
+	}
+	if first {
+		return p.errorf(b, "empty goroutine state")
+	}
+	return nil
+}
+
+// call parses "pkg.fn(0x1, 0x2)" or "pkg.(*T).m(...)".
+func (p *parser) call(b []byte) (Frame, error) {
+	if b[len(b)-1] != ')' {
+		return Frame{}, p.errorf(b, "expected a function call line")
+	}
+	// The arguments never contain '(' but a method name can: search from
+	// the end for the '(' that opens the argument list.
+	open := bytes.LastIndexByte(b, '(')
+	if open <= 0 {
+		return Frame{}, p.errorf(b, "expected a function call line")
+	}
+	return Frame{Func: p.str(b[:open]), Args: p.str(b[open+1 : len(b)-1])}, nil
+}
+
+// createdBy parses "main.main in goroutine 1" (or the older "main.main").
+func (p *parser) createdBy(b []byte, g *Goroutine) {
+	if i := bytes.Index(b, []byte(" in goroutine ")); i >= 0 {
+		if n, r := digits(b[i+len(" in goroutine "):]); n > 0 && len(r) == 0 {
+			g.CreatorID = parseUint(b[i+len(" in goroutine "):])
+			b = b[:i]
+		}
+	}
+	g.CreatedBy.Func = p.str(b)
+}
+
+// location parses "/path/file.go:123 +0x1d" (after the tab), ignoring
+// " fp=... sp=... pc=..." that GOTRACEBACK=system adds.
+func (p *parser) location(b []byte, f *Frame) error {
+	end := len(b)
+	if i := bytes.Index(b, []byte(" +0x")); i >= 0 {
+		end = i
+		hex := b[i+len(" +0x"):]
+		if k := bytes.IndexByte(hex, ' '); k >= 0 {
+			hex = hex[:k]
+		}
+		off, err := strconv.ParseUint(string(hex), 16, 64)
+		if err != nil {
+			return p.errorf(b, "bad pc offset")
+		}
+		f.Offset = off
+	} else if i := bytes.Index(b, []byte(" fp=")); i >= 0 {
+		end = i
+	}
+	loc := b[:end]
+	colon := bytes.LastIndexByte(loc, ':')
+	if colon <= 0 {
+		return p.errorf(b, "expected file:line")
+	}
+	n, r := digits(loc[colon+1:])
+	if n == 0 || len(r) != 0 {
+		return p.errorf(b, "expected file:line")
+	}
+	f.File, f.Line = p.str(loc[:colon]), int(min(parseUint(loc[colon+1:]), 1<<31-1))
+	return nil
+}
+
+// digits returns the number of leading ASCII digits of b and the rest.
+func digits(b []byte) (int, []byte) {
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n, b[n:]
+}
+
+// parseUint parses leading digits, saturating instead of overflowing.
+func parseUint(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		if v > (1<<64-1-9)/10 {
+			return 1<<64 - 1
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}

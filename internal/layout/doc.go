@@ -1,0 +1,9 @@
+// Package layout holds no code: its test keeps the module's import
+// directions true, as the house style lays them out.
+//
+// The rules, checked on every package's non-test imports:
+//   - pool and schedstats import the standard library only;
+//   - probes imports schedstats, pool, internal packages and the standard library;
+//   - exporters/<name> import the packages above and their own SDK;
+//   - nothing imports exporters, cmd or examples, except from inside the same subtree.
+package layout

@@ -1,0 +1,133 @@
+// Package pool is a bounded, instrumented goroutine pool to use instead of
+// a naked go statement, with statistics cheap enough to leave on in
+// production.
+//
+// A Pool runs tasks (func(context.Context) error) on between a minimum and
+// a maximum of worker goroutines, keeps accepted tasks in a bounded queue
+// ordered by priority, caps how many tasks of one key (a tenant, an
+// endpoint) run at once, turns panics into errors, and counts every outcome.
+//
+//	p := pool.New("quotes", pool.WithMaxWorkers(32), pool.WithQueueSize(256), pool.WithFailFast())
+//	defer p.Stop(ctx)
+//	err := p.Go(ctx, pool.Task{Fn: price, Priority: pool.High, Key: tenant, Label: "price", Timeout: time.Second})
+//	if errors.Is(err, pool.ErrOverloaded) { ... shed load ... }
+//
+// # Concurrency safety and stability
+//
+// Every method of Pool, Group and Future is safe for concurrent use. New
+// panics (with a "pool: ..." message) only on invalid options; nothing else
+// in the package panics except for a nil task function. The exported API
+// and the Stats field names are stable; more Stats fields may be added.
+//
+// # Workers
+//
+// New starts the minimum number of workers (WithMinWorkers, default 0).
+// When a task arrives and no worker is idle, a new worker starts, up to the
+// maximum (WithMaxWorkers, default GOMAXPROCS): the pool grows as soon as a
+// task would otherwise wait in the queue. A worker above the minimum that
+// stays idle for the idle timeout (WithIdleTimeout, default 10 s) exits, so
+// the pool shrinks when idle. Resize changes both bounds at run time.
+//
+// # Queue, priorities, keys and overload
+//
+// Up to WithQueueSize tasks (default 1024; 0 allows none) wait for a
+// worker. A worker always takes the oldest task of the highest priority
+// (High, Normal, Low). With WithKeyLimit(n), at most n tasks with the same
+// non-empty Task.Key run at once; further tasks of that key wait, still
+// counted in Queued and in the queue's capacity, while other keys' tasks
+// run. When the queue is full Submit blocks until there is room or its ctx
+// ends (the default), or returns ErrOverloaded at once (WithFailFast).
+// After Stop, Submit returns ErrStopped.
+//
+// # Task context
+//
+// A task receives the submitter's context itself: its values (trace
+// context, request IDs), deadline and cancellation flow through, so a
+// request that is abandoned also abandons its queued work. Task.Timeout
+// further bounds the task's context from the moment it starts. A task whose
+// context ended before a worker took it is not run and counts as Canceled.
+// An Observer's TaskStart may return a derived context (for example one
+// carrying a span), which the task then receives.
+//
+// # Panics
+//
+// A panicking task never kills the process or its worker: the panic becomes
+// a *PanicError (value and stack), is counted as Panicked, goes to the
+// WithPanicHandler function if any, and is what Group.Wait or Future.Get
+// returns.
+//
+// # Statistics and how the counters reconcile
+//
+// Stats returns a plain, JSON-marshalable snapshot. Submitted counts
+// accepted tasks; Rejected counts refused submissions (ErrOverloaded,
+// ErrStopped, or the submitter's ctx ending first), which are not in
+// Submitted. Every accepted task ends with exactly one outcome: Completed
+// (returned nil), Failed (returned an error, including its own timeout),
+// Panicked, or Canceled (never run: its ctx ended first, or Stop dropped
+// it). At any quiescent moment
+//
+//	Submitted == Completed + Failed + Panicked + Canceled + Queued + Running
+//
+// and after Stop has returned
+//
+//	Submitted == Completed + Failed + Panicked + Canceled.
+//
+// While tasks are moving the fields are read one by one, so a snapshot may
+// be off by the tasks in transit.
+//
+// # Histograms
+//
+// QueueWait (acceptance to start) and RunTime (start to end) are
+// lock-free histograms with a fixed layout shared by every pool: 28 upper
+// bounds 1µs·2^i for i = 0..27 (1µs, 2µs, 4µs, ... about 134 s), each
+// inclusive, plus an overflow bucket. Timing a task costs two or three
+// monotonic clock reads, more than the rest of the pool's per-task work, so
+// by default one task in 8 is timed (WithStatsSampling; 1 times every task;
+// with an Observer every task is timed). Counters are never sampled.
+// WithStats(false) turns the histograms off. Durations marshal to JSON as
+// integer nanoseconds.
+//
+// # Cost
+//
+// Submitting allocates nothing: task records are recycled on a free list
+// and Task is passed by value (Task.Timeout allocates a context per task,
+// as context.WithTimeout does). On the shared 2-core machine this package
+// was built on, an empty task through a 2-worker pool costs about 80 ns
+// with statistics on (default sampling) and 75 ns with them off; through a
+// 1,000-worker pool, where most tasks wake an idle worker, about 130 ns and
+// 100 ns; 0 allocations per task (medians of 5 runs of
+//
+//	go test -run '^$' -bench . -benchmem -benchtime=1000000x -count 5 ./pool
+//
+// ).
+//
+// # Observers
+//
+// WithObserver installs an Observer that sees each task start and end
+// (pool name, priority, key, label, submit time, queue wait, outcome, run
+// time, error, panic). TaskStart returns the task's context, so a tracer
+// (written elsewhere; this package imports no tracing library) can make one
+// span per task, a child of the submitter's span. An Observer that also
+// implements SubmitObserver sees each submission. Without an observer the
+// pool spends nothing on observation.
+//
+// # Groups and futures
+//
+// Pool.Group returns an errgroup-like Group whose Wait returns the first
+// error and whose context is canceled by it; SubmitValue returns a typed
+// Future.
+//
+// # Registry
+//
+// New adds the pool to a process-wide registry, read by Registered, so that
+// diagnostics (the probes endpoint) can find every live pool; Stop removes
+// it. WithoutRegistry opts a pool out. The registry is the package's only
+// global state.
+//
+// # Profiler labels
+//
+// Workers run under the pprof label pool=<name>, set once per worker
+// goroutine, so CPU profiles split by pool at no per-task cost. A task with
+// a Label also runs under task=<label> (one label switch before and after
+// the task; the labelled context is cached per label).
+package pool

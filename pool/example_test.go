@@ -1,0 +1,110 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gdiag/gdiag/pool"
+)
+
+func Example() {
+	p := pool.New("orders", pool.WithMaxWorkers(4), pool.WithQueueSize(100), pool.WithoutRegistry())
+	for i := range 10 {
+		_ = p.Submit(context.Background(), func(context.Context) error {
+			if i%5 == 0 {
+				return errors.New("declined")
+			}
+			return nil
+		})
+	}
+	_ = p.Stop(context.Background())
+	s := p.Stats()
+	fmt.Printf("submitted=%d completed=%d failed=%d\n", s.Submitted, s.Completed, s.Failed)
+	// Output: submitted=10 completed=8 failed=2
+}
+
+func ExamplePool_Go() {
+	p := pool.New("gateway", pool.WithMaxWorkers(2), pool.WithKeyLimit(1), pool.WithoutRegistry())
+	defer p.Stop(context.Background())
+	f, _ := pool.SubmitValue(context.Background(), p, func(ctx context.Context) (string, error) {
+		_, hasDeadline := ctx.Deadline()
+		return fmt.Sprint("deadline=", hasDeadline), nil
+	})
+	v, _ := f.Get(context.Background())
+	fmt.Println("future:", v)
+
+	done := make(chan struct{})
+	_ = p.Go(context.Background(), pool.Task{
+		Priority: pool.High,
+		Key:      "tenant-a",
+		Label:    "checkout",
+		Timeout:  time.Second,
+		Fn: func(ctx context.Context) error {
+			_, hasDeadline := ctx.Deadline()
+			fmt.Println("task: deadline =", hasDeadline)
+			close(done)
+			return nil
+		},
+	})
+	<-done
+	// Output:
+	// future: deadline=false
+	// task: deadline = true
+}
+
+func ExamplePool_Submit_failFast() {
+	p := pool.New("tight", pool.WithMaxWorkers(1), pool.WithQueueSize(0), pool.WithFailFast(), pool.WithoutRegistry())
+	release := make(chan struct{})
+	_ = p.Submit(context.Background(), func(context.Context) error { <-release; return nil })
+	err := p.Submit(context.Background(), func(context.Context) error { return nil })
+	fmt.Println(errors.Is(err, pool.ErrOverloaded))
+	close(release)
+	_ = p.Stop(context.Background())
+	err = p.Submit(context.Background(), func(context.Context) error { return nil })
+	fmt.Println(errors.Is(err, pool.ErrStopped))
+	// Output:
+	// true
+	// true
+}
+
+func ExamplePool_Group() {
+	p := pool.New("fanout", pool.WithoutRegistry())
+	defer p.Stop(context.Background())
+	g, _ := p.Group(context.Background())
+	for _, name := range []string{"prices", "limits", "positions"} {
+		g.Go(func(ctx context.Context) error {
+			if name == "limits" {
+				return fmt.Errorf("load %s: unavailable", name)
+			}
+			return nil
+		})
+	}
+	fmt.Println(g.Wait())
+	// Output: load limits: unavailable
+}
+
+func ExampleHistogram_Quantile() {
+	h := pool.Histogram{
+		Bounds: []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond},
+		Counts: []uint64{50, 30, 20, 0},
+		Count:  100,
+	}
+	fmt.Println(h.Quantile(0.5), h.Quantile(0.9))
+	// Output: 1ms 3ms
+}
+
+func ExampleRegistered() {
+	p := pool.New("registered-example")
+	for _, q := range pool.Registered() {
+		if q == p {
+			fmt.Println("found", q.Name())
+		}
+	}
+	_ = p.Stop(context.Background())
+	fmt.Println(len(pool.Registered()))
+	// Output:
+	// found registered-example
+	// 0
+}

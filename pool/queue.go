@@ -1,0 +1,85 @@
+package pool
+
+import "context"
+
+// completer is told how a task ended; groups and futures implement it.
+type completer interface {
+	complete(err error)
+}
+
+// taskRec is the pool's record of an accepted task. Records are recycled
+// through recPool so that submitting allocates nothing.
+type taskRec struct {
+	fn        func(context.Context) error
+	ctx       context.Context
+	done      completer
+	key       string
+	label     string
+	timeout   int64 // nanoseconds
+	submitted int64 // monotonic nanoseconds, when timed
+	prio      Priority
+	timed     bool // measure queue wait and run time
+}
+
+// newRec returns a recycled or new record. p.mu held: the free list rides
+// on the lock the hot path takes anyway, which is cheaper than a sync.Pool.
+func (p *Pool) newRec() *taskRec {
+	if n := len(p.free); n > 0 {
+		r := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return r
+	}
+	return new(taskRec)
+}
+
+// freeRec recycles r. p.mu held. The free list never holds more records
+// than were in flight at once (queue plus workers).
+func (p *Pool) freeRec(r *taskRec) {
+	*r = taskRec{}
+	p.free = append(p.free, r)
+}
+
+// deque is a growable ring buffer of task records.
+type deque struct {
+	buf  []*taskRec
+	head int
+	n    int
+}
+
+func (d *deque) len() int { return d.n }
+
+func (d *deque) grow() {
+	if d.n < len(d.buf) {
+		return
+	}
+	nb := make([]*taskRec, max(8, 2*len(d.buf)))
+	for i := 0; i < d.n; i++ {
+		nb[i] = d.buf[(d.head+i)%len(d.buf)]
+	}
+	d.buf, d.head = nb, 0
+}
+
+func (d *deque) pushBack(r *taskRec) {
+	d.grow()
+	d.buf[(d.head+d.n)%len(d.buf)] = r
+	d.n++
+}
+
+func (d *deque) pushFront(r *taskRec) {
+	d.grow()
+	d.head = (d.head - 1 + len(d.buf)) % len(d.buf)
+	d.buf[d.head] = r
+	d.n++
+}
+
+func (d *deque) popFront() *taskRec {
+	if d.n == 0 {
+		return nil
+	}
+	r := d.buf[d.head]
+	d.buf[d.head] = nil
+	d.head = (d.head + 1) % len(d.buf)
+	d.n--
+	return r
+}

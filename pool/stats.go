@@ -1,0 +1,198 @@
+package pool
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"time"
+)
+
+// numBounds is the number of histogram bucket bounds: 1µs·2^i for i in
+// [0, 27], so the last bound is about 134 s.
+const numBounds = 28
+
+// bucketBounds holds the fixed upper bounds shared by every histogram.
+var bucketBounds = func() [numBounds]time.Duration {
+	var b [numBounds]time.Duration
+	for i := range b {
+		b[i] = time.Microsecond << i
+	}
+	return b
+}()
+
+// Stats is a point-in-time snapshot of a pool. It is a plain value, safe to
+// keep, compare and marshal to JSON. See the package documentation for how
+// the counters reconcile.
+type Stats struct {
+	Name          string
+	MinWorkers    int
+	MaxWorkers    int
+	Workers       int // live worker goroutines
+	Running       int // workers running a task now
+	Idle          int // workers waiting for work
+	Queued        int // accepted, not started (including tasks held back by a key limit)
+	QueueCapacity int
+	KeyLimit      int // maximum running tasks per key; 0 means no limit
+	Stopped       bool
+
+	Submitted uint64 // accepted tasks
+	Completed uint64 // tasks that returned nil
+	Failed    uint64 // tasks that returned an error (including their own timeouts)
+	Panicked  uint64 // tasks that panicked
+	Canceled  uint64 // accepted tasks never run: ctx ended first, or dropped by Stop
+	Rejected  uint64 // refused submissions (not in Submitted)
+
+	QueueWait Histogram // from acceptance to start, for tasks that started
+	RunTime   Histogram // from start to end, for tasks that ran
+}
+
+// Histogram is a snapshot of a duration histogram with fixed buckets.
+// Counts[i] counts values v with Bounds[i-1] < v <= Bounds[i]; the last
+// element of Counts counts values above the last bound. The zero value is an
+// empty histogram.
+type Histogram struct {
+	Bounds []time.Duration // upper bounds (inclusive), ascending
+	Counts []uint64        // len(Bounds)+1; the last counts values above the last bound
+	Count  uint64
+	Sum    time.Duration
+}
+
+// Quantile returns an estimate of the q-quantile (0 <= q <= 1) by linear
+// interpolation inside the bucket that holds it. It returns 0 for an empty
+// histogram, and the last bound when the quantile lies in the overflow
+// bucket. Values of q outside [0, 1] are clamped.
+func (h Histogram) Quantile(q float64) time.Duration {
+	if h.Count == 0 || len(h.Bounds) == 0 || len(h.Counts) != len(h.Bounds)+1 {
+		return 0
+	}
+	q = min(max(q, 0), 1)
+	rank := q * float64(h.Count)
+	var cum float64
+	for i, c := range h.Counts {
+		if c == 0 {
+			continue
+		}
+		next := cum + float64(c)
+		if next >= rank {
+			if i == len(h.Bounds) {
+				return h.Bounds[len(h.Bounds)-1]
+			}
+			var lo time.Duration
+			if i > 0 {
+				lo = h.Bounds[i-1]
+			}
+			hi := h.Bounds[i]
+			frac := (rank - cum) / float64(c)
+			return lo + time.Duration(frac*float64(hi-lo))
+		}
+		cum = next
+	}
+	return h.Bounds[len(h.Bounds)-1]
+}
+
+// Mean returns Sum/Count, or 0 for an empty histogram.
+func (h Histogram) Mean() time.Duration {
+	if h.Count == 0 {
+		return 0
+	}
+	return h.Sum / time.Duration(h.Count)
+}
+
+// histogram is the live, lock-free form: one atomic add for the bucket and
+// one for the sum per observation. Count is derived from the buckets so the
+// snapshot is self-consistent.
+type histogram struct {
+	counts [numBounds + 1]atomic.Uint64
+	sum    atomic.Int64
+}
+
+// bucketOf returns the bucket index for d. Rounding up to whole microseconds
+// keeps the comparison exact because every bound is a whole microsecond.
+func bucketOf(d time.Duration) int {
+	if d <= time.Microsecond {
+		return 0
+	}
+	us := (uint64(d) + 999) / 1000
+	i := bits.Len64(us - 1)
+	if i > numBounds {
+		return numBounds
+	}
+	return i
+}
+
+func (h *histogram) observe(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	h.counts[bucketOf(d)].Add(1)
+	h.sum.Add(int64(d))
+}
+
+func newHistogram() Histogram {
+	return Histogram{
+		Bounds: append([]time.Duration(nil), bucketBounds[:]...),
+		Counts: make([]uint64, numBounds+1),
+	}
+}
+
+// addTo adds h's counts into s, which has the standard layout.
+func (h *histogram) addTo(s *Histogram) {
+	for i := range h.counts {
+		c := h.counts[i].Load()
+		s.Counts[i] += c
+		s.Count += c
+	}
+	s.Sum += time.Duration(h.sum.Load())
+}
+
+func (h *histogram) snapshot() Histogram {
+	s := newHistogram()
+	h.addTo(&s)
+	return s
+}
+
+// numShards spreads the per-task atomic adds over separate cache lines so
+// workers on different CPUs do not contend; Stats sums the shards.
+const numShards = 8
+
+// shard holds the outcome counters and histograms updated by the workers
+// assigned to it.
+type shard struct {
+	completed, failed, panicked, canceled atomic.Uint64
+	queueWait, runTime                    histogram
+	_                                     [64]byte // keep neighbours off our cache lines
+}
+
+// Stats returns a snapshot of the pool's gauges, counters and histograms.
+// Gauges are read together under the pool's lock; counters are read one by
+// one, so they reconcile exactly only at a quiescent moment (see the
+// package documentation). Histograms are empty when built WithStats(false).
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	s := Stats{
+		Name:          p.name,
+		MinWorkers:    p.minW,
+		MaxWorkers:    p.maxW,
+		Workers:       p.workers,
+		Running:       p.running,
+		Idle:          len(p.idle),
+		Queued:        p.queued,
+		QueueCapacity: p.cfg.queueSize,
+		KeyLimit:      p.cfg.keyLimit,
+		Stopped:       p.stopped,
+		Submitted:     p.submitted,
+	}
+	p.mu.Unlock()
+	s.Rejected = p.rejected.Load()
+	s.QueueWait = newHistogram()
+	s.RunTime = newHistogram()
+	for i := range p.shards {
+		sh := &p.shards[i]
+		s.Completed += sh.completed.Load()
+		s.Failed += sh.failed.Load()
+		s.Panicked += sh.panicked.Load()
+		s.Canceled += sh.canceled.Load()
+		sh.queueWait.addTo(&s.QueueWait)
+		sh.runTime.addTo(&s.RunTime)
+	}
+	return s
+}

@@ -1,0 +1,329 @@
+package probes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// source is what the API reads. A nil function turns its endpoint off
+// (it then answers 404 and leaves Info.Capabilities), so the API can be
+// tested against fakes and can run before every part exists.
+type source struct {
+	latest   func() (schedstats.Snapshot, bool)
+	history  func() []schedstats.Snapshot
+	interval time.Duration
+	findings func() []apiv1.Finding
+	census   func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error)
+	pools    func() []apiv1.Pool
+	reader   func() apiv1.ReaderStatus
+	flight   func(w io.Writer) (int64, error)
+}
+
+// api serves the /v1/ routes. It is safe for concurrent use.
+type api struct {
+	src      source
+	max      time.Duration
+	profiles map[string]ProfileFunc
+	started  time.Time
+	log      *slog.Logger
+	// base is canceled when the agent stops, so that captures in flight
+	// end at once instead of holding the shutdown for minutes.
+	base context.Context
+}
+
+// Handler returns the /v1/ API as an http.Handler, to mount on a service's
+// own mux. Handler performs no authentication or authorization at all: the
+// caller must put it behind its own (profiles and traces reveal code and
+// data). Requests are matched on the path suffix after "/v1/", so the
+// handler may be mounted under a prefix with http.StripPrefix.
+func Handler(opts HandlerOptions) http.Handler {
+	max := opts.MaxDuration
+	if max <= 0 {
+		max = DefaultMaxDuration
+	}
+	return newAPI(handlerSource(&opts), max, opts.Profiles, opts.Logger, context.Background())
+}
+
+func newAPI(src source, max time.Duration, extra map[string]ProfileFunc, log *slog.Logger, base context.Context) *api {
+	a := &api{src: src, max: max, started: time.Now(), log: discardLogger(log), base: base}
+	a.profiles = make(map[string]ProfileFunc, len(extra))
+	for name, fn := range extra {
+		if fn != nil {
+			a.profiles[name] = fn
+		}
+	}
+	return a
+}
+
+type route struct {
+	serve func(w http.ResponseWriter, r *http.Request, arg string)
+	cap   string // capability the route needs, "" for always
+}
+
+func (a *api) route(path string) (route, string, bool) {
+	rest, ok := strings.CutPrefix(path, "/v1/")
+	if !ok {
+		return route{}, "", false
+	}
+	if name, ok := strings.CutPrefix(rest, "profile/"); ok && name != "" && !strings.Contains(name, "/") {
+		return route{a.serveProfile, apiv1.CapProfile}, name, true
+	}
+	switch rest {
+	case "info":
+		return route{a.serveInfo, ""}, "", true
+	case "snapshot":
+		return route{a.serveSnapshot, apiv1.CapSnapshot}, "", true
+	case "history":
+		return route{a.serveHistory, apiv1.CapHistory}, "", true
+	case "findings":
+		return route{a.serveFindings, apiv1.CapFindings}, "", true
+	case "goroutines":
+		return route{a.serveGoroutines, apiv1.CapGoroutines}, "", true
+	case "pools":
+		return route{a.servePools, apiv1.CapPools}, "", true
+	case "trace":
+		return route{a.serveTrace, apiv1.CapTrace}, "", true
+	case "flight":
+		return route{a.serveFlight, apiv1.CapFlight}, "", true
+	}
+	return route{}, "", false
+}
+
+// ServeHTTP dispatches one request; it never panics on bad input.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, arg, ok := a.route(r.URL.Path)
+	if !ok {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+truncate(r.URL.Path),
+			"GET /v1/info lists what this endpoint offers")
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, http.StatusMethodNotAllowed, "method "+truncate(r.Method)+" is not allowed", "use GET")
+		return
+	}
+	if rt.cap != "" && !a.has(rt.cap) {
+		writeError(w, http.StatusNotFound, rt.cap+" is not enabled on this endpoint",
+			"GET /v1/info lists the capabilities")
+		return
+	}
+	rt.serve(w, r, arg)
+}
+
+func (a *api) has(c string) bool {
+	switch c {
+	case apiv1.CapSnapshot:
+		return a.src.latest != nil
+	case apiv1.CapHistory:
+		return a.src.history != nil
+	case apiv1.CapFindings:
+		return a.src.findings != nil
+	case apiv1.CapGoroutines:
+		return a.src.census != nil
+	case apiv1.CapPools:
+		return a.src.pools != nil
+	case apiv1.CapFlight:
+		return a.src.flight != nil
+	case apiv1.CapProfile, apiv1.CapTrace:
+		return true
+	}
+	return false
+}
+
+func (a *api) capabilities() []string {
+	var caps []string
+	for _, c := range []string{apiv1.CapSnapshot, apiv1.CapHistory, apiv1.CapFindings, apiv1.CapGoroutines,
+		apiv1.CapPools, apiv1.CapProfile, apiv1.CapTrace, apiv1.CapFlight} {
+		if a.has(c) {
+			caps = append(caps, c)
+		}
+	}
+	return caps
+}
+
+func (a *api) profileNames() []string {
+	names := make([]string, 0, len(standardProfiles)+len(a.profiles))
+	for name := range standardProfiles {
+		names = append(names, name)
+	}
+	for name := range a.profiles {
+		if _, std := standardProfiles[name]; !std {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (a *api) serveInfo(w http.ResponseWriter, r *http.Request, _ string) {
+	info := apiv1.Info{
+		PID:          os.Getpid(),
+		GoVersion:    runtime.Version(),
+		Module:       mainModule(),
+		GOMAXPROCS:   runtime.GOMAXPROCS(0),
+		NumCPU:       runtime.NumCPU(),
+		APIVersion:   apiv1.Version,
+		Started:      a.started,
+		Uptime:       apiv1.Duration(time.Since(a.started)),
+		Capabilities: a.capabilities(),
+		Profiles:     a.profileNames(),
+		MaxDuration:  apiv1.Duration(a.max),
+	}
+	if a.src.reader != nil {
+		info.Reader = a.src.reader()
+	}
+	writeJSON(w, info)
+}
+
+func (a *api) serveSnapshot(w http.ResponseWriter, r *http.Request, _ string) {
+	s, ok := a.src.latest()
+	if !ok {
+		writeError(w, http.StatusNotFound, "no snapshot yet", "the sampler takes its first sample at start; retry")
+		return
+	}
+	writeJSON(w, apiv1.Snapshot{Snapshot: jsonSafe(s)})
+}
+
+func (a *api) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
+	h := a.src.history()
+	safe := make([]schedstats.Snapshot, len(h))
+	for i := range h {
+		safe[i] = jsonSafe(h[i])
+	}
+	writeJSON(w, apiv1.History{Interval: apiv1.Duration(a.src.interval), Snapshots: safe})
+}
+
+func (a *api) serveFindings(w http.ResponseWriter, r *http.Request, _ string) {
+	f := a.src.findings()
+	if f == nil {
+		f = []apiv1.Finding{}
+	}
+	writeJSON(w, apiv1.Findings{Findings: f})
+}
+
+func (a *api) servePools(w http.ResponseWriter, r *http.Request, _ string) {
+	p := a.src.pools()
+	if p == nil {
+		p = []apiv1.Pool{}
+	}
+	writeJSON(w, apiv1.Pools{Pools: p})
+}
+
+func (a *api) serveGoroutines(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	minWait, err := parseDurationParam(q, "min_wait", 0, maxCensusWait)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	maxGroups, err := parseIntParam(q, "max_groups", 0, maxCensusGroups)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	state := q.Get("state")
+	if len(state) > 64 {
+		writeError(w, http.StatusBadRequest, "state is too long", "use a state such as \"chan receive\" or \"running\"")
+		return
+	}
+	c, err := a.src.census(minWait, state, maxGroups)
+	if err != nil {
+		writeError(w, http.StatusConflict, "goroutine census failed: "+err.Error(), "retry")
+		return
+	}
+	writeJSON(w, apiv1.Goroutines{MinWait: apiv1.Duration(minWait), State: state, MaxGroups: maxGroups, Census: c})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode response: "+err.Error(), "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg, hint string) {
+	b, _ := json.Marshal(apiv1.Error{Error: msg, Hint: hint})
+	h := w.Header()
+	h.Del("Content-Disposition")
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func writeParamError(w http.ResponseWriter, err error) {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		writeError(w, http.StatusBadRequest, pe.msg, pe.hint)
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error(), "")
+}
+
+// truncate keeps echoed request data short in error messages.
+func truncate(s string) string {
+	const max = 80
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+func mainModule() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Path
+	}
+	return ""
+}
+
+// jsonSafe returns s with infinite histogram bounds replaced by the
+// largest finite floats: JSON has no infinity, and the runtime's
+// histograms start at -Inf and end at +Inf. s's slices are not modified.
+func jsonSafe(s schedstats.Snapshot) schedstats.Snapshot {
+	s.SchedLatency = finiteBounds(s.SchedLatency)
+	s.GCPauses = finiteBounds(s.GCPauses)
+	s.OtherPauses = finiteBounds(s.OtherPauses)
+	return s
+}
+
+func finiteBounds(h schedstats.Histogram) schedstats.Histogram {
+	for i, b := range h.Bounds {
+		if math.IsInf(b, 0) || math.IsNaN(b) {
+			bounds := slices.Clone(h.Bounds)
+			for j := i; j < len(bounds); j++ {
+				switch {
+				case math.IsInf(bounds[j], 1):
+					bounds[j] = math.MaxFloat64
+				case math.IsInf(bounds[j], -1):
+					bounds[j] = -math.MaxFloat64
+				case math.IsNaN(bounds[j]):
+					bounds[j] = 0
+				}
+			}
+			h.Bounds = bounds
+			return h
+		}
+	}
+	return h
+}

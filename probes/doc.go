@@ -1,0 +1,57 @@
+// Package probes is what a service imports to let gdiag look inside it:
+// runtime readers that fill schedstats.Snapshots, a goroutine census, a
+// flight recorder, and the owner-only endpoint the gdiag command talks to.
+//
+// # Runtime readers
+//
+// A Reader fills a schedstats.Snapshot from three sources, each recorded
+// in Snapshot.Sources:
+//
+//   - runtime/metrics, always: GOMAXPROCS, goroutines by state, goroutines
+//     created, threads, scheduling latencies, stop-the-world pauses and
+//     mutex wait time.
+//   - the runtime's sched structure, read through a mirror of its layout
+//     (one build-tagged file per Go version, sched_go126.go for Go 1.26):
+//     idle Ps, idle and spinning threads, Ms created and freed, the global
+//     run queue and system goroutines. No linker flag is needed.
+//   - deep mode, only when built with -tags gdiag_deep and
+//     -ldflags=-checklinkname=0: the length of each P's local run queue,
+//     read through runtime.allp.
+//
+// A //go:linkname to a runtime variable still links when the runtime has
+// renamed or reshaped it, and then reads zeros or the wrong bytes. So
+// NewReader checks the mirror once against facts the runtime states
+// through public APIs (debug.SetMaxThreads, runtime/metrics, the current
+// goroutine's id). On any doubt, or on a Go version without a mirror, the
+// Reader falls back to runtime/metrics alone and says why in Status; it
+// never reports values from a rejected mirror. Each Read also drops a
+// sample that breaks the mirror's invariants.
+//
+// Under GODEBUG=schedtrace the runtime prints the same figures; the tests
+// run a program with both and check that they agree.
+//
+// # Goroutine census and flight recorder
+//
+// TakeCensus groups all goroutines by state, stack and creation site, for
+// finding leaks and pile-ups. FlightRecorder keeps the last seconds of an
+// execution trace in memory and writes them to a bounded directory when
+// asked, for example when an anomaly is detected.
+//
+// # Concurrency and cost
+//
+// Reader, TakeCensus and FlightRecorder are safe for concurrent use.
+// Reader.Read costs about a microsecond and allocates nothing when the
+// Snapshot is reused (BenchmarkReaderRead), so sampling at 10 Hz costs
+// about 0.001% of a core. NewReader stops the world twice for a few
+// microseconds. TakeCensus stops the world for the length of a full
+// stack dump, about a microsecond per goroutine. A started FlightRecorder
+// costs what execution tracing costs, a few percent of CPU; only one may
+// be active per process.
+//
+// # Stability
+//
+// The exported API follows semantic versioning. Which fields come from
+// which source may change between Go versions: read Snapshot.Sources and
+// Reader.Status rather than assuming. Deep mode depends on a linker flag
+// the Go team may remove and is not covered by compatibility promises.
+package probes

@@ -1,0 +1,279 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+)
+
+// Errors StartAgent returns.
+var (
+	// ErrNonLoopback reports a TCPAddr that is not a loopback address
+	// while Options.AllowNonLoopback is false.
+	ErrNonLoopback = errors.New("probes: refusing a non-loopback TCP address without AllowNonLoopback")
+	// ErrNoListener reports that neither the socket nor a TCP listener
+	// could be opened.
+	ErrNoListener = errors.New("probes: no listener could be opened")
+)
+
+// Agent is a running endpoint: the sampler, the optional flight recorder,
+// the owner-only unix socket, the optional TCP listener and the discovery
+// file. Its methods are safe for concurrent use.
+type Agent struct {
+	socket    string
+	discovery string
+	tcp       net.Addr
+	token     string
+	shutdown  time.Duration
+	log       *slog.Logger
+
+	cancel  context.CancelFunc
+	servers []*http.Server
+	wg      sync.WaitGroup
+	parts   *parts
+
+	once     sync.Once
+	closeErr error
+}
+
+// Start starts an agent with opts and returns its stop function, which
+// closes the listeners, waits (bounded) for requests in flight, stops the
+// sampler and flight recorder and removes the socket and discovery file.
+// Calling stop again does nothing and returns the first call's error.
+func Start(opts Options) (stop func() error, err error) {
+	a, err := StartAgent(opts)
+	if err != nil {
+		return nil, err
+	}
+	return a.Close, nil
+}
+
+// StartAgent starts the endpoint described by opts; see Options for the
+// defaults. It fails with ErrNonLoopback for a public TCPAddr not allowed
+// explicitly, and with ErrNoListener (joined with the causes) when no
+// socket or TCP listener could be opened. A discovery file it cannot write
+// is no error: the agent then runs without one and logs why.
+func StartAgent(opts Options) (*Agent, error) {
+	a := &Agent{log: discardLogger(opts.Logger), shutdown: opts.ShutdownTimeout}
+	if a.shutdown <= 0 {
+		a.shutdown = DefaultShutdownTimeout
+	}
+	var tcpHost string
+	if opts.TCPAddr != "" {
+		host, err := checkTCPAddr(opts.TCPAddr, opts.AllowNonLoopback)
+		if err != nil {
+			return nil, err
+		}
+		tcpHost = host
+	}
+	var unixL *net.UnixListener
+	var dir string
+	var errs []error
+	if !opts.NoSocket {
+		unixL, dir, errs = a.openSocket(&opts)
+		if unixL == nil {
+			a.log.Warn("probes: running without a socket or discovery file", "err", errors.Join(errs...))
+		}
+	}
+	var tcpL net.Listener
+	if opts.TCPAddr != "" {
+		l, err := listenTCP(opts.TCPAddr, tcpHost, opts.AllowNonLoopback)
+		if err != nil {
+			if unixL != nil {
+				unixL.Close()
+			}
+			return nil, err
+		}
+		tcpL = l
+		a.tcp = l.Addr()
+		a.token = opts.Token
+		if a.token == "" {
+			a.token = newToken()
+		}
+	}
+	if unixL == nil && tcpL == nil {
+		return nil, errors.Join(append([]error{ErrNoListener}, errs...)...)
+	}
+
+	p, err := startParts(&opts)
+	if err != nil {
+		if unixL != nil {
+			unixL.Close()
+		}
+		if tcpL != nil {
+			tcpL.Close()
+		}
+		return nil, err
+	}
+	a.parts = p
+	base, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	h := newAPI(p.src, opts.maxDuration(), opts.Profiles, opts.Logger, base)
+	if unixL != nil {
+		a.serve(&peerListener{UnixListener: unixL, uid: os.Getuid(), log: a.log}, h, base, opts.maxDuration())
+		a.writeDiscovery(dir, opts.Token == "")
+	}
+	if tcpL != nil {
+		a.serve(tcpL, requireToken(a.token, h), base, opts.maxDuration())
+	}
+	return a, nil
+}
+
+// openSocket binds the socket in the first usable runtime directory.
+func (a *Agent) openSocket(opts *Options) (*net.UnixListener, string, []error) {
+	var errs []error
+	for _, dir := range runtimeDirs(opts) {
+		if err := prepareDir(dir, opts.openPerms); err != nil {
+			a.log.Info("probes: runtime directory unusable; trying the next", "dir", dir, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		path := filepath.Join(dir, strconv.Itoa(os.Getpid())+".sock")
+		l, err := listenUnix(path, opts.openPerms)
+		if err != nil {
+			a.log.Info("probes: cannot create the socket; trying the next directory", "path", path, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		if n := cleanStale(dir); n > 0 {
+			a.log.Debug("probes: removed discovery files of dead processes", "dir", dir, "count", n)
+		}
+		a.socket = path
+		return l, dir, nil
+	}
+	return nil, "", errs
+}
+
+func (a *Agent) writeDiscovery(dir string, withToken bool) {
+	d := apiv1.Discovery{
+		PID:        os.Getpid(),
+		Socket:     a.socket,
+		Started:    time.Now(),
+		GoVersion:  runtime.Version(),
+		Module:     mainModule(),
+		APIVersion: apiv1.Version,
+	}
+	if a.tcp != nil {
+		d.TCPAddr = a.tcp.String()
+		if withToken {
+			d.Token = a.token
+		}
+	}
+	path, err := writeDiscovery(dir, d)
+	if err != nil {
+		a.log.Warn("probes: running without a discovery file; gdiag ps will not list this process", "dir", dir, "err", err)
+		return
+	}
+	a.discovery = path
+}
+
+func (a *Agent) serve(l net.Listener, h http.Handler, base context.Context, max time.Duration) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      max + time.Minute, // a capture plus time to send it
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.servers = append(a.servers, srv)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		srv.Serve(l) // returns http.ErrServerClosed once Close begins
+	}()
+}
+
+// Addr returns the TCP listener's address, or nil without one.
+func (a *Agent) Addr() net.Addr { return a.tcp }
+
+// SocketPath returns the unix socket's path, or "" without one.
+func (a *Agent) SocketPath() string { return a.socket }
+
+// DiscoveryPath returns the discovery file's path, or "" when the agent
+// runs without one.
+func (a *Agent) DiscoveryPath() string { return a.discovery }
+
+// Token returns the bearer token the TCP listener requires, or "" without
+// a TCP listener.
+func (a *Agent) Token() string { return a.token }
+
+// Close stops the agent: captures in flight end early, the servers shut
+// down within Options.ShutdownTimeout, the sampler and flight recorder
+// stop, and the socket and discovery file are removed. Close is idempotent
+// and returns the first call's error.
+func (a *Agent) Close() error {
+	a.once.Do(func() {
+		a.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), a.shutdown)
+		defer cancel()
+		var errs []error
+		for _, s := range a.servers {
+			if err := s.Shutdown(ctx); err != nil {
+				s.Close()
+			}
+		}
+		a.wg.Wait()
+		errs = append(errs, a.parts.stop())
+		if a.discovery != "" {
+			if err := os.Remove(a.discovery); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if a.socket != "" {
+			if err := os.Remove(a.socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// checkTCPAddr refuses an address that may be reachable from elsewhere,
+// unless allowed: an empty host means every interface.
+func checkTCPAddr(addr string, allow bool) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("probes: bad TCPAddr %q: %w", addr, err)
+	}
+	if allow || host == "localhost" {
+		return host, nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return host, nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrNonLoopback, addr)
+}
+
+// listenTCP listens and checks again what it got: "localhost" could
+// resolve to a public address on a strange system.
+func listenTCP(addr, host string, allow bool) (net.Listener, error) {
+	network := "tcp"
+	if host == "localhost" {
+		network = "tcp4"
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if ta, ok := l.Addr().(*net.TCPAddr); !allow && (!ok || !ta.IP.IsLoopback()) {
+		l.Close()
+		return nil, fmt.Errorf("%w: listener on %v", ErrNonLoopback, l.Addr())
+	}
+	return l, nil
+}

@@ -1,0 +1,156 @@
+package probes
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/pool"
+	"github.com/gdiag/gdiag/schedstats"
+	"go.uber.org/goleak"
+)
+
+// TestAgentLiveData reads every data endpoint of a running agent, fed by
+// the real reader, sampler, census and pool registry.
+func TestAgentLiveData(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	p := pool.New("endpoint-test", pool.WithMaxWorkers(2))
+	ctx := context.Background()
+	for range 3 {
+		if err := p.Submit(ctx, func(context.Context) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer p.Stop(ctx)
+	block := make(chan struct{})
+	defer close(block)
+	for range 3 { // a known group for the census
+		go func() { <-block }()
+	}
+
+	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Interval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c, closeIdle := unixClient(a.SocketPath())
+	defer closeIdle()
+	const base = "http://gdiag"
+
+	var pools apiv1.Pools
+	if code := getJSON(t, c, base+"/v1/pools", "", &pools); code != 200 {
+		t.Fatalf("GET /v1/pools = %d", code)
+	}
+	found := false
+	for _, ps := range pools.Pools {
+		if ps.Name == "endpoint-test" {
+			found = ps.MaxWorkers == 2 && ps.Submitted == 3
+		}
+	}
+	if !found {
+		t.Errorf("pools = %+v; want endpoint-test with MaxWorkers 2 and 3 submitted", pools)
+	}
+
+	var g apiv1.Goroutines
+	if code := getJSON(t, c, base+"/v1/goroutines?state=chan+receive", "", &g); code != 200 {
+		t.Fatalf("GET /v1/goroutines = %d", code)
+	}
+	most := 0
+	for _, grp := range g.Census.Groups {
+		if grp.WaitReason != "chan receive" {
+			t.Errorf("group %+v passed the filter state=chan receive", grp)
+		}
+		most = max(most, grp.Count)
+	}
+	if g.Census.Goroutines < 3 || most < 3 {
+		t.Errorf("census = %d goroutines, largest chan-receive group %d; want the 3 blocked goroutines grouped", g.Census.Goroutines, most)
+	}
+
+	var f apiv1.Findings
+	if code := getJSON(t, c, base+"/v1/findings", "", &f); code != 200 || f.Findings == nil {
+		t.Errorf("GET /v1/findings = %d %+v; want 200 and a list", code, f)
+	}
+	var s apiv1.Snapshot
+	if code := getJSON(t, c, base+"/v1/snapshot", "", &s); code != 200 {
+		t.Fatalf("GET /v1/snapshot = %d", code)
+	}
+	if s.Snapshot.GOMAXPROCS <= 0 || s.Snapshot.Goroutines.Total < 3 {
+		t.Errorf("snapshot = %+v; want live figures", s.Snapshot)
+	}
+	var info apiv1.Info
+	getJSON(t, c, base+"/v1/info", "", &info)
+	if info.Reader.Mode == "" || info.Reader.Mode == "none" {
+		t.Errorf("info.Reader = %+v; want the reader's mode", info.Reader)
+	}
+}
+
+func TestJSONSafe(t *testing.T) {
+	s := schedstats.Snapshot{SchedLatency: schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 1, math.Inf(1)}, Counts: []uint64{0, 1, 2}}}
+	got := jsonSafe(s)
+	if b := got.SchedLatency.Bounds; b[0] != -math.MaxFloat64 || b[3] != math.MaxFloat64 || b[2] != 1 {
+		t.Errorf("jsonSafe bounds = %v; want ±MaxFloat64 at the ends", b)
+	}
+	if !math.IsInf(s.SchedLatency.Bounds[0], -1) {
+		t.Error("jsonSafe modified its argument's slice")
+	}
+}
+
+func TestHandlerWithSampler(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := schedstats.NewSampler(sharedReader().Read, schedstats.SamplerOptions{Size: 4})
+	s.SampleNow()
+	s.SampleNow()
+	h := Handler(HandlerOptions{Sampler: s})
+	var hist apiv1.History
+	decode(t, get(t, h, "/v1/history"), &hist)
+	if len(hist.Snapshots) != 2 {
+		t.Errorf("history = %d snapshots; want the sampler's 2", len(hist.Snapshots))
+	}
+}
+
+func TestAgentFlight(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	// A second recorder in the same process is refused, and StartAgent
+	// leaves nothing running behind it.
+	if b, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}}); !errors.Is(err, ErrFlightActive) {
+		t.Errorf("second StartAgent with a flight recorder = %v; want ErrFlightActive", err)
+		if b != nil {
+			b.Close()
+		}
+	}
+	c, closeIdle := unixClient(a.SocketPath())
+	defer closeIdle()
+	resp, err := c.Get("http://gdiag/v1/flight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("go 1.")) {
+		t.Errorf("GET /v1/flight = %d, %d bytes starting %q; want 200 and a trace", resp.StatusCode, len(body), body[:min(len(body), 16)])
+	}
+	a.Close()
+
+	// A recorder passed to Handler but not started answers 409.
+	fr, err := NewFlightRecorder(FlightOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := get(t, Handler(HandlerOptions{Flight: fr}), "/v1/flight"); rec.Code != 409 {
+		t.Errorf("GET /v1/flight with a stopped recorder = %d; want 409", rec.Code)
+	}
+	if rec := get(t, Handler(HandlerOptions{}), "/v1/flight"); rec.Code != 404 {
+		t.Errorf("GET /v1/flight without a recorder = %d; want 404", rec.Code)
+	}
+}

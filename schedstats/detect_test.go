@@ -1,0 +1,210 @@
+package schedstats_test
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+var latBounds = []float64{0, 0.0001, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, math.Inf(1)}
+
+// healthy returns n snapshots, one per second, of a quiet 4-P process:
+// 50 goroutines, 10 threads, fast scheduling, short pauses.
+func healthy(n int) []schedstats.Snapshot {
+	h := make([]schedstats.Snapshot, n)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range h {
+		h[i] = schedstats.Snapshot{
+			Time: t0.Add(time.Duration(i) * time.Second), GOMAXPROCS: 4, Threads: 10,
+			GlobalRunQueue: i % 2, LocalRunQueues: []int{1, 0, 1, 0},
+			Goroutines:   schedstats.GoroutineStates{Total: 50 + i%3, Runnable: 2},
+			SchedLatency: hist(latBounds, 0, uint64(1000*i), uint64(10*i), 0, 0, 0, 0, 0),
+			GCPauses:     hist(latBounds, 0, uint64(i), 0, 0, 0, 0, 0, 0),
+			OtherPauses:  hist(latBounds, 0, 0, 0, 0, 0, 0, 0, 0),
+		}
+	}
+	return h
+}
+
+func kinds(fs []schedstats.Finding) string {
+	var k []string
+	for _, f := range fs {
+		k = append(k, f.Kind+"/"+f.Severity.String())
+	}
+	return strings.Join(k, ",")
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int
+		mutate func(i int, s *schedstats.Snapshot)
+		th     schedstats.Thresholds
+		want   string
+	}{
+		{"healthy", 30, nil, schedstats.Thresholds{}, ""},
+		{"backlog sustained", 30, func(i int, s *schedstats.Snapshot) {
+			if i >= 10 && i < 16 {
+				s.GlobalRunQueue = 12 // (12+2)/4 = 3.5 per P
+			}
+		}, schedstats.Thresholds{}, "runqueue-backlog/warning"},
+		{"backlog from runnable only", 30, func(i int, s *schedstats.Snapshot) {
+			s.LocalRunQueues, s.GlobalRunQueue = nil, 0
+			if i >= 20 {
+				s.Goroutines.Runnable = 40 // 10 per P
+			}
+		}, schedstats.Thresholds{}, "runqueue-backlog/critical"},
+		{"backlog too short", 30, func(i int, s *schedstats.Snapshot) {
+			if i >= 10 && i < 14 || i >= 15 && i < 19 {
+				s.GlobalRunQueue = 12 // two runs of 4, broken by one sample
+			}
+		}, schedstats.Thresholds{}, ""},
+		{"backlog at threshold is quiet", 30, func(i int, s *schedstats.Snapshot) {
+			s.GlobalRunQueue, s.LocalRunQueues = 8, nil // exactly 2 per P
+		}, schedstats.Thresholds{}, ""},
+		{"sched latency p99", 30, func(i int, s *schedstats.Snapshot) {
+			s.SchedLatency.Counts[4] = uint64(20 * i) // 2% of events at 20-50ms
+		}, schedstats.Thresholds{}, "sched-latency/warning"},
+		{"sched latency critical", 30, func(i int, s *schedstats.Snapshot) {
+			s.SchedLatency.Counts[7] = uint64(20 * i) // 2% of events above 200ms
+		}, schedstats.Thresholds{}, "sched-latency/critical"},
+		{"sched latency too few events", 30, func(i int, s *schedstats.Snapshot) {
+			s.SchedLatency.Counts = []uint64{0, uint64(i), 0, 0, 0, 0, 0, uint64(i), 0}
+		}, schedstats.Thresholds{}, ""},
+		{"sched latency raised threshold", 30, func(i int, s *schedstats.Snapshot) {
+			s.SchedLatency.Counts[4] = uint64(20 * i)
+		}, schedstats.Thresholds{SchedLatencyP99: 100 * time.Millisecond}, ""},
+		{"leak", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 50 + 10*i + i%3 // +290, straight line
+		}, schedstats.Thresholds{}, "goroutine-leak/warning"},
+		{"leak large", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 1000 + 200*i
+		}, schedstats.Thresholds{}, "goroutine-leak/critical"},
+		{"burst that drains is no leak", 30, func(i int, s *schedstats.Snapshot) {
+			if i >= 10 && i < 20 {
+				s.Goroutines.Total = 5000
+			}
+		}, schedstats.Thresholds{}, ""},
+		{"noisy growth below fit", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 100 + 5*i + []int{0, 900}[i%2]
+		}, schedstats.Thresholds{}, ""},
+		{"growth too small", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 50 + 3*i // +87 < 100
+		}, schedstats.Thresholds{}, ""},
+		{"big base needs 50% growth", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 10000 + 100*i // +2900 < 5000
+		}, schedstats.Thresholds{}, ""},
+		{"leak needs enough samples", 9, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 50 + 100*i
+		}, schedstats.Thresholds{}, ""},
+		{"thread growth", 30, func(i int, s *schedstats.Snapshot) {
+			s.Threads = 10 + 3*i // +87
+		}, schedstats.Thresholds{}, "thread-growth/warning"},
+		{"thread growth within floor", 30, func(i int, s *schedstats.Snapshot) {
+			s.GOMAXPROCS = 64
+			s.Threads = 10 + 3*i // 97 < 2*64+16
+		}, schedstats.Thresholds{}, ""},
+		{"gc pause", 30, func(i int, s *schedstats.Snapshot) {
+			if i >= 20 {
+				s.GCPauses.Counts[6] = 1 // one pause in [100ms, 200ms)
+			}
+		}, schedstats.Thresholds{}, "stw-pause/warning"},
+		{"other pause critical", 30, func(i int, s *schedstats.Snapshot) {
+			if i >= 20 {
+				s.OtherPauses.Counts[7] = 1 // ≥ 200ms
+			}
+		}, schedstats.Thresholds{}, "stw-pause/critical"},
+		{"old pause outside window", 30, func(i int, s *schedstats.Snapshot) {
+			s.GCPauses.Counts[6] = 1 // already in the first snapshot
+		}, schedstats.Thresholds{}, ""},
+		{"ranked", 30, func(i int, s *schedstats.Snapshot) {
+			s.Threads = 10 + 3*i
+			if i >= 20 {
+				s.OtherPauses.Counts[7] = 1
+			}
+			s.Goroutines.Total = 50 + 10*i
+		}, schedstats.Thresholds{}, "stw-pause/critical,goroutine-leak/warning,thread-growth/warning"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := healthy(tt.n)
+			if tt.mutate != nil {
+				for i := range h {
+					tt.mutate(i, &h[i])
+				}
+			}
+			got := schedstats.Detect(h, tt.th)
+			if k := kinds(got); k != tt.want {
+				t.Errorf("Detect = [%s]; want [%s]\n%+v", k, tt.want, got)
+			}
+			for _, f := range got {
+				if f.Summary == "" || len(f.Evidence) == 0 || f.Since.IsZero() || f.Until.Before(f.Since) {
+					t.Errorf("finding %s lacks summary, evidence or span: %+v", f.Kind, f)
+				}
+				if _, err := json.Marshal(f); err != nil {
+					t.Errorf("json.Marshal(%s finding): %v", f.Kind, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDetectBacklogSpan(t *testing.T) {
+	h := healthy(30)
+	for i := 10; i < 16; i++ {
+		h[i].GlobalRunQueue = 12
+	}
+	f := schedstats.Detect(h, schedstats.Thresholds{})
+	if len(f) != 1 || !f[0].Since.Equal(h[10].Time) || !f[0].Until.Equal(h[15].Time) {
+		t.Fatalf("Detect = %+v; want one backlog finding spanning samples 10..15", f)
+	}
+	if got := len(f[0].Evidence[0].Trend); got != 30 {
+		t.Errorf("backlog trend has %d points; want 30", got)
+	}
+}
+
+func TestDetectEdges(t *testing.T) {
+	if got := schedstats.Detect(nil, schedstats.Thresholds{}); got != nil {
+		t.Errorf("Detect(nil) = %v; want nil", got)
+	}
+	// Zero GOMAXPROCS and empty histograms must not divide by zero or panic.
+	h := make([]schedstats.Snapshot, 12)
+	for i := range h {
+		h[i].GlobalRunQueue = 10
+	}
+	if got := kinds(schedstats.Detect(h, schedstats.Thresholds{})); got != "runqueue-backlog/critical" {
+		t.Errorf("Detect(zero GOMAXPROCS) = [%s]; want [runqueue-backlog/critical]", got)
+	}
+}
+
+func TestSeverityText(t *testing.T) {
+	for _, s := range []schedstats.Severity{schedstats.Info, schedstats.Warning, schedstats.Critical} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back schedstats.Severity
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("round trip of %s via %s = %v, %v", s, b, back, err)
+		}
+	}
+	var s schedstats.Severity
+	if err := json.Unmarshal([]byte(`"dire"`), &s); err == nil {
+		t.Errorf(`Unmarshal("dire") succeeded; want an error`)
+	}
+}
+
+func BenchmarkDetect(b *testing.B) {
+	h := healthy(300)
+	for i := range h {
+		h[i].Goroutines.Total = 50 + 10*i
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		schedstats.Detect(h, schedstats.Thresholds{})
+	}
+}

@@ -1,0 +1,143 @@
+// Package schedstats describes the Go scheduler's state as plain values,
+// keeps a bounded history of them, and finds problems in that history.
+//
+// A [Snapshot] is the scheduler at one moment: Ps, Ms (threads), run
+// queues, goroutines by state, and the cumulative histograms of scheduling
+// latency and stop-the-world pauses. The package does not read the runtime
+// itself: a [ReadFunc] supplied by the caller fills snapshots (the probes
+// package supplies the runtime's), and [ParseSchedtrace] turns
+// GODEBUG=schedtrace output from any Go program into snapshots. The package
+// imports only the standard library and knows nothing of exporters.
+//
+// # Concurrency
+//
+// [Sampler] methods are safe for concurrent use. Snapshot, Histogram,
+// Delta and Finding are plain values: copy them with Clone before sharing
+// them with a goroutine that may modify them. [Detect], [Diff],
+// [Catalogue], [Lookup] and [ParseSchedtrace] are safe for concurrent use.
+//
+// # Cost
+//
+// A Sampler owns one goroutine (between Start and Stop) and Size
+// snapshots. Once its ring has grown its slices, a sample allocates
+// nothing beyond what the ReadFunc does: [Snapshot.CopyInto] reuses the
+// destination's slices (see BenchmarkSamplerSample). [Sampler.History],
+// [Sampler.Latest], [Sampler.Rates] and [Detect] allocate their results.
+// Detection is linear in the history's length.
+//
+// Measured with go test -run '^$' -bench 'SamplerSample|Detect' -benchmem
+// on 2 shared cores (AMD EPYC, Go 1.26), over two runs: a sample takes
+// 115–215 ns with a trivial reader and 620–1400 ns with a runtime/metrics
+// reader of nine metrics, with 0 allocations either way; Detect over 300
+// snapshots takes 13–19 µs and 15 allocations.
+//
+// # Stability
+//
+// The names of metrics in the catalogue and of finding kinds are stable:
+// dashboards and alert rules depend on them. Thresholds' defaults may be
+// tuned between releases. The schedtrace format belongs to the runtime and
+// may change; the parser follows Go 1.26 and accepts the older
+// "runqueue=N [a b]" list form.
+//
+// # Detectors
+//
+// [Detect] treats the history it is given as one window (oldest first) and
+// runs five rules. Each zero field of [Thresholds] takes the default given
+// here. A finding is Critical when its measure reaches CriticalFactor
+// (default 4) times its threshold, and a Warning otherwise.
+//
+//   - runqueue-backlog: the backlog of a sample is the larger of
+//     GlobalRunQueue + sum(LocalRunQueues) and Goroutines.Runnable,
+//     divided by GOMAXPROCS. It fires when the backlog per P exceeds
+//     RunqueuePerP (default 2) in at least RunqueueSamples (default 5)
+//     consecutive samples; severity follows the mean over that run.
+//   - sched-latency: the p99 of the scheduling-latency histogram's delta
+//     between the first and last snapshots exceeds SchedLatencyP99
+//     (default 10ms), given at least SchedLatencyMinEvents (default 100)
+//     events in the window. The evidence includes the p99 of every interval.
+//   - goroutine-leak: with at least LeakMinSamples (default 10) snapshots,
+//     a least-squares line through Goroutines.Total has a positive slope
+//     and r² ≥ LeakMinR2 (default 0.8), and the count grew from first to
+//     last by at least max(LeakMinGrowth, LeakMinRatio × first)
+//     (defaults 100 and 0.5). Steady growth, not a burst, is what a leak
+//     looks like; a burst that drains fails the fit or the growth test.
+//   - thread-growth: Threads rose from first to last by at least
+//     ThreadGrowth (default 50), and the final count exceeds
+//     2×GOMAXPROCS + ThreadSlack (default 16), room for the runtime's own
+//     Ms (sysmon, the template thread, idle Ms).
+//   - stw-pause: the longest stop-the-world pause in the window, GC or
+//     other, exceeds PauseMax (default 50ms). It is the lower bound of the
+//     highest non-empty bucket of the pause histograms' deltas, so it never
+//     overstates a pause.
+//
+// # Schedtrace
+//
+// [ParseSchedtrace] reads the lines the runtime prints to standard error
+// under GODEBUG=schedtrace=X (and scheddetail=1). Other lines are skipped;
+// a malformed SCHED line, or a malformed P, M or G line inside a detailed
+// record, becomes a [*ParseError] with its line number. Lines longer than
+// [MaxTraceLine], records beyond [MaxTraceRecords] and detail lines beyond
+// [MaxTraceDetail] are not kept, so memory stays bounded on any input.
+//
+// # Catalogue of metrics
+//
+// [Catalogue] describes every metric gdiag exports, in Prometheus terms:
+// names carry the gdiag_ prefix, time is in seconds with a _seconds
+// suffix, and counters end in _total. Each entry below gives the name with
+// its labels in braces, the type and the unit, then the help text. The pool
+// metrics describe what the pool package exports; that package does not
+// import this one.
+//
+//	gdiag_sched_gomaxprocs gauge procs
+//		Current GOMAXPROCS setting.
+//	gdiag_sched_idle_procs gauge procs
+//		Ps with no work to do.
+//	gdiag_sched_threads gauge threads
+//		OS threads (Ms) alive.
+//	gdiag_sched_threads_idle gauge threads
+//		Ms parked waiting for work.
+//	gdiag_sched_threads_spinning gauge threads
+//		Ms spinning while looking for work.
+//	gdiag_sched_threads_created_total counter threads
+//		Ms created since the process started.
+//	gdiag_sched_threads_freed_total counter threads
+//		Ms freed since the process started.
+//	gdiag_sched_global_runqueue gauge goroutines
+//		Goroutines in the global run queue.
+//	gdiag_sched_local_runqueue{p} gauge goroutines
+//		Goroutines in a P's local run queue (deep mode only).
+//	gdiag_sched_goroutines{state} gauge goroutines
+//		Goroutines by scheduler state (total, running, runnable, waiting, not_in_go).
+//	gdiag_sched_goroutines_system gauge goroutines
+//		Goroutines started by the runtime.
+//	gdiag_sched_goroutines_created_total counter goroutines
+//		Goroutines created since the process started.
+//	gdiag_sched_latency_seconds histogram seconds
+//		Time goroutines spent runnable before running.
+//	gdiag_sched_pause_seconds{kind} histogram seconds
+//		Stop-the-world pause durations, by cause (gc or other).
+//	gdiag_sync_mutex_wait_seconds_total counter seconds
+//		Time goroutines spent blocked on sync.Mutex and sync.RWMutex.
+//	gdiag_pool_workers{pool} gauge workers
+//		Worker goroutines alive in the pool.
+//	gdiag_pool_workers_running{pool} gauge workers
+//		Workers running a task.
+//	gdiag_pool_workers_idle{pool} gauge workers
+//		Workers waiting for a task.
+//	gdiag_pool_queued{pool} gauge tasks
+//		Tasks waiting in the pool's queue.
+//	gdiag_pool_queue_capacity{pool} gauge tasks
+//		Capacity of the pool's queue.
+//	gdiag_pool_max_workers{pool} gauge workers
+//		Upper bound on the pool's workers.
+//	gdiag_pool_tasks_submitted_total{pool} counter tasks
+//		Tasks accepted by the pool.
+//	gdiag_pool_tasks_total{pool,outcome} counter tasks
+//		Tasks finished, by outcome (completed, failed, panicked, canceled).
+//	gdiag_pool_tasks_rejected_total{pool} counter tasks
+//		Tasks refused because the queue was full or the pool stopped.
+//	gdiag_pool_queue_wait_seconds{pool} histogram seconds
+//		Time tasks waited in the queue before a worker took them.
+//	gdiag_pool_run_seconds{pool} histogram seconds
+//		Time tasks spent running.
+package schedstats

@@ -1,0 +1,150 @@
+package schedstats
+
+import (
+	"fmt"
+	"time"
+)
+
+// Severity ranks a Finding. It encodes in JSON as "info", "warning" or
+// "critical".
+type Severity uint8
+
+// The severities, least severe first.
+const (
+	Info Severity = iota
+	Warning
+	Critical
+)
+
+// String returns "info", "warning" or "critical".
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Critical:
+		return "critical"
+	}
+	return "info"
+}
+
+// MarshalText encodes the severity as its String form.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a severity from its String form.
+func (s *Severity) UnmarshalText(b []byte) error {
+	for c := Info; c <= Critical; c++ {
+		if c.String() == string(b) {
+			*s = c
+			return nil
+		}
+	}
+	return fmt.Errorf("schedstats: unknown severity %q", b)
+}
+
+// The kinds of Finding that Detect reports.
+const (
+	KindRunqueueBacklog = "runqueue-backlog"
+	KindSchedLatency    = "sched-latency"
+	KindGoroutineLeak   = "goroutine-leak"
+	KindThreadGrowth    = "thread-growth"
+	KindSTWPause        = "stw-pause"
+)
+
+// Finding is one problem a detector saw in a history of snapshots, with the
+// figures that support it.
+type Finding struct {
+	Kind     string     `json:"kind"` // one of the Kind constants
+	Severity Severity   `json:"severity"`
+	Summary  string     `json:"summary"` // one line, for people
+	Evidence []Evidence `json:"evidence"`
+	Since    time.Time  `json:"since"` // first snapshot that shows the problem
+	Until    time.Time  `json:"until"` // last snapshot that shows the problem
+}
+
+// Evidence is one figure behind a Finding. Trend, when present, is the
+// series the figure was computed from, oldest first.
+type Evidence struct {
+	Name  string    `json:"name"`
+	Value float64   `json:"value"`
+	Unit  string    `json:"unit"`
+	Trend []float64 `json:"trend,omitempty"`
+}
+
+// Thresholds tunes Detect. Each zero field takes the default shown, so the
+// zero value is the default configuration.
+type Thresholds struct {
+	// RunqueuePerP is the run-queue backlog per P above which a sample
+	// counts as backlogged (default 2).
+	RunqueuePerP float64
+	// RunqueueSamples is how many consecutive backlogged samples make a
+	// finding (default 5).
+	RunqueueSamples int
+	// SchedLatencyP99 is the windowed p99 scheduling latency above which
+	// a finding is made (default 10ms).
+	SchedLatencyP99 time.Duration
+	// SchedLatencyMinEvents is the fewest scheduling events in the window
+	// for the p99 to be trusted (default 100).
+	SchedLatencyMinEvents uint64
+	// LeakMinSamples is the shortest history examined for a leak (default 10).
+	LeakMinSamples int
+	// LeakMinGrowth and LeakMinRatio set the growth a leak needs: at least
+	// max(LeakMinGrowth, LeakMinRatio × first count) goroutines
+	// (defaults 100 and 0.5).
+	LeakMinGrowth int
+	LeakMinRatio  float64
+	// LeakMinR2 is the least coefficient of determination of the straight
+	// line fitted to the goroutine counts (default 0.8).
+	LeakMinR2 float64
+	// ThreadGrowth is the rise in threads over the window that makes a
+	// finding (default 50), provided the final count also exceeds
+	// 2×GOMAXPROCS + ThreadSlack (default 16).
+	ThreadGrowth int
+	ThreadSlack  int
+	// PauseMax is the stop-the-world pause above which a finding is made
+	// (default 50ms).
+	PauseMax time.Duration
+	// CriticalFactor raises a finding from Warning to Critical when its
+	// measure reaches CriticalFactor × its threshold (default 4).
+	CriticalFactor float64
+}
+
+// withDefaults returns th with each zero field set to its default.
+func (th Thresholds) withDefaults() Thresholds {
+	def := func(v *float64, d float64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&th.RunqueuePerP, 2)
+	defInt(&th.RunqueueSamples, 5)
+	if th.SchedLatencyP99 <= 0 {
+		th.SchedLatencyP99 = 10 * time.Millisecond
+	}
+	if th.SchedLatencyMinEvents == 0 {
+		th.SchedLatencyMinEvents = 100
+	}
+	defInt(&th.LeakMinSamples, 10)
+	defInt(&th.LeakMinGrowth, 100)
+	def(&th.LeakMinRatio, 0.5)
+	def(&th.LeakMinR2, 0.8)
+	defInt(&th.ThreadGrowth, 50)
+	defInt(&th.ThreadSlack, 16)
+	if th.PauseMax <= 0 {
+		th.PauseMax = 50 * time.Millisecond
+	}
+	def(&th.CriticalFactor, 4)
+	return th
+}
+
+// severity grades a measure against its threshold.
+func (th Thresholds) severity(measure, threshold float64) Severity {
+	if measure >= th.CriticalFactor*threshold {
+		return Critical
+	}
+	return Warning
+}

@@ -1,0 +1,187 @@
+package schedstats
+
+import (
+	"math"
+	"time"
+)
+
+// Count returns the number of values recorded in the histogram.
+func (h Histogram) Count() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// Quantile returns an estimate of the q-quantile (0 ≤ q ≤ 1) in seconds,
+// interpolating linearly inside the bucket that holds it. A bucket with an
+// infinite bound yields its finite bound, since nothing is known about where
+// inside it the value lies. q is clamped to [0, 1]. Quantile returns NaN for
+// an empty histogram or a NaN q.
+func (h Histogram) Quantile(q float64) float64 {
+	total := h.Count()
+	if total == 0 || math.IsNaN(q) || len(h.Bounds) < len(h.Counts)+1 {
+		return math.NaN()
+	}
+	q = min(max(q, 0), 1)
+	rank := q * float64(total)
+	var cum float64
+	for i, c := range h.Counts {
+		if c == 0 {
+			continue
+		}
+		next := cum + float64(c)
+		if next >= rank {
+			lo, hi := h.Bounds[i], h.Bounds[i+1]
+			switch {
+			case math.IsInf(lo, -1):
+				return hi
+			case math.IsInf(hi, 1):
+				return lo
+			}
+			frac := (rank - cum) / float64(c)
+			return lo + (hi-lo)*frac
+		}
+		cum = next
+	}
+	// Unreachable with consistent counts; return the top of the last bucket.
+	return h.Bounds[len(h.Counts)]
+}
+
+// Max returns the lower bound, in seconds, of the highest non-empty bucket:
+// a conservative estimate of the largest recorded value. It returns 0 for an
+// empty histogram or when that bound is negative or infinite.
+func (h Histogram) Max() float64 {
+	for i := min(len(h.Counts), len(h.Bounds)) - 1; i >= 0; i-- {
+		if h.Counts[i] == 0 {
+			continue
+		}
+		lo := h.Bounds[i]
+		if math.IsInf(lo, 0) || lo < 0 {
+			return 0
+		}
+		return lo
+	}
+	return 0
+}
+
+// Sub returns h − prev, the values recorded between two readings of the same
+// cumulative histogram. If the bucket layouts differ (or prev is empty), it
+// returns a copy of h; a bucket that went backwards (a reset) counts as zero.
+func (h Histogram) Sub(prev Histogram) Histogram {
+	var d Histogram
+	h.subInto(prev, &d)
+	return d
+}
+
+// subInto stores h − prev in dst, reusing dst's slices.
+func (h Histogram) subInto(prev Histogram, dst *Histogram) {
+	h.copyInto(dst)
+	if !sameLayout(h, prev) {
+		return
+	}
+	for i, c := range prev.Counts {
+		if dst.Counts[i] >= c {
+			dst.Counts[i] -= c
+		} else {
+			dst.Counts[i] = 0
+		}
+	}
+}
+
+func sameLayout(a, b Histogram) bool {
+	if len(a.Counts) != len(b.Counts) || len(a.Bounds) != len(b.Bounds) {
+		return false
+	}
+	for i := range a.Bounds {
+		if a.Bounds[i] != b.Bounds[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Clone returns a deep copy of h.
+func (h Histogram) Clone() Histogram {
+	return Histogram{Bounds: cloneSlice(h.Bounds), Counts: cloneSlice(h.Counts)}
+}
+
+// copyInto copies h into dst, reusing dst's slices when they are large enough.
+func (h Histogram) copyInto(dst *Histogram) {
+	dst.Bounds = append(dst.Bounds[:0], h.Bounds...)
+	dst.Counts = append(dst.Counts[:0], h.Counts...)
+}
+
+// cloneSlice copies s, keeping nil as nil and sharing nothing.
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}
+
+// Clone returns a deep copy of s that shares no slices with it.
+func (s Snapshot) Clone() Snapshot {
+	c := s
+	c.LocalRunQueues = cloneSlice(s.LocalRunQueues)
+	c.SchedLatency = s.SchedLatency.Clone()
+	c.GCPauses = s.GCPauses.Clone()
+	c.OtherPauses = s.OtherPauses.Clone()
+	return c
+}
+
+// CopyInto copies s into dst, reusing dst's slices so that, once they have
+// grown to size, copying allocates nothing. Afterwards dst shares no memory
+// with s. An empty slice in s leaves an empty, possibly non-nil, slice in dst.
+func (s Snapshot) CopyInto(dst *Snapshot) {
+	lrq, lat, gc, other := dst.LocalRunQueues, dst.SchedLatency, dst.GCPauses, dst.OtherPauses
+	*dst = s
+	dst.LocalRunQueues = append(lrq[:0], s.LocalRunQueues...)
+	dst.SchedLatency, dst.GCPauses, dst.OtherPauses = lat, gc, other
+	s.SchedLatency.copyInto(&dst.SchedLatency)
+	s.GCPauses.copyInto(&dst.GCPauses)
+	s.OtherPauses.copyInto(&dst.OtherPauses)
+}
+
+// Delta describes what happened between two snapshots: rates per second and
+// the histograms of the events recorded in between.
+type Delta struct {
+	Elapsed                 time.Duration `json:"elapsed"`
+	GoroutinesCreatedPerSec float64       `json:"goroutinesCreatedPerSec"`
+	MsCreatedPerSec         float64       `json:"msCreatedPerSec"`
+	// MutexWaitPerSec is the time goroutines spent blocked on sync.Mutex
+	// and sync.RWMutex per second of wall time (seconds per second).
+	MutexWaitPerSec float64   `json:"mutexWaitPerSec"`
+	SchedLatency    Histogram `json:"schedLatency"` // delta; SchedLatency.Quantile(0.99) is the windowed p99
+	GCPauses        Histogram `json:"gcPauses"`
+	OtherPauses     Histogram `json:"otherPauses"`
+}
+
+// Diff returns the change from prev to cur. Rates are zero when the elapsed
+// time is not positive; counters that went backwards count as zero.
+func Diff(prev, cur Snapshot) Delta {
+	d := Delta{
+		Elapsed:      cur.Time.Sub(prev.Time),
+		SchedLatency: cur.SchedLatency.Sub(prev.SchedLatency),
+		GCPauses:     cur.GCPauses.Sub(prev.GCPauses),
+		OtherPauses:  cur.OtherPauses.Sub(prev.OtherPauses),
+	}
+	secs := d.Elapsed.Seconds()
+	if secs <= 0 {
+		return d
+	}
+	d.GoroutinesCreatedPerSec = float64(subU(cur.GoroutinesCreated, prev.GoroutinesCreated)) / secs
+	d.MsCreatedPerSec = float64(subU(cur.MsCreated, prev.MsCreated)) / secs
+	if w := cur.MutexWait - prev.MutexWait; w > 0 {
+		d.MutexWaitPerSec = w.Seconds() / secs
+	}
+	return d
+}
+
+func subU(a, b uint64) uint64 {
+	if a < b {
+		return 0
+	}
+	return a - b
+}
