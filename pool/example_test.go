@@ -108,3 +108,29 @@ func ExampleRegistered() {
 	// found registered-example
 	// 0
 }
+
+// spanLogger stands in for a tracer: it puts a "span" in the task's context
+// at start and reads it back at the end.
+type spanLogger struct{}
+
+type spanCtxKey struct{}
+
+func (spanLogger) TaskStart(ctx context.Context, t pool.TaskInfo) context.Context {
+	return context.WithValue(ctx, spanCtxKey{}, t.Pool+"/"+t.Label)
+}
+
+func (spanLogger) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResult) {
+	fmt.Printf("span %v ended: %v (%v)\n", ctx.Value(spanCtxKey{}), r.Outcome, r.Err)
+}
+
+func ExampleObserver() {
+	p := pool.New("traced", pool.WithMaxWorkers(1), pool.WithObserver(spanLogger{}), pool.WithoutRegistry())
+	_ = p.Go(context.Background(), pool.Task{Label: "settle", Fn: func(ctx context.Context) error {
+		fmt.Println("task runs in span", ctx.Value(spanCtxKey{}))
+		return errors.New("insufficient funds")
+	}})
+	_ = p.Stop(context.Background())
+	// Output:
+	// task runs in span traced/settle
+	// span traced/settle ended: failed (insufficient funds)
+}

@@ -14,6 +14,7 @@ type worker struct {
 	wake    chan *taskRec // capacity 1: a task, or nil to re-check
 	idx     int           // position in p.idle, -1 when not idle
 	exiting bool          // already uncounted by nudge; exit on wake
+	waited  bool          // came back from idle: the worker's clock is stale
 	timer   *time.Timer
 }
 
@@ -39,8 +40,8 @@ func (p *Pool) work(first *taskRec) {
 		if r == nil {
 			return
 		}
-		if w.idx == -2 { // came back from idle: the clock is stale
-			w.idx = -1
+		if w.waited {
+			w.waited = false
 			now = 0
 		}
 	}
@@ -81,7 +82,7 @@ func (p *Pool) next(w *worker, done *taskRec) *taskRec {
 		p.mu.Unlock()
 		r, ok := p.waitIdle(w)
 		if r != nil || !ok {
-			w.idx = -2
+			w.waited = true
 			return r
 		}
 		p.mu.Lock()
