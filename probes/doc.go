@@ -37,9 +37,36 @@
 // execution trace in memory and writes them to a bounded directory when
 // asked, for example when an anomaly is detected.
 //
+// # Endpoint
+//
+// Start (or StartAgent, which returns the Agent) runs a sampler, an optional
+// flight recorder, and an HTTP/JSON API under /v1/ on a unix socket that only
+// the owner can use: a 0700 directory ($XDG_RUNTIME_DIR/gdiag, else
+// os.TempDir()/gdiag-<uid>; an existing one must belong to the user and be
+// closed to others), a 0600 socket, and on every connection the peer's uid
+// checked with SO_PEERCRED. A <pid>.json discovery file next to the socket,
+// written atomically with mode 0600, lets `gdiag ps` find the process; stop
+// removes both. A TCP listener is added only when asked (Options.TCPAddr,
+// loopback unless AllowNonLoopback) and always requires
+// "Authorization: Bearer <token>", compared in constant time.
+//
+// Routes: info, snapshot, history, findings, goroutines (min_wait, state,
+// max_groups), pools, profile/{cpu,heap,allocs,mutex,block,goroutine,
+// threadcreate} (seconds= or duration=, debug=), trace and flight. Errors are
+// {"error","hint"} with 400, 401, 404, 405 or 409. One CPU profile and one
+// trace run at a time per process (409 otherwise, never a wait). Captures are
+// capped (5 min by default) and end early when the client leaves or the agent
+// stops. The wire types live in internal/apiv1.
+//
+// Handler mounts the same API on a service's own mux and performs no
+// authentication: put it behind your own. Options.Profiles adds profiles (for
+// example a wall-clock one) without this package importing them.
+//
 // # Concurrency and cost
 //
-// Reader, TakeCensus and FlightRecorder are safe for concurrent use.
+// Reader, TakeCensus, FlightRecorder, Agent and Handler are safe for
+// concurrent use; the function Start returns is idempotent and leaves no
+// goroutine behind.
 // Reader.Read costs about a microsecond and allocates nothing when the
 // Snapshot is reused (BenchmarkReaderRead), so sampling at 10 Hz costs
 // about 0.001% of a core. NewReader stops the world twice for a few
