@@ -62,9 +62,15 @@ type Options struct {
 	Interval time.Duration
 	// HistorySize is how many snapshots the sampler keeps; zero means 300.
 	HistorySize int
+	// Thresholds tune the detectors behind /v1/findings and the flight
+	// recorder's automatic snapshots; the zero value is the documented
+	// defaults of schedstats.Thresholds.
+	Thresholds schedstats.Thresholds
 
 	// Flight, when set, starts a flight recorder with these options for
-	// the agent's life, served at /v1/flight. StartAgent fails if another
+	// the agent's life, served at /v1/flight. When Flight.Dir is set, a
+	// detector finding also writes a snapshot there, at most one per kind
+	// of finding per FlightCooldown. StartAgent fails if another
 	// flight recorder is active in the process.
 	Flight *FlightOptions
 

@@ -26,10 +26,8 @@ func startParts(opts *Options) (*parts, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	s := schedstats.NewSampler(r.Read, schedstats.SamplerOptions{Interval: interval, Size: opts.HistorySize, Logger: opts.Logger})
-	src := commonSource(r)
-	samplerSource(&src, s, interval)
 	var fr *FlightRecorder
+	sopts := schedstats.SamplerOptions{Interval: interval, Size: opts.HistorySize, Thresholds: opts.Thresholds, Logger: opts.Logger}
 	if opts.Flight != nil {
 		var err error
 		if fr, err = NewFlightRecorder(*opts.Flight); err == nil {
@@ -38,6 +36,14 @@ func startParts(opts *Options) (*parts, error) {
 		if err != nil {
 			return nil, err
 		}
+		if opts.Flight.Dir != "" {
+			sopts.OnFindings = newFlightTrigger(fr, opts.Logger).onFindings
+		}
+	}
+	s := schedstats.NewSampler(r.Read, sopts)
+	src := commonSource(r)
+	samplerSource(&src, s, interval)
+	if fr != nil {
 		src.flight = fr.WriteTo
 	}
 	s.Start()
