@@ -1,0 +1,151 @@
+package otel
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/gdiag/gdiag/pool"
+)
+
+// scope is the instrumentation scope of every tracer and meter this package
+// creates, so back ends can tell gdiag's telemetry from the application's.
+const scope = "github.com/gdiag/gdiag/exporters/otel"
+
+// The attribute keys of task spans. The outcome key is shared with the
+// gdiag.pool.tasks metric.
+const (
+	attrPoolName  = attribute.Key("gdiag.pool.name")
+	attrQueueWait = attribute.Key("gdiag.pool.queue_wait")
+	attrPriority  = attribute.Key("gdiag.pool.priority")
+	attrKey       = attribute.Key("gdiag.pool.key")
+	attrLabel     = attribute.Key("gdiag.task.label")
+	attrOutcome   = attribute.Key("gdiag.task.outcome")
+	attrStack     = attribute.Key("exception.stacktrace")
+)
+
+// Observer is a pool.Observer that makes one span per pool task. Create it
+// with NewObserver and install it with pool.WithObserver; the zero value is
+// not usable. Its methods are safe for concurrent use.
+type Observer struct {
+	tracer   trace.Tracer
+	spanName func(pool.TaskInfo) string
+}
+
+// ObserverOption configures an Observer at construction.
+type ObserverOption func(*Observer)
+
+// WithSpanName sets the function that names task spans. The default names
+// a span "pool.task <pool>", or "pool.task <pool> <label>" when the task has
+// a label. NewObserver panics if f is nil.
+func WithSpanName(f func(pool.TaskInfo) string) ObserverOption {
+	if f == nil {
+		panic("otel: nil span name function")
+	}
+	return func(o *Observer) { o.spanName = f }
+}
+
+// NewObserver returns an Observer that records task spans with tracers from
+// tp. A nil tp panics: pass a no-op provider to disable tracing.
+func NewObserver(tp trace.TracerProvider, opts ...ObserverOption) *Observer {
+	if tp == nil {
+		panic("otel: nil TracerProvider")
+	}
+	o := &Observer{tracer: tp.Tracer(scope), spanName: defaultSpanName}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+func defaultSpanName(t pool.TaskInfo) string {
+	if t.Label != "" {
+		return "pool.task " + t.Pool + " " + t.Label
+	}
+	return "pool.task " + t.Pool
+}
+
+// TaskStart starts the task's span as a child of the span in ctx (the
+// submitter's) and returns a context holding it, so that the task's own spans
+// nest under it. The span starts when the pool accepted the task, not when
+// it began to run: the gap before the first child span is the queue wait,
+// which is also recorded as the gdiag.pool.queue_wait attribute in seconds.
+func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Context {
+	ctx, span := o.tracer.Start(ctx, o.spanName(t), o.startOptions(t, trace.WithAttributes(
+		attrQueueWait.Float64(t.QueueWait.Seconds()),
+	))...)
+	if span.IsRecording() {
+		setTaskAttributes(span, t)
+	}
+	return ctx
+}
+
+// TaskEnd ends the task's span with its outcome. A failed task's span gets
+// status Error with the error's message; a panicked task's span also gets
+// an exception event whose exception.stacktrace is the panic's stack.
+//
+// A canceled task never started, so it has no span yet: TaskEnd then records
+// a span of its own, from submission to now, under the submitter's span,
+// with outcome "canceled" and status Unset. A canceled task is the caller
+// giving up, not a fault of the task, and marking it Error would inflate
+// error rates on every abandoned request.
+func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResult) {
+	if r.Outcome == pool.Canceled {
+		_, span := o.tracer.Start(ctx, o.spanName(t), o.startOptions(t)...)
+		if span.IsRecording() {
+			setTaskAttributes(span, t)
+			span.SetAttributes(attrOutcome.String(r.Outcome.String()))
+			if r.Err != nil {
+				span.AddEvent("canceled", trace.WithAttributes(attribute.String("exception.message", r.Err.Error())))
+			}
+		}
+		span.End()
+		return
+	}
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
+	span.SetAttributes(attrOutcome.String(r.Outcome.String()))
+	switch r.Outcome {
+	case pool.Panicked:
+		if r.Panic != nil {
+			// The stack of the panicking goroutine, captured by the pool at
+			// recover time; WithStackTrace would give this TaskEnd's stack.
+			span.RecordError(r.Panic, trace.WithAttributes(attrStack.String(string(r.Panic.Stack))))
+		}
+		span.SetStatus(codes.Error, errMessage(r.Err))
+	case pool.Failed:
+		span.SetStatus(codes.Error, errMessage(r.Err))
+	}
+	span.End()
+}
+
+func (o *Observer) startOptions(t pool.TaskInfo, extra ...trace.SpanStartOption) []trace.SpanStartOption {
+	opts := append(extra, trace.WithSpanKind(trace.SpanKindInternal))
+	if !t.Submitted.IsZero() && t.Submitted.Before(time.Now()) {
+		opts = append(opts, trace.WithTimestamp(t.Submitted))
+	}
+	return opts
+}
+
+func setTaskAttributes(span trace.Span, t pool.TaskInfo) {
+	span.SetAttributes(attrPoolName.String(t.Pool), attrPriority.String(t.Priority.String()))
+	if t.Key != "" {
+		span.SetAttributes(attrKey.String(t.Key))
+	}
+	if t.Label != "" {
+		span.SetAttributes(attrLabel.String(t.Label))
+	}
+}
+
+func errMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
