@@ -98,18 +98,25 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(name string, v float64) {
 		ch <- prometheus.MustNewConstMetric(c.descs[name], prometheus.CounterValue, v)
 	}
-	if s.Sources.Procs != schedstats.SourceNone {
+	// runtime/metrics fills GOMAXPROCS, Threads and the goroutine states;
+	// the rest comes only from the sched mirror (or a schedtrace), so it is
+	// emitted only when that source filled it, never as zeros.
+	procs, threads := s.Sources.Procs, s.Sources.Threads
+	mirror := threads == schedstats.SourceSched
+	if procs != schedstats.SourceNone {
 		gauge(mGomaxprocs, float64(s.GOMAXPROCS))
 	}
-	// IdlePs and the thread detail come from the sched mirror only; with
-	// runtime/metrics alone the reader still fills GOMAXPROCS and Threads.
-	if s.Sources.Procs == schedstats.SourceSched || s.Sources.Procs == schedstats.SourceDeep || s.Sources.Procs == schedstats.SourceSchedtrace {
+	if procs == schedstats.SourceSched || procs == schedstats.SourceSchedtrace {
 		gauge(mIdleProcs, float64(s.IdlePs))
 	}
-	if s.Sources.Threads != schedstats.SourceNone {
+	if threads != schedstats.SourceNone {
 		gauge(mThreads, float64(s.Threads))
+	}
+	if mirror || threads == schedstats.SourceSchedtrace {
 		gauge(mThreadsIdle, float64(s.IdleThreads))
 		gauge(mThreadsSpinning, float64(s.SpinningThreads))
+	}
+	if mirror {
 		counter(mThreadsCreated, float64(s.MsCreated))
 		counter(mThreadsFreed, float64(s.MsFreed))
 	}
@@ -126,8 +133,10 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(mGoroutines, float64(g.Runnable), "runnable")
 		gauge(mGoroutines, float64(g.Waiting), "waiting")
 		gauge(mGoroutines, float64(g.NotInGo), "not_in_go")
-		gauge(mGoroutinesSystem, float64(s.SystemGoroutines))
 		counter(mGoroutinesCreated, float64(s.GoroutinesCreated))
+	}
+	if mirror {
+		gauge(mGoroutinesSystem, float64(s.SystemGoroutines))
 	}
 	if s.Sources.Latency != schedstats.SourceNone {
 		ch <- rebucket(c.descs[mLatency], s.SchedLatency)

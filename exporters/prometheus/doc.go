@@ -1,0 +1,58 @@
+// Package prometheus exports gdiag's scheduler and pool statistics to
+// Prometheus through client_golang. Import it under another name, for
+// example gdiagprom, since it shares its name with client_golang's package.
+//
+//	reg := prometheus.NewRegistry()
+//	if err := gdiagprom.Register(reg, gdiagprom.Options{GoCollector: true}); err != nil { ... }
+//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//
+// The schedstats and pool packages know nothing of Prometheus: SchedCollector
+// and PoolCollector are adapters that read a snapshot at each scrape and
+// build constant metrics from it. Every name, type, help text and label set
+// comes from the schedstats catalogue (schedstats.Lookup); a test fails if an
+// emitted family is not in it, or a catalogued one is never emitted.
+//
+// # Scheduler histograms
+//
+// The runtime keeps about 160 buckets per scheduler histogram, too many
+// series for Prometheus. gdiag_sched_latency_seconds and
+// gdiag_sched_pause_seconds are re-bucketed to 22 fixed upper bounds: 1, 2.5
+// and 5 times each power of ten from 1µs to 10s (1e-06, 2.5e-06, ..., 5, 10),
+// plus +Inf. A runtime bucket is counted under the first bound at or above its
+// upper edge, so the count is exact and a bucket never claims values smaller
+// than they may be. The runtime records no sum: _sum is an estimate made from
+// each runtime bucket's midpoint, good for averages, not for accounting.
+//
+// Parts of a snapshot that its reader did not fill (see schedstats.Sources)
+// are left out instead of exported as zeros: without the probes sched mirror,
+// for example, gdiag_sched_idle_procs and gdiag_sched_threads_idle are absent.
+// gdiag_sched_local_runqueue{p} is emitted only in deep mode.
+//
+// # Pools and cardinality
+//
+// Pool metrics carry a pool label; gdiag_pool_tasks_total also carries
+// outcome (completed, failed, panicked, canceled). Pool histograms keep the
+// pool's own 28 power-of-two bounds, in seconds. At most Options.MaxPools
+// pools (default 64) are exported, the first ones listed (creation order for
+// pool.Registered); a second pool with an already exported name is skipped
+// too. PoolCollector.Dropped and a warning on Options.Logger report what was
+// left out. No per-key series are exported (the catalogue has none), so
+// Options.MaxKeys has no effect yet.
+//
+// # Concurrency, cost and stability
+//
+// Register and the collectors are safe for concurrent use; each collector
+// serializes its own scrapes, so that the scheduler snapshot is reused.
+// A scrape costs one Read and one pool.Stats per pool, then one constant
+// metric per series. Measured with
+//
+//	go test -run '^$' -bench Scrape -benchmem -count 3 ./exporters/prometheus
+//
+// on 2 shared cores (AMD EPYC, Go 1.26), a registry gather with a full
+// scheduler snapshot and 20 pools takes about 750 µs and 6,500 allocations
+// (390 kB); nine tenths of the allocations are client_golang building the
+// constant metrics and their label pairs, most of them for the pools' 29-bucket
+// histograms. The exported names are those of the
+// schedstats catalogue and are stable; the scheduler bucket bounds may be
+// tuned between releases.
+package prometheus
