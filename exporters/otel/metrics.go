@@ -1,11 +1,9 @@
 package otel
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -39,7 +37,9 @@ var quantiles = [...]float64{0.5, 0.9, 0.99}
 // MetricsOptions configures RegisterMetrics. The zero value reads the
 // running process with probes.NewReader and every registered pool.
 type MetricsOptions struct {
-	// Read fills a scheduler snapshot; nil means probes.NewReader().Read.
+	// Read fills a scheduler snapshot; nil means probes.NewReader().Read,
+	// whose start-up check stops the world once, in RegisterMetrics. Pass
+	// a shared probes.Reader's Read when the process already has one.
 	Read schedstats.ReadFunc
 	// Pools lists the pools to export; nil means pool.Registered.
 	Pools func() []*pool.Pool

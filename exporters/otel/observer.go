@@ -74,12 +74,7 @@ func defaultSpanName(t pool.TaskInfo) string {
 // it began to run: the gap before the first child span is the queue wait,
 // which is also recorded as the gdiag.pool.queue_wait attribute in seconds.
 func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Context {
-	ctx, span := o.tracer.Start(ctx, o.spanName(t), o.startOptions(t, trace.WithAttributes(
-		attrQueueWait.Float64(t.QueueWait.Seconds()),
-	))...)
-	if span.IsRecording() {
-		setTaskAttributes(span, t)
-	}
+	ctx, _ = o.tracer.Start(ctx, o.spanName(t), startOptions(t, true)...)
 	return ctx
 }
 
@@ -94,9 +89,8 @@ func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Conte
 // error rates on every abandoned request.
 func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResult) {
 	if r.Outcome == pool.Canceled {
-		_, span := o.tracer.Start(ctx, o.spanName(t), o.startOptions(t)...)
+		_, span := o.tracer.Start(ctx, o.spanName(t), startOptions(t, false)...)
 		if span.IsRecording() {
-			setTaskAttributes(span, t)
 			span.SetAttributes(attrOutcome.String(r.Outcome.String()))
 			if r.Err != nil {
 				span.AddEvent("canceled", trace.WithAttributes(attribute.String("exception.message", r.Err.Error())))
@@ -125,22 +119,26 @@ func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResu
 	span.End()
 }
 
-func (o *Observer) startOptions(t pool.TaskInfo, extra ...trace.SpanStartOption) []trace.SpanStartOption {
-	opts := append(extra, trace.WithSpanKind(trace.SpanKindInternal))
+// startOptions gives the span its start time and the task's attributes at
+// creation, where the SDK stores them in one go and samplers can see them.
+func startOptions(t pool.TaskInfo, started bool) []trace.SpanStartOption {
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = append(attrs, attrPoolName.String(t.Pool), attrPriority.String(t.Priority.String()))
+	if started {
+		attrs = append(attrs, attrQueueWait.Float64(t.QueueWait.Seconds()))
+	}
+	if t.Key != "" {
+		attrs = append(attrs, attrKey.String(t.Key))
+	}
+	if t.Label != "" {
+		attrs = append(attrs, attrLabel.String(t.Label))
+	}
+	opts := make([]trace.SpanStartOption, 0, 3)
+	opts = append(opts, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	if !t.Submitted.IsZero() && t.Submitted.Before(time.Now()) {
 		opts = append(opts, trace.WithTimestamp(t.Submitted))
 	}
 	return opts
-}
-
-func setTaskAttributes(span trace.Span, t pool.TaskInfo) {
-	span.SetAttributes(attrPoolName.String(t.Pool), attrPriority.String(t.Priority.String()))
-	if t.Key != "" {
-		span.SetAttributes(attrKey.String(t.Key))
-	}
-	if t.Label != "" {
-		span.SetAttributes(attrLabel.String(t.Label))
-	}
 }
 
 func errMessage(err error) string {

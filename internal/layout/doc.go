@@ -5,5 +5,6 @@
 //   - pool and schedstats import the standard library only;
 //   - probes imports schedstats, pool, internal packages and the standard library;
 //   - exporters/<name> import the packages above and their own SDK;
-//   - nothing imports exporters, cmd or examples, except from inside the same subtree.
+//   - nothing imports exporters, cmd or examples, except from inside the same
+//     subtree, and programs (cmd, examples) importing exporters.
 package layout

@@ -1,0 +1,254 @@
+package e2e_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// otelConfig is a collector configuration that writes every trace and
+// metric it receives over OTLP/HTTP to JSON-lines files, one line a batch.
+const otelConfig = `receivers:
+  otlp:
+    protocols:
+      http: {endpoint: "%[1]s"}
+processors:
+  batch: {timeout: 200ms}
+exporters:
+  file/traces: {path: "%[2]s", format: json, flush_interval: 100ms}
+  file/metrics: {path: "%[3]s", format: json, flush_interval: 100ms}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [batch], exporters: [file/traces]}
+    metrics: {receivers: [otlp], processors: [batch], exporters: [file/metrics]}
+`
+
+// otelDemoMetrics are metric names the demo must export through the
+// collector: the semantic-convention go.* ones and gdiag.* from the catalogue.
+var otelDemoMetrics = []string{
+	"go.goroutine.count", "go.processor.limit",
+	"gdiag.sched.threads", "gdiag.sched.idle_procs", "gdiag.sched.global_runqueue",
+	"gdiag.sched.goroutines", "gdiag.pool.workers", "gdiag.pool.queued",
+	"gdiag.pool.tasks", "gdiag.pool.tasks_submitted",
+}
+
+func TestOTelCollector(t *testing.T) {
+	if os.Getenv("GDIAG_E2E") != "1" {
+		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run against a real OpenTelemetry Collector")
+	}
+	// Registered first, so it runs after the cleanups that stop the processes.
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	otelcol := otelTool(t, "otelcol")
+	demo := otelBuildDemo(t)
+	dir := t.TempDir()
+	traces, metrics := filepath.Join(dir, "traces.jsonl"), filepath.Join(dir, "metrics.jsonl")
+	addr := fmt.Sprintf("127.0.0.1:%d", otelFreePort(t))
+	cfg := filepath.Join(dir, "otelcol.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, otelConfig, addr, traces, metrics), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	col := otelStart(t, "otelcol", nil, otelcol, "--config="+cfg)
+	otelWaitPort(t, col, addr, 30*time.Second)
+
+	lines := make(chan string, 16)
+	app := otelStart(t, "demo", lines, demo,
+		"-listen", "127.0.0.1:0", "-agent-dir", filepath.Join(dir, "agent"),
+		"-otlp-endpoint", addr, "-otlp-interval", "1s", "-load", "50")
+	if _, err := otelWaitLine(lines, "demo: listening on http://127.0.0.1:", 60*time.Second); err != nil {
+		t.Fatalf("demo: %v\n%s", err, app.Output())
+	}
+
+	// Let the demo serve and export for a while: poll until both kinds of
+	// telemetry have reached the collector's files, then stop the demo.
+	deadline := time.Now().Add(60 * time.Second)
+	for !(otelHas(traces, `"gdiag.pool.name"`) && otelHas(metrics, `"gdiag.pool.tasks"`)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no pool spans and metrics in the collector's files after 60s\ndemo:\n%s\ncollector:\n%s", app.Output(), col.Output())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := app.stop(t, 20*time.Second); err != nil {
+		t.Errorf("demo exit after SIGTERM = %v; want a clean exit\n%s", err, app.Output())
+	}
+	// SIGTERM flushed the demo's batches; give the collector's 200ms batch
+	// and 100ms file flush time to write them.
+	time.Sleep(time.Second)
+	if err := col.stop(t, 15*time.Second); err != nil {
+		t.Logf("collector exit: %v", err)
+	}
+
+	spans := otelReadSpans(t, traces)
+	otelCheckSpans(t, spans)
+	got := otelReadMetricNames(t, metrics)
+	for _, name := range otelDemoMetrics {
+		if !got[name] {
+			t.Errorf("metric %s did not reach the collector (got %d names)", name, len(got))
+		}
+	}
+}
+
+func otelHas(path, s string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), s)
+}
+
+// otelSpan is the part of an OTLP-JSON span the test reads.
+type otelSpan struct {
+	TraceID      string     `json:"traceId"`
+	SpanID       string     `json:"spanId"`
+	ParentSpanID string     `json:"parentSpanId"`
+	Name         string     `json:"name"`
+	Attributes   []otelAttr `json:"attributes"`
+	Status       struct {
+		Code int `json:"code"`
+	} `json:"status"`
+}
+
+type otelAttr struct {
+	Key   string `json:"key"`
+	Value struct {
+		StringValue *string  `json:"stringValue"`
+		DoubleValue *float64 `json:"doubleValue"`
+		IntValue    *string  `json:"intValue"`
+	} `json:"value"`
+}
+
+func (s otelSpan) attr(key string) (otelAttr, bool) {
+	for _, a := range s.Attributes {
+		if a.Key == key {
+			return a, true
+		}
+	}
+	return otelAttr{}, false
+}
+
+func otelLines(t *testing.T, path string, each func([]byte)) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("collector output: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		if len(strings.TrimSpace(sc.Text())) > 0 {
+			each(sc.Bytes())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+}
+
+func otelReadSpans(t *testing.T, path string) []otelSpan {
+	t.Helper()
+	var spans []otelSpan
+	otelLines(t, path, func(line []byte) {
+		var doc struct {
+			ResourceSpans []struct {
+				ScopeSpans []struct {
+					Spans []otelSpan `json:"spans"`
+				} `json:"scopeSpans"`
+			} `json:"resourceSpans"`
+		}
+		if err := json.Unmarshal(line, &doc); err != nil {
+			t.Fatalf("traces line is not OTLP JSON: %v", err)
+		}
+		for _, rs := range doc.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				spans = append(spans, ss.Spans...)
+			}
+		}
+	})
+	return spans
+}
+
+// otelCheckSpans asserts that pool task spans arrived with their attributes,
+// each a child of the HTTP handler's span in the same trace.
+func otelCheckSpans(t *testing.T, spans []otelSpan) {
+	t.Helper()
+	byID := make(map[string]otelSpan, len(spans))
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	var tasks, nested, keyed int
+	for _, s := range spans {
+		pn, ok := s.attr("gdiag.pool.name")
+		if !ok || pn.Value.StringValue == nil || *pn.Value.StringValue != "http" {
+			continue
+		}
+		tasks++
+		for _, k := range []string{"gdiag.pool.priority", "gdiag.task.outcome", "gdiag.task.label"} {
+			if a, ok := s.attr(k); !ok || a.Value.StringValue == nil || *a.Value.StringValue == "" {
+				t.Errorf("span %s %q lacks string attribute %s", s.SpanID, s.Name, k)
+			}
+		}
+		if a, ok := s.attr("gdiag.task.outcome"); ok && a.Value.StringValue != nil && *a.Value.StringValue != "canceled" {
+			if qw, ok := s.attr("gdiag.pool.queue_wait"); !ok || qw.Value.DoubleValue == nil || *qw.Value.DoubleValue < 0 {
+				t.Errorf("span %s %q lacks a float gdiag.pool.queue_wait", s.SpanID, s.Name)
+			}
+		}
+		if k, ok := s.attr("gdiag.pool.key"); ok && k.Value.StringValue != nil && strings.HasPrefix(*k.Value.StringValue, "t") {
+			keyed++
+		}
+		parent, ok := byID[s.ParentSpanID]
+		if s.ParentSpanID == "" || !ok {
+			continue // its handler span may have ended after the last export
+		}
+		if parent.Name != "GET /work" || parent.TraceID != s.TraceID {
+			t.Errorf("task span %s has parent %q in trace %s; want the handler span GET /work in trace %s",
+				s.SpanID, parent.Name, parent.TraceID, s.TraceID)
+			continue
+		}
+		nested++
+	}
+	if tasks == 0 {
+		t.Fatalf("no span with gdiag.pool.name=http among %d spans", len(spans))
+	}
+	// Every request's handler span ends after its tasks, and SIGTERM
+	// flushes; at most the requests cut short by shutdown may lack one.
+	if nested == 0 || nested < tasks/2 {
+		t.Errorf("%d of %d http pool task spans have the handler span as parent; want most", nested, tasks)
+	}
+	if keyed == 0 {
+		t.Errorf("no http pool task span carries a tenant gdiag.pool.key")
+	}
+	t.Logf("%d spans; %d http pool task spans, %d under their handler span", len(spans), tasks, nested)
+}
+
+func otelReadMetricNames(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	names := make(map[string]bool)
+	otelLines(t, path, func(line []byte) {
+		var doc struct {
+			ResourceMetrics []struct {
+				ScopeMetrics []struct {
+					Metrics []struct {
+						Name string `json:"name"`
+					} `json:"metrics"`
+				} `json:"scopeMetrics"`
+			} `json:"resourceMetrics"`
+		}
+		if err := json.Unmarshal(line, &doc); err != nil {
+			t.Fatalf("metrics line is not OTLP JSON: %v", err)
+		}
+		for _, rm := range doc.ResourceMetrics {
+			for _, sm := range rm.ScopeMetrics {
+				for _, m := range sm.Metrics {
+					names[m.Name] = true
+				}
+			}
+		}
+	})
+	return names
+}
