@@ -16,8 +16,8 @@
 // The function Profile returns is safe for concurrent use; captures are
 // independent and do not use the CPU profiler, so they run alongside CPU
 // profiles and continuous profiling. Each sample reads the stacks of all
-// goroutines (runtime.GoroutineProfile, which stops the world briefly), so a
-// capture costs about a microsecond per goroutine 99 times a second: fine for
-// a few thousand goroutines, noticeable for a hundred thousand. Nothing runs
-// between captures. The API is stable.
+// goroutines (runtime.GoroutineProfile, which stops the world briefly), so the
+// cost of a capture grows with the number of goroutines: modest for
+// thousands, noticeable for hundreds of thousands. Nothing runs between
+// captures. The API is stable.
 package fgprof

@@ -11,9 +11,9 @@
 //
 //	process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="checkout", pool="batch"}
 //
-// shows where one pool spends its CPU. Labels reach the CPU profile only:
-// the allocation, heap, mutex and block profiles of the Go runtime carry no
-// pprof labels.
+// shows where one pool spends its CPU. The runtime records pprof labels on
+// CPU samples and in the goroutine profile only; its allocation, heap, mutex
+// and block profiles carry none.
 //
 // # Sharing the CPU profiler
 //
@@ -21,7 +21,8 @@
 // holds it all the time. While Start's profiler runs, the probes endpoint's
 // standard /v1/profile/cpu therefore answers 409 Conflict ("a CPU profile is
 // already running; retry when it ends", with the runtime's "cpu profiling
-// already in use" as hint), and so does net/http/pprof. To take on-demand CPU
+// already in use" as hint), and net/http/pprof's /debug/pprof/profile answers
+// 500 with the same runtime error. To take on-demand CPU
 // profiles anyway, register CPUProfile in place of the standard one:
 //
 //	probes.Options{Profiles: map[string]probes.ProfileFunc{"cpu": pyroscope.CPUProfile()}}
@@ -41,8 +42,10 @@
 // Start may be called more than once (each call is an independent profiler,
 // but they share the single CPU profiler: run one with CPU profiling per
 // process). The stop function is safe to call concurrently and more than once.
-// The cost is that of pyroscope-go: CPU profiling at 100 Hz (a few percent of
-// a core at most, usually under 1%), a heap profile read per upload, and one
-// HTTP upload per profile type per UploadRate. Config and the signatures of
+// The cost is that of pyroscope-go: the runtime's CPU profiler sampling at
+// 100 Hz all the time, a read of each other profile per upload (the heap
+// profile after a forced GC), and one HTTP upload per profile type per
+// UploadRate; measure it on your service before raising UploadRate's
+// frequency. Config and the signatures of
 // Start and CPUProfile are stable; the default profile types may grow.
 package pyroscope
