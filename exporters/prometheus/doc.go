@@ -36,8 +36,9 @@
 // pools (default 64) are exported, the first ones listed (creation order for
 // pool.Registered); a second pool with an already exported name is skipped
 // too. PoolCollector.Dropped and a warning on Options.Logger report what was
-// left out. No per-key series are exported (the catalogue has none), so
-// Options.MaxKeys has no effect yet.
+// left out. Task keys never become label values: the
+// pool label is the only one whose values the user chooses, so the series
+// count is bounded by MaxPools.
 //
 // # Concurrency, cost and stability
 //

@@ -13,11 +13,8 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// Default cardinality caps, used when the Options fields are zero.
-const (
-	DefaultMaxPools = 64
-	DefaultMaxKeys  = 32
-)
+// DefaultMaxPools is the cap on exported pools when Options.MaxPools is zero.
+const DefaultMaxPools = 64
 
 // ErrNilRegisterer is returned by Register when given a nil Registerer.
 var ErrNilRegisterer = errors.New("prometheus: nil registerer")
@@ -37,10 +34,6 @@ type Options struct {
 	GoCollector bool
 	// MaxPools caps how many pools are exported (DefaultMaxPools when zero).
 	MaxPools int
-	// MaxKeys caps the key label values exported per pool (DefaultMaxKeys
-	// when zero). The catalogue defines no per-key metric yet, so no key
-	// label is exported and the field has no effect today.
-	MaxKeys int
 	// Logger receives a warning when pools are left out of a scrape by the
 	// MaxPools cap or a duplicate name; nil is silent.
 	Logger *slog.Logger
