@@ -26,39 +26,51 @@ func nanotime() int64 { return int64(time.Since(epoch)) }
 // Pool is a bounded, instrumented goroutine pool. Create it with New; the
 // zero value is not usable. All methods are safe for concurrent use.
 type Pool struct {
+	// Read-mostly configuration, apart from the lock's cache line.
 	name     string
 	cfg      config
-	observed bool // an observer needs every task timed
-	sampleN  int  // time one task in sampleN for the histograms; 0 = never
-	sampleC  int  // submissions since the last timed one; under mu
+	observed bool            // an observer needs every task timed
+	sampleN  int             // time one task in sampleN for the histograms; 0 = never
+	labels   context.Context // pprof labels pool=<name>, set once per worker
+	subObs   SubmitObserver
+
+	_ cacheLinePad
 
 	mu       sync.Mutex
 	queues   [numPriorities]deque
 	parked   map[string]*deque // tasks waiting for their key's limit
 	inflight map[string]int    // running tasks per key
-	queued   int
+	queued   int               // accepted, not started: ready plus parked by a key limit
+	ready    int               // tasks in queues
 	workers  int
 	running  int
-	idle     []*worker
+	wakes    int       // workers woken (or started) that have not yet looked for work
+	idle     []*worker // parked workers, oldest first
+	reaper   *time.Timer
+	reaping  bool // reaper is armed
 	minW     int
 	maxW     int
 	stopped  bool
 	waiters  int           // submitters blocked for room
-	room     chan struct{} // closed when room may have appeared
+	room     chan struct{} // capacity 1: a blocked submitter may retry; closed by Stop
 	drained  chan struct{} // closed when stopped and no worker is left
 
+	sampleC   int        // submissions since the last timed one
 	free      []*taskRec // recycled task records
 	submitted uint64     // accepted tasks
 
+	_         cacheLinePad
 	rejected  atomic.Uint64
 	nextShard atomic.Uint32
 	shards    [numShards]shard // outcome counters and histograms, per worker
 
-	labels   context.Context // pprof labels pool=<name>, set once per worker
 	labelMu  sync.Mutex
 	labelCtx map[string]context.Context
-	subObs   SubmitObserver
 }
+
+// cacheLinePad keeps fields written by different goroutines on different
+// cache lines (two lines, for the adjacent-line prefetcher).
+type cacheLinePad [128]byte
 
 // maxLabelCache bounds the per-label pprof context cache; labels beyond it
 // still work but allocate per task.
@@ -81,6 +93,7 @@ func New(name string, opts ...Option) *Pool {
 		minW:     cfg.minWorkers,
 		maxW:     cfg.maxWorkers,
 		drained:  make(chan struct{}),
+		room:     make(chan struct{}, 1),
 		labels:   pprof.WithLabels(context.Background(), pprof.Labels("pool", name)),
 		labelCtx: make(map[string]context.Context),
 	}
@@ -90,8 +103,7 @@ func New(name string, opts ...Option) *Pool {
 	}
 	p.mu.Lock()
 	for p.workers < p.minW {
-		p.workers++
-		go p.work(nil)
+		p.spawn()
 	}
 	p.mu.Unlock()
 	if cfg.registry {
@@ -145,8 +157,9 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 	r := p.newRec()
 	*r = rv
 	if !rv.timed && p.sampleN > 0 {
-		// Sampling keeps the two clock reads a timed task costs off most
-		// tasks; the counters stay exact.
+		// Sampling keeps the clock reads a timed task costs off most
+		// tasks; the counters stay exact. A counter under the lock the
+		// submission takes anyway is cheaper than an atomic one.
 		if p.sampleC++; p.sampleC >= p.sampleN {
 			p.sampleC = 0
 			r.timed, r.submitted = true, nanotime()
@@ -170,6 +183,9 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 			r.submitted = nanotime()
 		}
 	}
+	if p.waiters > 0 && p.roomLeft() > 0 {
+		p.notifyRoom() // the next blocked submitter may fit too
+	}
 	p.mu.Unlock()
 	return nil
 }
@@ -177,15 +193,11 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 // waitRoom blocks, with p.mu released, until room may have appeared or ctx
 // ends. It returns with p.mu held.
 func (p *Pool) waitRoom(ctx context.Context) error {
-	if p.room == nil {
-		p.room = make(chan struct{})
-	}
-	ch := p.room
 	p.waiters++
 	p.mu.Unlock()
 	var err error
 	select {
-	case <-ch:
+	case <-p.room:
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -194,27 +206,56 @@ func (p *Pool) waitRoom(ctx context.Context) error {
 	return err
 }
 
-// signalRoom wakes blocked submitters; called with p.mu held whenever a
-// queue slot, an idle worker or a worker slot may have appeared.
+// roomLeft returns how many more tasks the pool could accept now (ignoring key
+// limits). p.mu held.
+func (p *Pool) roomLeft() int {
+	spare := len(p.idle) + p.wakes + max(p.maxW-p.workers, 0)
+	return p.cfg.queueSize - (p.queued - p.ready) - max(p.ready-spare, 0)
+}
+
+// signalRoom wakes a blocked submitter; called with p.mu held whenever a
+// queue slot, an idle worker or a worker slot may have appeared. While the
+// workers still have queued work, it waits until the queue has drained to
+// half, so that a submitter feeding a full pool wakes once per burst rather
+// than once per task. Without queued work any room counts: nothing else
+// would free more.
 func (p *Pool) signalRoom() {
-	if p.waiters > 0 && p.room != nil {
-		close(p.room)
-		p.room = nil
+	if p.waiters == 0 {
+		return
+	}
+	if n := p.roomLeft(); n > 0 && (p.ready == 0 || n >= max(p.cfg.queueSize/2, 1)) {
+		p.notifyRoom()
+	}
+}
+
+// notifyRoom lets one blocked submitter retry. The token channel holds at
+// most one wake-up; a submitter that gets room passes the turn on. p.mu held.
+func (p *Pool) notifyRoom() {
+	if p.stopped {
+		return // room is closed
+	}
+	select {
+	case p.room <- struct{}{}:
+	default:
 	}
 }
 
 // keyed reports whether r is subject to the key limit.
 func (p *Pool) keyed(r *taskRec) bool { return p.cfg.keyLimit > 0 && r.key != "" }
 
-// place accepts r if it can: to an idle worker, to a new worker, or into
-// the queue. It returns false when the pool is stopped or full. p.mu held.
+// place accepts r if it can, into its queue or, at its key's limit, the
+// parked list, and makes sure a worker is on its way. A task counts as
+// waiting only beyond the workers that can take it at once (idle, waking,
+// or yet to start), so WithQueueSize(0) still accepts a task a worker can
+// run. It returns false when the pool is stopped or full. p.mu held.
 func (p *Pool) place(r *taskRec) bool {
 	if p.stopped {
 		return false
 	}
-	keyed := p.keyed(r)
-	if keyed && p.inflight[r.key] >= p.cfg.keyLimit {
-		if p.queued >= p.cfg.queueSize {
+	spare := len(p.idle) + p.wakes + max(p.maxW-p.workers, 0)
+	parked := p.queued - p.ready
+	if p.keyed(r) && p.inflight[r.key] >= p.cfg.keyLimit {
+		if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
 			return false
 		}
 		p.park(r)
@@ -222,29 +263,46 @@ func (p *Pool) place(r *taskRec) bool {
 		p.submitted++
 		return true
 	}
-	if n := len(p.idle); n > 0 || p.workers < p.maxW {
-		if keyed {
-			p.inflight[r.key]++
-		}
-		p.running++
-		p.submitted++
-		if n > 0 {
-			w := p.idle[n-1]
-			p.removeIdle(w)
-			w.wake <- r
-		} else {
-			p.workers++
-			go p.work(r)
-		}
-		return true
-	}
-	if p.queued >= p.cfg.queueSize {
+	if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
 		return false
 	}
 	p.queues[r.prio.level()].pushBack(r)
+	p.ready++
 	p.queued++
 	p.submitted++
+	p.kick()
 	return true
+}
+
+// kick makes sure a worker is on its way to the queue when tasks are ready:
+// it wakes the most recently idle worker, or starts one, unless a worker is
+// already waking. Like the runtime's spinning threads, this keeps a steady
+// stream of tasks from paying a park and an unpark each: a worker that
+// finishes a task takes the next one itself, and a woken worker that finds
+// more ready work kicks the next (so the pool still grows to meet a
+// backlog). p.mu held.
+func (p *Pool) kick() {
+	if p.wakes > 0 || p.ready == 0 {
+		return
+	}
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.wakes++
+		w.signal(false)
+		return
+	}
+	if p.workers < p.maxW {
+		p.spawn()
+	}
+}
+
+// spawn starts a worker that will look for work. p.mu held.
+func (p *Pool) spawn() {
+	p.workers++
+	p.wakes++
+	go p.work()
 }
 
 func (p *Pool) park(r *taskRec) {
@@ -265,12 +323,14 @@ func (p *Pool) take() *taskRec {
 			r := q.popFront()
 			if p.keyed(r) {
 				if p.inflight[r.key] >= p.cfg.keyLimit {
+					p.ready--
 					p.park(r)
 					continue
 				}
 				p.inflight[r.key]++
 			}
 			p.queued--
+			p.ready--
 			p.signalRoom()
 			return r
 		}
@@ -298,31 +358,8 @@ func (p *Pool) release(r *taskRec) (unparked bool) {
 		delete(p.parked, r.key)
 	}
 	p.queues[u.prio.level()].pushFront(u)
+	p.ready++
 	return true
-}
-
-func (p *Pool) removeIdle(w *worker) {
-	last := len(p.idle) - 1
-	moved := p.idle[last]
-	p.idle[w.idx] = moved
-	moved.idx = w.idx
-	p.idle[last] = nil
-	p.idle = p.idle[:last]
-	w.idx = -1
-}
-
-// dispatch hands runnable queued tasks to idle workers. p.mu held.
-func (p *Pool) dispatch() {
-	for len(p.idle) > 0 {
-		r := p.take()
-		if r == nil {
-			return
-		}
-		w := p.idle[len(p.idle)-1]
-		p.removeIdle(w)
-		p.running++
-		w.wake <- r
-	}
 }
 
 // Resize changes the worker bounds at run time. Extra idle workers exit at
@@ -343,33 +380,26 @@ func (p *Pool) Resize(minWorkers, maxWorkers int) error {
 	for p.workers > p.maxW && len(p.idle) > 0 {
 		p.nudge()
 	}
-	for p.workers < p.maxW && p.queued > 0 {
-		r := p.take()
-		if r == nil {
-			break
-		}
-		p.workers++
-		p.running++
-		go p.work(r)
-	}
 	for p.workers < p.minW {
-		p.workers++
-		go p.work(nil)
+		p.spawn()
 	}
+	if len(p.idle) > 0 {
+		p.armReaper() // a lower minimum may let idle workers retire
+	}
+	p.kick()
 	p.signalRoom()
 	return nil
 }
 
-// nudge wakes the most recently idle worker with no task, so it re-checks
-// its reason to live. p.mu held; len(p.idle) > 0.
+// nudge makes the most recently idle worker exit, uncounting it now so
+// callers' loops terminate. p.mu held; len(p.idle) > 0.
 func (p *Pool) nudge() {
-	w := p.idle[len(p.idle)-1]
-	p.removeIdle(w)
-	// The nudged worker exits; uncount it now so callers' loops terminate.
-	// exiting is written before the send, which orders it for the worker.
-	w.exiting = true
+	n := len(p.idle) - 1
+	w := p.idle[n]
+	p.idle[n] = nil
+	p.idle = p.idle[:n]
 	p.workers--
-	w.wake <- nil
+	w.signal(true)
 }
 
 func (p *Pool) info(prio Priority, key, label string, submitted, wait int64) TaskInfo {

@@ -34,13 +34,14 @@ func (p *Pool) newRec() *taskRec {
 }
 
 // freeRec recycles r. p.mu held. The free list never holds more records
-// than were in flight at once (queue plus workers).
+// than were in flight at once (queued plus running).
 func (p *Pool) freeRec(r *taskRec) {
 	*r = taskRec{}
 	p.free = append(p.free, r)
 }
 
-// deque is a growable ring buffer of task records.
+// deque is a growable ring buffer of task records. Its length is a power
+// of two so that indices wrap with a mask rather than a division.
 type deque struct {
 	buf  []*taskRec
 	head int
@@ -55,20 +56,20 @@ func (d *deque) grow() {
 	}
 	nb := make([]*taskRec, max(8, 2*len(d.buf)))
 	for i := 0; i < d.n; i++ {
-		nb[i] = d.buf[(d.head+i)%len(d.buf)]
+		nb[i] = d.buf[(d.head+i)&(len(d.buf)-1)]
 	}
 	d.buf, d.head = nb, 0
 }
 
 func (d *deque) pushBack(r *taskRec) {
 	d.grow()
-	d.buf[(d.head+d.n)%len(d.buf)] = r
+	d.buf[(d.head+d.n)&(len(d.buf)-1)] = r
 	d.n++
 }
 
 func (d *deque) pushFront(r *taskRec) {
 	d.grow()
-	d.head = (d.head - 1 + len(d.buf)) % len(d.buf)
+	d.head = (d.head - 1) & (len(d.buf) - 1)
 	d.buf[d.head] = r
 	d.n++
 }
@@ -79,7 +80,7 @@ func (d *deque) popFront() *taskRec {
 	}
 	r := d.buf[d.head]
 	d.buf[d.head] = nil
-	d.head = (d.head + 1) % len(d.buf)
+	d.head = (d.head + 1) & (len(d.buf) - 1)
 	d.n--
 	return r
 }

@@ -6,86 +6,109 @@ import (
 	"fmt"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
+	"sync"
 	"time"
 )
 
 // worker is one worker goroutine's handle, used while it is idle.
+//
+// A parked worker blocks locking sem, which it holds while awake, and the
+// pool wakes it by unlocking sem (a sync.Mutex may be unlocked by another
+// goroutine). This semaphore costs 8 bytes where a wake-up channel costs
+// over 100, which adds up with thousands of workers.
 type worker struct {
-	wake    chan *taskRec // capacity 1: a task, or nil to re-check
-	idx     int           // position in p.idle, -1 when not idle
-	exiting bool          // already uncounted by nudge; exit on wake
-	waited  bool          // came back from idle: the worker's clock is stale
-	timer   *time.Timer
+	sem       sync.Mutex
+	exit      bool  // set with the wake-up: the worker was uncounted and must exit
+	idleSince int64 // nanotime when it parked; under p.mu
 }
 
-// work is a worker goroutine's body. first, when non-nil, was counted in
-// p.running by the caller.
-func (p *Pool) work(first *taskRec) {
+func newWorker() *worker {
+	w := new(worker)
+	w.sem.Lock()
+	return w
+}
+
+// signal wakes the parked worker w, telling it to exit or to look for work.
+// p.mu held; w has just been removed from p.idle.
+func (w *worker) signal(exit bool) {
+	w.exit = exit
+	w.sem.Unlock()
+}
+
+// park blocks until signal and reports whether the worker must exit.
+func (w *worker) park() (exit bool) {
+	w.sem.Lock()
+	return w.exit
+}
+
+// work is a worker goroutine's body; the caller counted it in p.workers and
+// p.wakes.
+func (p *Pool) work() {
 	// Labels are set once per worker so tasks without a label cost nothing.
 	pprof.SetGoroutineLabels(p.labels)
-	w := &worker{wake: make(chan *taskRec, 1), idx: -1}
-	defer func() {
-		if w.timer != nil {
-			w.timer.Stop()
-		}
-	}()
+	w := newWorker()
 	sh := &p.shards[p.nextShard.Add(1)%numShards]
-	r := first
+	var r *taskRec
 	var now int64
+	woken := true
 	for {
-		if r != nil {
-			now = p.run(sh, r, now)
-		}
-		r = p.next(w, r)
+		var parked bool
+		r, parked = p.next(w, r, woken)
 		if r == nil {
 			return
 		}
-		if w.waited {
-			w.waited = false
-			now = 0
+		if parked {
+			now = 0 // the worker's clock is stale
 		}
+		woken = false
+		now = p.run(sh, r, now)
 	}
 }
 
 // next finishes the bookkeeping of done (if any) and returns the worker's
-// next task, waiting while idle; nil means the worker must exit.
-func (p *Pool) next(w *worker, done *taskRec) *taskRec {
+// next task, parking while there is none; nil means the worker must exit.
+// woken says the worker is counted in p.wakes. parked reports whether the
+// worker waited.
+func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bool) {
 	p.mu.Lock()
+	if woken {
+		p.wakes--
+	}
 	if done != nil {
 		p.running--
-		unparked := p.release(done)
+		p.release(done)
 		p.freeRec(done)
-		if unparked {
-			// The freed key slot may suit an idle worker better than us.
-			p.dispatch()
-		}
 	}
 	for {
 		if p.workers > p.maxW { // shrunk by Resize
 			p.exit()
+			p.kick()
 			p.mu.Unlock()
-			return nil
+			return nil, parked
 		}
 		if r := p.take(); r != nil {
 			p.running++
+			p.kick() // more ready work than this worker: bring another
 			p.mu.Unlock()
-			return r
+			return r, parked
 		}
 		if p.stopped {
 			p.exit()
 			p.mu.Unlock()
-			return nil
+			return nil, parked
 		}
+		w.idleSince = nanotime()
 		p.idle = append(p.idle, w)
-		w.idx = len(p.idle) - 1
+		p.armReaper()
 		p.signalRoom()
 		p.mu.Unlock()
-		r, ok := p.waitIdle(w)
-		if r != nil || !ok {
-			w.waited = true
-			return r
+		parked = true
+		if w.park() {
+			return nil, parked // already uncounted by nudge or reap
 		}
 		p.mu.Lock()
+		p.wakes--
 	}
 }
 
@@ -98,60 +121,111 @@ func (p *Pool) exit() {
 	}
 }
 
-// waitIdle waits for a task. It returns (task, true) for a task, (nil,
-// true) to re-check under the lock, and (nil, false) when the worker has
-// been uncounted and must exit.
-func (p *Pool) waitIdle(w *worker) (*taskRec, bool) {
-	if w.timer == nil {
-		w.timer = time.NewTimer(p.cfg.idleTimeout)
-	} else {
-		w.timer.Reset(p.cfg.idleTimeout)
+// armReaper arms the one timer that retires idle workers, instead of a
+// timer per idle worker (whose reset and stop every park and wake would
+// pay). p.mu held.
+func (p *Pool) armReaper() {
+	if p.reaping || p.workers <= p.minW {
+		return
 	}
-	for {
-		select {
-		case r := <-w.wake:
-			w.timer.Stop()
-			if r == nil && w.exiting {
-				return nil, false
-			}
-			return r, true
-		case <-w.timer.C:
-		}
-		p.mu.Lock()
-		if w.idx < 0 { // a task or a nudge is already in w.wake
-			p.mu.Unlock()
-			continue
-		}
-		if p.workers > p.minW {
-			p.removeIdle(w)
-			p.exit()
-			p.mu.Unlock()
-			return nil, false
-		}
-		p.mu.Unlock()
-		w.timer.Reset(p.cfg.idleTimeout)
+	p.reaping = true
+	if p.reaper == nil {
+		p.reaper = time.AfterFunc(p.cfg.idleTimeout, p.reap)
+	} else {
+		p.reaper.Reset(p.cfg.idleTimeout)
+	}
+}
+
+// reap retires the workers idle for the idle timeout, oldest first, down to
+// the minimum, and re-arms itself for the next oldest idle worker.
+func (p *Pool) reap() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reaping = false
+	if p.stopped {
+		return
+	}
+	now, limit := nanotime(), int64(p.cfg.idleTimeout)
+	n := 0
+	for n < len(p.idle) && p.workers > p.minW && now-p.idle[n].idleSince >= limit {
+		p.workers--
+		p.idle[n].signal(true)
+		n++
+	}
+	p.idle = slices.Delete(p.idle, 0, n)
+	if len(p.idle) > 0 && p.workers > p.minW {
+		p.reaping = true
+		p.reaper.Reset(time.Duration(p.idle[0].idleSince + limit - now))
 	}
 }
 
 // run executes r and records its outcome. now is the worker's last clock
 // reading (0 if stale); run returns the clock at the task's end so the next
-// task's start needs no extra read.
+// task's start needs no extra read. Tasks with an observer, a timeout or a
+// label take runFull; this path is kept small so that a worker's stack
+// stays within the goroutine's starting size.
 func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
-	ctx := r.ctx
 	if !r.timed {
 		now = 0
 	} else if now == 0 {
 		now = nanotime()
 	}
+	if p.observed || r.timeout > 0 || r.label != "" {
+		return p.runFull(sh, r, now)
+	}
+	if err := r.ctx.Err(); err != nil {
+		p.canceled(sh, r, now, err)
+		return now
+	}
+	if r.timed && p.cfg.stats {
+		sh.queueWait.observe(time.Duration(max(now-r.submitted, 0)))
+	}
+	err, pe := p.call(r.ctx, r)
+	var end int64
+	if r.timed {
+		end = nanotime()
+		if p.cfg.stats {
+			sh.runTime.observe(time.Duration(max(end-now, 0)))
+		}
+	}
+	switch {
+	case pe != nil:
+		err = pe
+		sh.panicked.Add(1)
+		p.panicked(r, pe)
+	case err != nil:
+		sh.failed.Add(1)
+	default:
+		sh.completed.Add(1)
+	}
+	if r.done != nil {
+		r.done.complete(err)
+	}
+	return end
+}
+
+// canceled records a task whose context ended before it could start.
+//
+//go:noinline
+func (p *Pool) canceled(sh *shard, r *taskRec, now int64, err error) {
+	sh.canceled.Add(1)
+	if o := p.cfg.observer; o != nil {
+		wait := max(now-r.submitted, 0)
+		o.TaskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, wait), TaskResult{Outcome: Canceled, Err: err})
+	}
+	if r.done != nil {
+		r.done.complete(err)
+	}
+}
+
+// runFull is run for tasks with an observer, a timeout or a label.
+//
+//go:noinline
+func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
+	ctx := r.ctx
 	wait := max(now-r.submitted, 0)
 	if err := ctx.Err(); err != nil {
-		sh.canceled.Add(1)
-		if o := p.cfg.observer; o != nil {
-			o.TaskEnd(ctx, p.info(r.prio, r.key, r.label, r.submitted, wait), TaskResult{Outcome: Canceled, Err: err})
-		}
-		if r.done != nil {
-			r.done.complete(err)
-		}
+		p.canceled(sh, r, now, err)
 		return now
 	}
 	if r.timed && p.cfg.stats {
@@ -202,12 +276,7 @@ func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 		obs.TaskEnd(ctx, info, TaskResult{Outcome: outcome, RunTime: runTime, Err: err, Panic: pe})
 	}
 	if pe != nil {
-		if l := p.cfg.logger; l != nil {
-			l.Error("pool: task panicked", "pool", p.name, "label", r.label, "panic", fmt.Sprint(pe.Value))
-		}
-		if h := p.cfg.panicHandler; h != nil {
-			h(pe)
-		}
+		p.panicked(r, pe)
 	}
 	if r.done != nil {
 		r.done.complete(err)
@@ -215,14 +284,31 @@ func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 	return end
 }
 
+// panicked logs and hands on a task panic, once counted.
+//
+//go:noinline
+func (p *Pool) panicked(r *taskRec, pe *PanicError) {
+	if l := p.cfg.logger; l != nil {
+		l.Error("pool: task panicked", "pool", p.name, "label", r.label, "panic", fmt.Sprint(pe.Value))
+	}
+	if h := p.cfg.panicHandler; h != nil {
+		h(pe)
+	}
+}
+
 // call runs the task function, turning a panic into a *PanicError.
 func (p *Pool) call(ctx context.Context, r *taskRec) (err error, pe *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
-			pe = &PanicError{Pool: p.name, Label: r.label, Value: v, Stack: debug.Stack()}
+			pe = p.panicError(r, v)
 		}
 	}()
 	return r.fn(ctx), nil
+}
+
+//go:noinline
+func (p *Pool) panicError(r *taskRec, v any) *PanicError {
+	return &PanicError{Pool: p.name, Label: r.label, Value: v, Stack: debug.Stack()}
 }
 
 // labelContext returns a context carrying pprof labels pool=<name> and
@@ -256,10 +342,10 @@ func (p *Pool) Stop(ctx context.Context) error {
 		for len(p.idle) > 0 {
 			p.nudge()
 		}
-		if p.room != nil {
-			close(p.room)
-			p.room = nil
+		if p.reaper != nil {
+			p.reaper.Stop()
 		}
+		close(p.room) // blocked and later submitters see stopped
 		if p.workers == 0 {
 			close(p.drained)
 		}
@@ -305,5 +391,6 @@ func (p *Pool) drop() (dropped []*taskRec, running int) {
 		delete(p.parked, k)
 	}
 	p.queued -= len(dropped)
+	p.ready = 0
 	return dropped, p.running
 }
