@@ -1,0 +1,157 @@
+package dashboards_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/goleak"
+
+	gdiagprom "github.com/gdiag/gdiag/exporters/prometheus"
+	"github.com/gdiag/gdiag/pool"
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// realFamilies gathers what exporters/prometheus really emits with the Go
+// collector, the runtime's own reader and two live pools that have run
+// tasks, keyed by family name.
+func realFamilies(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	ctx := context.Background()
+	a := pool.New("dash_a", pool.WithoutRegistry(), pool.WithMaxWorkers(2))
+	b := pool.New("dash_b", pool.WithoutRegistry())
+	for i := range 20 {
+		fn := func(context.Context) error { return nil }
+		if i%4 == 0 {
+			fn = func(context.Context) error { return errors.New("boom") }
+		}
+		if err := a.Submit(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_ = a.Stop(ctx)
+		_ = b.Stop(ctx)
+	})
+	reg := prometheus.NewRegistry()
+	err := gdiagprom.Register(reg, gdiagprom.Options{
+		Pools:       func() []*pool.Pool { return []*pool.Pool{a, b} },
+		GoCollector: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+// family maps a series name to its family: the name itself, or with a
+// histogram's or summary's _bucket, _sum or _count suffix removed.
+func family(fams map[string]*dto.MetricFamily, name string) (string, *dto.MetricFamily) {
+	if mf, ok := fams[name]; ok {
+		return name, mf
+	}
+	for _, suf := range []string{"_bucket", "_sum", "_count"} {
+		base, ok := strings.CutSuffix(name, suf)
+		if !ok {
+			continue
+		}
+		if mf, ok := fams[base]; ok && (mf.GetType() == dto.MetricType_HISTOGRAM || mf.GetType() == dto.MetricType_SUMMARY) {
+			if suf == "_bucket" && mf.GetType() != dto.MetricType_HISTOGRAM {
+				return name, nil
+			}
+			return base, mf
+		}
+	}
+	return name, nil
+}
+
+var matcherRE = regexp.MustCompile(`(\w+)\s*(=~|!=|!~|=)\s*"([^"]*)"`)
+
+// TestMetricsExist checks every metric a panel names: gdiag_* names are in
+// the schedstats catalogue, and every name is a family that
+// exporters/prometheus really emits with its Go collector. Label matchers
+// other than job and instance must name labels the family has (quantile
+// for summaries), and an exact matcher a value present in the output.
+func TestMetricsExist(t *testing.T) {
+	fams := realFamilies(t)
+	used := 0
+	for name, raw := range committedDashboards(t) {
+		d := decode(t, raw)
+		for _, p := range flatPanels(d.Panels) {
+			for _, tg := range p.Targets {
+				for _, m := range selectorRE.FindAllStringSubmatch(tg.Expr, -1) {
+					used++
+					where := name + ": panel " + p.Title + ": " + m[1]
+					base, mf := family(fams, m[1])
+					if strings.HasPrefix(base, "gdiag_") {
+						if _, ok := schedstats.Lookup(base); !ok {
+							t.Errorf("%s: %s is not in schedstats.Catalogue", where, base)
+						}
+					}
+					if mf == nil {
+						t.Errorf("%s: not in the exporter's output", where)
+						continue
+					}
+					checkMatchers(t, where, mf, m[2])
+				}
+			}
+		}
+	}
+	if used < 40 {
+		t.Errorf("found %d metric selectors in the dashboards; want at least 40 (is the selector pattern broken?)", used)
+	}
+}
+
+func checkMatchers(t *testing.T, where string, mf *dto.MetricFamily, matchers string) {
+	t.Helper()
+	for _, mm := range matcherRE.FindAllStringSubmatch(matchers, -1) {
+		label, op, value := mm[1], mm[2], mm[3]
+		if label == "job" || label == "instance" {
+			continue // added by Prometheus at scrape time
+		}
+		values := map[string]bool{}
+		for _, s := range mf.Metric {
+			for _, lp := range s.Label {
+				if lp.GetName() == label {
+					values[lp.GetValue()] = true
+				}
+			}
+			if label == "quantile" {
+				for _, q := range s.GetSummary().GetQuantile() {
+					values[strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64)] = true
+				}
+			}
+		}
+		if len(values) == 0 {
+			t.Errorf("%s: matcher %s: the family has no label %s", where, mm[0], label)
+			continue
+		}
+		if op == "=" && !values[value] {
+			t.Errorf("%s: matcher %s: no series has %s=%q (have %v)", where, mm[0], label, value, values)
+		}
+		if op == "=~" && !strings.Contains(value, "$") {
+			for _, alt := range strings.Split(value, "|") {
+				if !values[alt] {
+					t.Errorf("%s: matcher %s: no series has %s=%q (have %v)", where, mm[0], label, alt, values)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package dashboards
+
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+// PoolVar is the name of the Pools dashboard's variable selecting pools.
+const PoolVar = "pool"
+
+// poolMatch adds the pool matcher to a pool metric's selector.
+const poolMatch = `pool=~"$pool"`
+
+// Pools returns the "gdiag pools" dashboard (UID gdiag-pools): throughput
+// by outcome, rejections, panics, queue-wait and run-time percentiles,
+// workers and queue depth of every pool, from gdiag_pool_* series. The
+// catalogue has no per-key metric, so the dashboard has no per-key panel.
+// It returns the builder's error, if any.
+func Pools() (dashboard.Dashboard, error) {
+	return build(base("gdiag-pools", "Pools (gdiag)",
+		"Bounded goroutine pools instrumented by gdiag: throughput, outcomes, queueing and workers.",
+		"gdiag_sched_gomaxprocs").
+		WithVariable(labelVariable(PoolVar, "Pool", "Pools to show.",
+			`label_values(gdiag_pool_workers{job=~"$job",instance=~"$instance"}, pool)`)).
+		WithRow(row("Throughput")).
+		WithPanel(stacked("Tasks finished by outcome",
+			"Tasks finished per second by pool and outcome (completed, failed, panicked, canceled).",
+			unitPerSecond, 12,
+			query{"sum by (pool, outcome) (" + rate("gdiag_pool_tasks_total", poolMatch) + ")", "{{pool}} {{outcome}}"},
+		)).
+		WithPanel(graph("Tasks submitted",
+			"Tasks accepted per second by pool.",
+			unitPerSecond, 12,
+			query{"sum by (pool) (" + rate("gdiag_pool_tasks_submitted_total", poolMatch) + ")", "{{pool}}"},
+		)).
+		WithPanel(graph("Rejections",
+			"Tasks refused per second because the queue was full or the pool stopped. Any rejection means callers saw ErrOverloaded or ErrStopped.",
+			unitPerSecond, 12,
+			query{"sum by (pool) (" + rate("gdiag_pool_tasks_rejected_total", poolMatch) + ")", "{{pool}}"},
+		)).
+		WithPanel(graph("Panics",
+			"Tasks per second that panicked (the pool recovered them). Zero on a healthy service; the series is exported at zero so the panel shows a flat line rather than no data.",
+			unitPerSecond, 12,
+			query{"sum by (pool) (" + rate("gdiag_pool_tasks_total", poolMatch, `outcome="panicked"`) + ")", "{{pool}}"},
+		)).
+		WithRow(row("Latency")).
+		WithPanel(graph("Queue wait percentiles",
+			"p50, p90 and p99 of the time tasks waited in the queue before a worker took them.",
+			unitSeconds, 12,
+			quantiles("gdiag_pool_queue_wait_seconds", "pool, ", "{{pool}} ", poolMatch)...,
+		)).
+		WithPanel(graph("Run time percentiles",
+			"p50, p90 and p99 of the time tasks spent running.",
+			unitSeconds, 12,
+			quantiles("gdiag_pool_run_seconds", "pool, ", "{{pool}} ", poolMatch)...,
+		).Links([]cog.Builder[dashboard.DashboardLink]{profileLink("CPU profile of the pool", cpuProfile, `,pool=~"${pool:regex}"`)})).
+		WithRow(row("Workers and queue")).
+		WithPanel(graph("Workers",
+			"Workers alive, running a task and idle, against the pool's upper bound.",
+			unitCount, 8,
+			query{"sum by (pool) (" + sel("gdiag_pool_workers", poolMatch) + ")", "{{pool}} alive"},
+			query{"sum by (pool) (" + sel("gdiag_pool_workers_running", poolMatch) + ")", "{{pool}} running"},
+			query{"sum by (pool) (" + sel("gdiag_pool_workers_idle", poolMatch) + ")", "{{pool}} idle"},
+			query{"sum by (pool) (" + sel("gdiag_pool_max_workers", poolMatch) + ")", "{{pool}} max"},
+		)).
+		WithPanel(graph("Utilisation",
+			"Workers running a task as a fraction of the pool's maximum; near 100% the queue starts to fill.",
+			unitRatio, 8,
+			query{"sum by (pool) (" + sel("gdiag_pool_workers_running", poolMatch) + ") / sum by (pool) (" + sel("gdiag_pool_max_workers", poolMatch) + ")", "{{pool}}"},
+		)).
+		WithPanel(graph("Queue depth",
+			"Tasks waiting in the queue, against its capacity; a full queue rejects.",
+			unitCount, 8,
+			query{"sum by (pool) (" + sel("gdiag_pool_queued", poolMatch) + ")", "{{pool}} queued"},
+			query{"sum by (pool) (" + sel("gdiag_pool_queue_capacity", poolMatch) + ")", "{{pool}} capacity"},
+		)),
+	)
+}
