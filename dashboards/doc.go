@@ -9,8 +9,7 @@
 //     gdiag_sync_*).
 //   - [Pools] (gdiag-pools.json): tasks by outcome, submissions,
 //     rejections, panics, queue-wait and run-time percentiles, workers,
-//     utilisation and queue depth (gdiag_pool_*). The metric catalogue has
-//     no per-key metric, so there is no per-key panel.
+//     utilisation, queue depth and the busiest task keys (gdiag_pool_*).
 //   - [Runtime] (gdiag-runtime.json): GOGC, GOMEMLIMIT, heap, memory from
 //     the OS, allocation rate, GC cycles and pauses, goroutines and threads,
 //     from client_golang's Go collector (go_*), which

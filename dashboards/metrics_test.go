@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // realFamilies gathers what exporters/prometheus really emits with the Go
 // collector, the runtime's own reader and two live pools that have run
-// tasks, keyed by family name.
+// tasks, one of them running a keyed task, keyed by family name.
 func realFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
 	ctx := context.Background()
@@ -38,7 +38,13 @@ func realFamilies(t *testing.T) map[string]*dto.MetricFamily {
 			t.Fatal(err)
 		}
 	}
+	gate, started := make(chan struct{}), make(chan struct{})
+	if err := b.Go(ctx, pool.Task{Key: "tenant-a", Fn: func(context.Context) error { close(started); <-gate; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	<-started // running during the gather, for gdiag_pool_key_running
 	t.Cleanup(func() {
+		close(gate)
 		_ = a.Stop(ctx)
 		_ = b.Stop(ctx)
 	})

@@ -13,9 +13,8 @@ const poolMatch = `pool=~"$pool"`
 
 // Pools returns the "gdiag pools" dashboard (UID gdiag-pools): throughput
 // by outcome, rejections, panics, queue-wait and run-time percentiles,
-// workers and queue depth of every pool, from gdiag_pool_* series. The
-// catalogue has no per-key metric, so the dashboard has no per-key panel.
-// It returns the builder's error, if any.
+// workers and queue depth of every pool, and the busiest task keys, from
+// gdiag_pool_* series. It returns the builder's error, if any.
 func Pools() (dashboard.Dashboard, error) {
 	return build(base("gdiag-pools", "Pools (gdiag)",
 		"Bounded goroutine pools instrumented by gdiag: throughput, outcomes, queueing and workers.",
@@ -73,6 +72,14 @@ func Pools() (dashboard.Dashboard, error) {
 			unitCount, 8,
 			query{"sum by (pool) (" + sel("gdiag_pool_queued", poolMatch) + ")", "{{pool}} queued"},
 			query{"sum by (pool) (" + sel("gdiag_pool_queue_capacity", poolMatch) + ")", "{{pool}} capacity"},
+		)).
+		WithRow(row("Keys")).
+		WithPanel(graph("Busiest keys",
+			"Tasks running per task key (Task.Key: a tenant, an endpoint), for the 10 busiest keys. "+
+				"One key holding most of a pool's workers, or sitting at its key limit while others wait, is one key taking the pool. "+
+				"Each process exports its pools' 10 busiest keys, and a key only while a task of it runs, so short tasks may fall between scrapes.",
+			unitCount, 24,
+			query{"topk(10, sum by (pool, key) (" + sel("gdiag_pool_key_running", poolMatch) + "))", "{{pool}} {{key}}"},
 		)),
 	)
 }

@@ -58,6 +58,64 @@ func BenchmarkGo(b *testing.B) {
 	_ = p.Stop(ctx)
 }
 
+// BenchmarkGoKeyed measures Go with a task key, without and with a key
+// limit: every keyed task is counted per key while it runs (for
+// Stats.Keys), which costs a map update when it starts and when it ends.
+//
+//	go test -run '^$' -bench BenchmarkGoKeyed -benchmem ./pool
+func BenchmarkGoKeyed(b *testing.B) {
+	for _, limit := range []int{0, 4} {
+		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
+			p := pool.New("bench", pool.WithMaxWorkers(2), pool.WithKeyLimit(limit), pool.WithoutRegistry())
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			keys := [...]string{"tenant-a", "tenant-b", "tenant-c"}
+			fn := func(context.Context) error { wg.Done(); return nil }
+			b.ReportAllocs()
+			for i := range b.N {
+				wg.Add(1)
+				if err := p.Go(ctx, pool.Task{Fn: fn, Key: keys[i%len(keys)]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wg.Wait()
+			b.StopTimer()
+			_ = p.Stop(ctx)
+		})
+	}
+}
+
+// BenchmarkStats measures a Stats call while tasks with the given number of
+// distinct keys are running (one task per key).
+//
+//	go test -run '^$' -bench BenchmarkStats -benchmem ./pool
+func BenchmarkStats(b *testing.B) {
+	for _, keys := range []int{0, 10, 1000} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			p := pool.New("bench", pool.WithMaxWorkers(max(keys, 1)), pool.WithoutRegistry())
+			ctx := context.Background()
+			gate := make(chan struct{})
+			var started sync.WaitGroup
+			for i := range keys {
+				started.Add(1)
+				fn := func(context.Context) error { started.Done(); <-gate; return nil }
+				if err := p.Go(ctx, pool.Task{Fn: fn, Key: fmt.Sprint("key-", i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			started.Wait()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				_ = p.Stats()
+			}
+			b.StopTimer()
+			close(gate)
+			_ = p.Stop(ctx)
+		})
+	}
+}
+
 func TestSubmitDoesNotAllocate(t *testing.T) {
 	for _, stats := range []bool{true, false} {
 		p := pool.New("allocs", pool.WithMaxWorkers(2), pool.WithStats(stats), pool.WithoutRegistry())

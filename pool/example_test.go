@@ -134,3 +134,25 @@ func ExampleObserver() {
 	// task runs in span traced/settle
 	// span traced/settle ended: failed (insufficient funds)
 }
+
+// Stats.Keys shows which keys hold the workers: here tenant-a has reached
+// its limit of 2 and a third task of it waits, while tenant-b runs one.
+func ExampleStats_keys() {
+	p := pool.New("tenants", pool.WithMaxWorkers(4), pool.WithKeyLimit(2), pool.WithoutRegistry())
+	release, started := make(chan struct{}), make(chan struct{}, 4)
+	task := func(context.Context) error { started <- struct{}{}; <-release; return nil }
+	for _, key := range []string{"tenant-a", "tenant-b", "tenant-a", "tenant-a", ""} {
+		_ = p.Go(context.Background(), pool.Task{Fn: task, Key: key})
+	}
+	for range 4 { // the keyless task starts after a worker set the third tenant-a task aside
+		<-started
+	}
+	for _, k := range p.Stats().Keys {
+		fmt.Printf("%s running=%d parked=%d\n", k.Key, k.Running, k.Parked)
+	}
+	close(release)
+	_ = p.Stop(context.Background())
+	// Output:
+	// tenant-a running=2 parked=1
+	// tenant-b running=1 parked=0
+}

@@ -39,7 +39,7 @@ type Pool struct {
 	mu       sync.Mutex
 	queues   [numPriorities]deque
 	parked   map[string]*deque // tasks waiting for their key's limit
-	inflight map[string]int    // running tasks per key
+	inflight map[string]int    // running tasks per non-empty key, limit or not
 	queued   int               // accepted, not started: ready plus parked by a key limit
 	ready    int               // tasks in queues
 	workers  int
@@ -240,8 +240,10 @@ func (p *Pool) notifyRoom() {
 	}
 }
 
-// keyed reports whether r is subject to the key limit.
-func (p *Pool) keyed(r *taskRec) bool { return p.cfg.keyLimit > 0 && r.key != "" }
+// limited reports whether r is subject to the key limit. Every task with a
+// key is counted in p.inflight while it runs, limit or not, for
+// Stats.Keys; a task without one costs only the empty-key test.
+func (p *Pool) limited(r *taskRec) bool { return p.cfg.keyLimit > 0 && r.key != "" }
 
 // place accepts r if it can, into its queue or, at its key's limit, the
 // parked list, and makes sure a worker is on its way. A task counts as
@@ -254,7 +256,7 @@ func (p *Pool) place(r *taskRec) bool {
 	}
 	spare := len(p.idle) + p.wakes + max(p.maxW-p.workers, 0)
 	parked := p.queued - p.ready
-	if p.keyed(r) && p.inflight[r.key] >= p.cfg.keyLimit {
+	if p.limited(r) && p.inflight[r.key] >= p.cfg.keyLimit {
 		if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
 			return false
 		}
@@ -321,8 +323,8 @@ func (p *Pool) take() *taskRec {
 		q := &p.queues[lv]
 		for q.len() > 0 {
 			r := q.popFront()
-			if p.keyed(r) {
-				if p.inflight[r.key] >= p.cfg.keyLimit {
+			if r.key != "" {
+				if p.limited(r) && p.inflight[r.key] >= p.cfg.keyLimit {
 					p.ready--
 					p.park(r)
 					continue
@@ -339,9 +341,10 @@ func (p *Pool) take() *taskRec {
 }
 
 // release undoes the key accounting of a finished task and moves one task
-// of that key, if any is waiting, back to the front of its queue. p.mu held.
+// of that key, if any is waiting, back to the front of its queue (only a
+// key limit parks tasks). p.mu held.
 func (p *Pool) release(r *taskRec) (unparked bool) {
-	if !p.keyed(r) {
+	if r.key == "" {
 		return false
 	}
 	if n := p.inflight[r.key] - 1; n > 0 {

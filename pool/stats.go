@@ -43,6 +43,15 @@ type Stats struct {
 
 	QueueWait Histogram // from acceptance to start, for tasks that started
 	RunTime   Histogram // from start to end, for tasks that ran
+
+	// Keys lists the busiest task keys: those with tasks running or held
+	// back by the key limit, at most MaxStatsKeys of them, ordered by
+	// Running (descending), then Key. Tasks without a key are not in it;
+	// it is nil when no running or parked task has a key. Every task with
+	// a key is counted while it runs, with or without WithKeyLimit, at the
+	// cost of a map update under the pool's lock when it starts and ends;
+	// building the list visits each such key once, under the lock.
+	Keys []KeyStats
 }
 
 // Histogram is a snapshot of a duration histogram with fixed buckets.
@@ -180,6 +189,7 @@ func (p *Pool) Stats() Stats {
 		KeyLimit:      p.cfg.keyLimit,
 		Stopped:       p.stopped,
 		Submitted:     p.submitted,
+		Keys:          p.busiestKeys(),
 	}
 	p.mu.Unlock()
 	s.Rejected = p.rejected.Load()

@@ -97,6 +97,9 @@ func TestStress(t *testing.T) {
 	stop(t, p) // waits for tasks still running after the first Stop gave up
 	s := p.Stats()
 	reconcile(t, s)
+	if s.Keys != nil {
+		t.Fatalf("Stats().Keys after Stop = %+v; want nil (every keyed task released)", s.Keys)
+	}
 	if got := s.Submitted + s.Rejected; got != submitters*perSub {
 		t.Fatalf("Submitted+Rejected = %d; want %d", got, submitters*perSub)
 	}

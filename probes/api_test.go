@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,12 @@ func fakeSource() source {
 				{State: "waiting", WaitReason: state, Count: 2, MaxWait: minWait, Stack: []apiv1.Frame{{Func: "main.f", Line: maxGroups}}},
 			}}, nil
 		},
-		pools:  func() []apiv1.Pool { return []apiv1.Pool{{Name: "io", MaxWorkers: 8, Submitted: 3}} },
+		pools: func() []apiv1.Pool {
+			return []apiv1.Pool{
+				{Name: "io", MaxWorkers: 8, Submitted: 3, Keys: []apiv1.PoolKey{{Key: "tenant-a", Running: 2, Parked: 1}}},
+				{Name: "batch", MaxWorkers: 2},
+			}
+		},
 		reader: func() apiv1.ReaderStatus { return apiv1.ReaderStatus{Mode: "sched", Mirror: "go1.26"} },
 		flight: func(w io.Writer) (int64, error) { n, err := w.Write(fakeFlight); return int64(n), err },
 	}
@@ -117,9 +123,18 @@ func TestAPIEndpoints(t *testing.T) {
 	})
 	t.Run("pools", func(t *testing.T) {
 		var p apiv1.Pools
-		decode(t, get(t, h, "/v1/pools"), &p)
-		if len(p.Pools) != 1 || p.Pools[0].Name != "io" || p.Pools[0].Submitted != 3 {
-			t.Errorf("pools = %+v; want pool io", p)
+		rec := get(t, h, "/v1/pools")
+		raw := rec.Body.String()
+		decode(t, rec, &p)
+		if len(p.Pools) != 2 || p.Pools[0].Name != "io" || p.Pools[0].Submitted != 3 {
+			t.Errorf("pools = %+v; want pools io and batch", p)
+		}
+		if want := []apiv1.PoolKey{{Key: "tenant-a", Running: 2, Parked: 1}}; len(p.Pools) == 0 || !slices.Equal(p.Pools[0].Keys, want) {
+			t.Errorf("pools[0].Keys = %+v; want %+v", p.Pools, want)
+		}
+		// The wire names, and no "keys" at all for a pool without keyed tasks.
+		if want := `"keys":[{"key":"tenant-a","running":2,"parked":1}]`; !strings.Contains(raw, want) || strings.Count(raw, `"keys"`) != 1 {
+			t.Errorf("GET /v1/pools = %s; want %s once, for pool io only", raw, want)
 		}
 	})
 	t.Run("goroutines", func(t *testing.T) {

@@ -119,7 +119,21 @@ func pools() []apiv1.Pool {
 			Submitted: st.Submitted, Completed: st.Completed, Failed: st.Failed, Panicked: st.Panicked,
 			Canceled: st.Canceled, Rejected: st.Rejected,
 			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
+			Keys: poolKeys(st.Keys),
 		}
+	}
+	return out
+}
+
+// poolKeys converts the busiest keys; nil stays nil, so that the JSON
+// leaves "keys" out.
+func poolKeys(ks []pool.KeyStats) []apiv1.PoolKey {
+	if len(ks) == 0 {
+		return nil
+	}
+	out := make([]apiv1.PoolKey, len(ks))
+	for i, k := range ks {
+		out[i] = apiv1.PoolKey(k)
 	}
 	return out
 }

@@ -30,6 +30,12 @@ func TestAgentLiveData(t *testing.T) {
 	defer p.Stop(ctx)
 	block := make(chan struct{})
 	defer close(block)
+	keyed := make(chan struct{})
+	if err := p.Go(ctx, pool.Task{Key: "tenant-a", Fn: func(context.Context) error { close(keyed); <-block; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	<-keyed // running, so the endpoint lists its key
+
 	for range 3 { // a known group for the census
 		go func() { <-block }()
 	}
@@ -50,11 +56,12 @@ func TestAgentLiveData(t *testing.T) {
 	found := false
 	for _, ps := range pools.Pools {
 		if ps.Name == "endpoint-test" {
-			found = ps.MaxWorkers == 2 && ps.Submitted == 3
+			found = ps.MaxWorkers == 2 && ps.Submitted == 4 &&
+				len(ps.Keys) == 1 && ps.Keys[0] == apiv1.PoolKey{Key: "tenant-a", Running: 1}
 		}
 	}
 	if !found {
-		t.Errorf("pools = %+v; want endpoint-test with MaxWorkers 2 and 3 submitted", pools)
+		t.Errorf("pools = %+v; want endpoint-test with MaxWorkers 2, 4 submitted and key tenant-a running 1", pools)
 	}
 
 	var g apiv1.Goroutines

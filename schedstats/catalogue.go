@@ -58,6 +58,7 @@ var catalogue = []Metric{
 	{"gdiag_pool_queued", "tasks", TypeGauge, "Tasks waiting in the pool's queue.", []string{"pool"}},
 	{"gdiag_pool_queue_capacity", "tasks", TypeGauge, "Capacity of the pool's queue.", []string{"pool"}},
 	{"gdiag_pool_max_workers", "workers", TypeGauge, "Upper bound on the pool's workers.", []string{"pool"}},
+	{"gdiag_pool_key_running", "tasks", TypeGauge, "Tasks running per task key, for the pool's busiest keys only (at most 10).", []string{"pool", "key"}},
 	{"gdiag_pool_tasks_submitted_total", "tasks", TypeCounter, "Tasks accepted by the pool.", []string{"pool"}},
 	{"gdiag_pool_tasks_total", "tasks", TypeCounter, "Tasks finished, by outcome (completed, failed, panicked, canceled).", []string{"pool", "outcome"}},
 	{"gdiag_pool_tasks_rejected_total", "tasks", TypeCounter, "Tasks refused because the queue was full or the pool stopped.", []string{"pool"}},

@@ -113,7 +113,7 @@ func TestCatalogueConventions(t *testing.T) {
 		"gdiag_pool_workers", "gdiag_pool_workers_running", "gdiag_pool_workers_idle", "gdiag_pool_queued",
 		"gdiag_pool_queue_capacity", "gdiag_pool_max_workers", "gdiag_pool_tasks_submitted_total",
 		"gdiag_pool_tasks_total", "gdiag_pool_tasks_rejected_total", "gdiag_pool_queue_wait_seconds",
-		"gdiag_pool_run_seconds",
+		"gdiag_pool_run_seconds", "gdiag_pool_key_running",
 	} {
 		if !seen[n] {
 			t.Errorf("catalogue lacks %s", n)

@@ -130,6 +130,8 @@
 //		Capacity of the pool's queue.
 //	gdiag_pool_max_workers{pool} gauge workers
 //		Upper bound on the pool's workers.
+//	gdiag_pool_key_running{pool,key} gauge tasks
+//		Tasks running per task key, for the pool's busiest keys only (at most 10).
 //	gdiag_pool_tasks_submitted_total{pool} counter tasks
 //		Tasks accepted by the pool.
 //	gdiag_pool_tasks_total{pool,outcome} counter tasks

@@ -70,8 +70,16 @@ func get(ctx context.Context, client *http.Client, url string) {
 // labels and span names.
 var batchLabels = []string{"reindex", "compact", "report"}
 
-// runBatch submits background jobs of a few milliseconds of CPU to the batch
-// pool every 100 ms until ctx ends.
+// batchUpload is how long a background job waits for an imaginary
+// downstream to take its result. Half the 100 ms between jobs, so that the
+// batch pool has a keyed task running at most scrapes and the pools
+// dashboard's "Busiest keys" panel has tenants to show even when the
+// short /work tasks fall between scrapes.
+const batchUpload = 50 * time.Millisecond
+
+// runBatch submits background jobs to the batch pool every 100 ms until ctx
+// ends: each works for one tenant (its task key), with a few milliseconds
+// of CPU and then batchUpload of waiting.
 func runBatch(ctx context.Context, p *pool.Pool) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -83,7 +91,8 @@ func runBatch(ctx context.Context, p *pool.Pool) {
 		}
 		label := batchLabels[i%len(batchLabels)]
 		rounds := 20_000 * (1 + i%3) // a few ms: enough CPU samples to split profiles by pool
-		_ = p.Go(ctx, pool.Task{Label: label, Priority: pool.Low, Fn: func(ctx context.Context) error {
+		tenant := tenants[i%len(tenants)]
+		_ = p.Go(ctx, pool.Task{Label: label, Key: tenant, Priority: pool.Low, Fn: func(ctx context.Context) error {
 			h := [32]byte{byte(i)}
 			for j := range rounds {
 				if j%500 == 0 && ctx.Err() != nil {
@@ -91,7 +100,12 @@ func runBatch(ctx context.Context, p *pool.Pool) {
 				}
 				h = sha256.Sum256(h[:])
 			}
-			return nil
+			select {
+			case <-time.After(batchUpload):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}})
 	}
 }

@@ -88,6 +88,9 @@ func (c *collector) observePool(o metric.Observer, st pool.Stats) {
 	}
 	c.quantiles(o, "gdiag_pool_queue_wait_seconds", st.QueueWait.Count > 0, seconds(st.QueueWait), name)
 	c.quantiles(o, "gdiag_pool_run_seconds", st.RunTime.Count > 0, seconds(st.RunTime), name)
+	for _, k := range st.Keys { // the busiest keys only: at most pool.MaxStatsKeys
+		c.int(o, "gdiag_pool_key_running", int64(k.Running), name, attrKey.String(k.Key))
+	}
 }
 
 func seconds(h pool.Histogram) func(float64) float64 {

@@ -23,6 +23,7 @@ var ErrNilMeterProvider = errors.New("otel: nil MeterProvider")
 var labelKeys = map[string]attribute.Key{
 	"pool":    attrPoolName,
 	"outcome": attrOutcome,
+	"key":     attrKey,
 	"state":   "gdiag.goroutine.state",
 	"kind":    "gdiag.pause.kind",
 	"p":       "gdiag.sched.p",

@@ -91,11 +91,20 @@ func TestRegisterMetricsCoversCatalogue(t *testing.T) {
 	}
 	_ = p.Submit(context.Background(), func(context.Context) error { return errors.New("no stock") })
 	_ = p.Stop(context.Background())
+	// A pool with a keyed task running, for the per-key gauge.
+	tenants := pool.New("tenants", pool.WithoutRegistry())
+	gate, started := make(chan struct{}), make(chan struct{})
+	if err := tenants.Go(context.Background(), pool.Task{Key: "tenant-a", Fn: func(context.Context) error { close(started); <-gate; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	defer tenants.Stop(context.Background())
+	defer close(gate)
 
 	r := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
 	defer mp.Shutdown(context.Background())
-	unregister, err := gotel.RegisterMetrics(mp, gotel.MetricsOptions{Read: fakeRead, Pools: func() []*pool.Pool { return []*pool.Pool{p} }})
+	unregister, err := gotel.RegisterMetrics(mp, gotel.MetricsOptions{Read: fakeRead, Pools: func() []*pool.Pool { return []*pool.Pool{p, tenants} }})
 	if err != nil {
 		t.Fatalf("RegisterMetrics = %v", err)
 	}
@@ -135,6 +144,7 @@ func TestRegisterMetricsCoversCatalogue(t *testing.T) {
 		{"gdiag.pool.tasks", []attribute.KeyValue{pn, attribute.String("gdiag.task.outcome", "completed")}, 5},
 		{"gdiag.pool.tasks", []attribute.KeyValue{pn, attribute.String("gdiag.task.outcome", "failed")}, 1},
 		{"gdiag.pool.queue_capacity", []attribute.KeyValue{pn}, 1024},
+		{"gdiag.pool.key_running", []attribute.KeyValue{attribute.String("gdiag.pool.name", "tenants"), attribute.String("gdiag.pool.key", "tenant-a")}, 1},
 	}
 	for _, c := range checks {
 		if v := value(t, got[c.name], c.kvs...); math.Abs(v-c.want) > 1e-9 {

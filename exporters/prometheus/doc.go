@@ -36,9 +36,20 @@
 // pools (default 64) are exported, the first ones listed (creation order for
 // pool.Registered); a second pool with an already exported name is skipped
 // too. PoolCollector.Dropped and a warning on Options.Logger report what was
-// left out. Task keys never become label values: the
-// pool label is the only one whose values the user chooses, so the series
-// count is bounded by MaxPools.
+// left out.
+//
+// gdiag_pool_key_running{pool,key} is the one metric whose label values
+// come from task data: the running tasks of each of a pool's busiest keys
+// (pool.Stats.Keys), so that one key taking the pool shows. It is bounded
+// at each scrape to Options.MaxKeys series per pool (default 10, all that
+// pool.Stats lists), so to MaxPools × MaxKeys series in all; keys beyond,
+// or not valid UTF-8, are left out and counted by PoolCollector.DroppedKeys.
+// A key has a series only while it is among the busiest with a task
+// running, so the gauge is absent, not zero, for a key with nothing
+// running, and short tasks may fall between scrapes. Over time Prometheus
+// keeps a series for every key that was once among the busiest: fine for
+// tenants or endpoints, not for request or user IDs. A negative MaxKeys
+// exports no key at all.
 //
 // # Concurrency, cost and stability
 //

@@ -19,3 +19,6 @@ func SchedBuckets() []float64 { return append([]float64(nil), schedBuckets...) }
 
 // SetLogger sets the logger that Register would pass on.
 func SetLogger(c *PoolCollector, l *slog.Logger) { c.logger = l }
+
+// SetMaxKeys sets the per-pool key cap that Register would pass on.
+func SetMaxKeys(c *PoolCollector, n int) { c.maxKeys = n }

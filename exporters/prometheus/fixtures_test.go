@@ -113,6 +113,7 @@ func fakeStats(names ...string) []pool.Stats {
 			Rejected:  17 * k,
 			QueueWait: poolHistogram(map[int]uint64{0: 500 * k, 3: 300 * k, 10: 15 * k}),
 			RunTime:   poolHistogram(map[int]uint64{5: 700 * k, 12: 250 * k, 28: k}),
+			Keys:      []pool.KeyStats{{Key: "tenant-a", Running: 2, Parked: i}, {Key: "tenant-b", Running: 1}},
 		})
 	}
 	return out

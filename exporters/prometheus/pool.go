@@ -22,7 +22,8 @@ const (
 	mPoolRejected       = "gdiag_pool_tasks_rejected_total"
 	mPoolQueueWait      = "gdiag_pool_queue_wait_seconds"
 	mPoolRun            = "gdiag_pool_run_seconds"
-	poolMetricsExported = 11
+	mPoolKeyRunning     = "gdiag_pool_key_running"
+	poolMetricsExported = 12
 )
 
 // PoolCollector is a prometheus.Collector of the pool metrics of the
@@ -33,25 +34,30 @@ const (
 // (creation order for pool.Registered) are exported, and a pool whose name
 // was already seen in the same scrape is skipped, since its series would
 // collide. Dropped reports how many were left out by the last scrape, and the
-// Logger given to Register is warned when that number changes. Create it
-// with NewPoolCollector; the zero value is not usable. Its methods are safe
-// for concurrent use.
+// Logger given to Register is warned when that number changes. Per pool,
+// gdiag_pool_key_running has a series for each of the busiest keys only (at
+// most DefaultMaxKeys, or Options.MaxKeys through Register); DroppedKeys
+// reports the keys left out. Create it with NewPoolCollector; the zero value
+// is not usable. Its methods are safe for concurrent use.
 type PoolCollector struct {
 	stats    func(dst []pool.Stats) []pool.Stats
 	maxPools int
+	maxKeys  int // per pool; negative for none
 	logger   *slog.Logger
 
-	mu      sync.Mutex
-	buf     []pool.Stats
-	seen    map[string]struct{}
-	dropped int
+	mu          sync.Mutex
+	buf         []pool.Stats
+	seen        map[string]struct{}
+	dropped     int
+	droppedKeys int
 
 	descs map[string]*prometheus.Desc
 }
 
 // NewPoolCollector returns a collector of the pools listed by pools at each
 // scrape, exporting at most maxPools of them (DefaultMaxPools when
-// maxPools <= 0). It panics if pools is nil.
+// maxPools <= 0), and at most DefaultMaxKeys keys per pool. It panics if
+// pools is nil.
 func NewPoolCollector(pools func() []*pool.Pool, maxPools int) *PoolCollector {
 	if pools == nil {
 		panic("prometheus: NewPoolCollector with a nil pools function")
@@ -72,13 +78,14 @@ func newPoolCollector(stats func(dst []pool.Stats) []pool.Stats, maxPools int) *
 	c := &PoolCollector{
 		stats:    stats,
 		maxPools: maxPools,
+		maxKeys:  DefaultMaxKeys,
 		seen:     make(map[string]struct{}),
 		descs:    make(map[string]*prometheus.Desc, poolMetricsExported),
 	}
 	for _, n := range []string{
 		mPoolWorkers, mPoolRunning, mPoolIdle, mPoolQueued, mPoolQueueCapacity,
 		mPoolMaxWorkers, mPoolSubmitted, mPoolTasks, mPoolRejected,
-		mPoolQueueWait, mPoolRun,
+		mPoolQueueWait, mPoolRun, mPoolKeyRunning,
 	} {
 		c.descs[n] = newDesc(n)
 	}
@@ -91,6 +98,17 @@ func (c *PoolCollector) Dropped() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropped
+}
+
+// DroppedKeys returns how many keys of the exported pools the last scrape
+// left out of gdiag_pool_key_running: beyond the per-pool cap, or with a
+// label value Prometheus refuses (not valid UTF-8). It counts only keys the
+// pools listed in their Stats, which are at most pool.MaxStatsKeys each; it
+// is not logged, since keys come and go from one scrape to the next.
+func (c *PoolCollector) DroppedKeys() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.droppedKeys
 }
 
 // Describe sends the descriptors of every metric the collector emits.
@@ -106,7 +124,7 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	defer c.mu.Unlock()
 	c.buf = c.stats(c.buf[:0])
 	clear(c.seen)
-	dropped := 0
+	dropped, droppedKeys := 0, 0
 	for i := range c.buf {
 		st := &c.buf[i]
 		if _, dup := c.seen[st.Name]; dup || len(c.seen) >= c.maxPools {
@@ -115,12 +133,13 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		c.seen[st.Name] = struct{}{}
 		c.collectPool(ch, st)
+		droppedKeys += c.collectKeys(ch, st)
 	}
 	if dropped != c.dropped && c.logger != nil {
 		c.logger.Warn("prometheus: pools left out of the scrape",
 			"dropped", dropped, "max_pools", c.maxPools, "listed", len(c.buf))
 	}
-	c.dropped = dropped
+	c.dropped, c.droppedKeys = dropped, droppedKeys
 	clear(c.buf) // drop references to histogram slices until the next scrape
 }
 
@@ -146,6 +165,27 @@ func (c *PoolCollector) collectPool(ch chan<- prometheus.Metric, st *pool.Stats)
 	counter(mPoolRejected, st.Rejected)
 	ch <- poolHistogram(c.descs[mPoolQueueWait], st.QueueWait, name)
 	ch <- poolHistogram(c.descs[mPoolRun], st.RunTime, name)
+}
+
+// collectKeys sends gdiag_pool_key_running for the first c.maxKeys of the
+// pool's busiest keys (Stats lists them busiest first) and returns how many
+// keys it left out. Keys are user data (a tenant from a request, say), so a
+// key that is not a valid label value is skipped rather than failing the
+// scrape.
+func (c *PoolCollector) collectKeys(ch chan<- prometheus.Metric, st *pool.Stats) (dropped int) {
+	d := c.descs[mPoolKeyRunning]
+	for i, k := range st.Keys {
+		if i >= c.maxKeys {
+			return len(st.Keys) - i
+		}
+		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, float64(k.Running), st.Name, k.Key)
+		if err != nil {
+			dropped++
+			continue
+		}
+		ch <- m
+	}
+	return dropped
 }
 
 // poolHistogram converts a pool histogram, whose buckets are already

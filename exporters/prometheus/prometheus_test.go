@@ -2,8 +2,10 @@ package prometheus_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
@@ -236,6 +238,107 @@ func TestMaxPools(t *testing.T) {
 	pc = gdiagprom.NewPoolCollectorStats(func() []pool.Stats { return fakeStats(many...) }, 0)
 	if got, want := testutil.CollectAndCount(pc, "gdiag_pool_workers"), gdiagprom.DefaultMaxPools; got != want {
 		t.Errorf("gdiag_pool_workers series with the default cap = %d; want %d", got, want)
+	}
+}
+
+// TestMaxKeys checks the per-pool cap on gdiag_pool_key_running, the
+// opt-out, and that a key Prometheus refuses is left out, not fatal.
+func TestMaxKeys(t *testing.T) {
+	keys := make([]pool.KeyStats, pool.MaxStatsKeys)
+	for i := range keys {
+		keys[i] = pool.KeyStats{Key: fmt.Sprintf("k%d", i), Running: len(keys) - i}
+	}
+	bad := slices.Clone(keys[:3])
+	bad[1].Key = "bad\xff"
+	stats := func(ks []pool.KeyStats) []pool.Stats {
+		st := fakeStats("a", "b")
+		for i := range st {
+			st[i].Keys = ks
+		}
+		return st
+	}
+	tests := []struct {
+		name        string
+		maxKeys     int
+		keys        []pool.KeyStats
+		wantKeys    []string // exported for each pool, in any order
+		wantDropped int      // over both pools
+	}{
+		{"default", 0, keys, []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}, 0},
+		{"cap 3", 3, keys, []string{"k0", "k1", "k2"}, 14},
+		{"above Stats", 50, keys[:4], []string{"k0", "k1", "k2", "k3"}, 0},
+		{"none", -1, keys[:4], nil, 8},
+		{"invalid UTF-8", 0, bad, []string{"k0", "k2"}, 2},
+		{"no keys", 0, nil, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pc := gdiagprom.NewPoolCollectorStats(func() []pool.Stats { return stats(tt.keys) }, 0)
+			if tt.maxKeys != 0 {
+				gdiagprom.SetMaxKeys(pc, tt.maxKeys)
+			}
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(pc)
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatalf("Gather: %v", err)
+			}
+			got := map[string][]string{}
+			for _, mf := range mfs {
+				if mf.GetName() != "gdiag_pool_key_running" {
+					continue
+				}
+				for _, m := range mf.GetMetric() {
+					var p, k string
+					for _, lp := range m.GetLabel() {
+						switch lp.GetName() {
+						case "pool":
+							p = lp.GetValue()
+						case "key":
+							k = lp.GetValue()
+						}
+					}
+					got[p] = append(got[p], k)
+				}
+			}
+			for _, p := range []string{"a", "b"} {
+				slices.Sort(got[p])
+				if !slices.Equal(got[p], tt.wantKeys) {
+					t.Errorf("pool %s keys = %v; want %v", p, got[p], tt.wantKeys)
+				}
+			}
+			if got := pc.DroppedKeys(); got != tt.wantDropped {
+				t.Errorf("DroppedKeys() = %d; want %d", got, tt.wantDropped)
+			}
+		})
+	}
+	// Register passes Options.MaxKeys on, to a live pool's keys.
+	p := pool.New("live-keys", pool.WithMaxWorkers(2), pool.WithoutRegistry())
+	gate, started := make(chan struct{}), make(chan struct{}, 2)
+	for _, k := range []string{"x", "y"} {
+		if err := p.Go(context.Background(), pool.Task{Key: k, Fn: func(context.Context) error { started <- struct{}{}; <-gate; return nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-started
+	<-started
+	reg := prometheus.NewPedanticRegistry()
+	if err := gdiagprom.Register(reg, gdiagprom.Options{
+		Read:    readFixed(schedstats.Snapshot{}),
+		Pools:   func() []*pool.Pool { return []*pool.Pool{p} },
+		MaxKeys: 1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.CollectAndCount(reg, "gdiag_pool_key_running"); got != 1 {
+		t.Errorf("gdiag_pool_key_running series with MaxKeys 1 = %d; want 1", got)
+	}
+	close(gate)
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if gdiagprom.DefaultMaxKeys != pool.MaxStatsKeys {
+		t.Errorf("DefaultMaxKeys = %d; want pool.MaxStatsKeys (%d)", gdiagprom.DefaultMaxKeys, pool.MaxStatsKeys)
 	}
 }
 

@@ -16,12 +16,17 @@ import (
 // DefaultMaxPools is the cap on exported pools when Options.MaxPools is zero.
 const DefaultMaxPools = 64
 
+// DefaultMaxKeys is the cap on gdiag_pool_key_running series per pool when
+// Options.MaxKeys is zero: every key pool.Stats lists (pool.MaxStatsKeys).
+const DefaultMaxKeys = pool.MaxStatsKeys
+
 // ErrNilRegisterer is returned by Register when given a nil Registerer.
 var ErrNilRegisterer = errors.New("prometheus: nil registerer")
 
 // Options configures Register. The zero value registers the scheduler
 // collector reading the runtime through probes.NewReader and the pool
-// collector over pool.Registered, capped at DefaultMaxPools pools.
+// collector over pool.Registered, capped at DefaultMaxPools pools and
+// DefaultMaxKeys keys per pool.
 type Options struct {
 	// Read fills scheduler snapshots; nil uses probes.NewReader().Read.
 	Read schedstats.ReadFunc
@@ -34,6 +39,14 @@ type Options struct {
 	GoCollector bool
 	// MaxPools caps how many pools are exported (DefaultMaxPools when zero).
 	MaxPools int
+	// MaxKeys caps the gdiag_pool_key_running series per pool and scrape,
+	// the busiest keys first (DefaultMaxKeys when zero). A larger value
+	// changes nothing, since pool.Stats lists no more than
+	// pool.MaxStatsKeys keys. A negative value exports no per-key series,
+	// for keys that must not leave the process or that are unbounded
+	// (request or user IDs), which would leave a trail of short-lived
+	// series in Prometheus.
+	MaxKeys int
 	// Logger receives a warning when pools are left out of a scrape by the
 	// MaxPools cap or a duplicate name; nil is silent.
 	Logger *slog.Logger
@@ -57,6 +70,9 @@ func Register(reg prometheus.Registerer, opts Options) error {
 	}
 	pc := NewPoolCollector(pools, opts.MaxPools)
 	pc.logger = opts.Logger
+	if opts.MaxKeys != 0 {
+		pc.maxKeys = opts.MaxKeys
+	}
 
 	var errs []error
 	if err := reg.Register(NewSchedCollector(read)); err != nil {

@@ -130,6 +130,15 @@ type Pool struct {
 	Rejected      uint64    `json:"rejected"`
 	QueueWait     Histogram `json:"queueWait"`
 	RunTime       Histogram `json:"runTime"`
+	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first
+}
+
+// PoolKey is one task key's share of a pool: its running tasks and those
+// held back by the pool's key limit.
+type PoolKey struct {
+	Key     string `json:"key"`
+	Running int    `json:"running"`
+	Parked  int    `json:"parked"`
 }
 
 // Pools is the body of GET /v1/pools.

@@ -1,0 +1,73 @@
+package pool
+
+// MaxStatsKeys is the most keys Stats.Keys lists. Only the busiest keys are
+// kept, so that a snapshot's size (and the series an exporter may make of
+// it) stays bounded however many keys the tasks carry.
+const MaxStatsKeys = 10
+
+// KeyStats is one task key's share of a pool at the moment of a Stats call.
+// The zero value is a key with nothing running or parked. A task whose key
+// is at its limit is parked when a worker reaches it in the queue (or at
+// once, if its key was already at the limit when it was submitted); until
+// then it is only in Stats.Queued.
+type KeyStats struct {
+	Key     string // the Task.Key; never empty
+	Running int    // tasks with this key running now
+	Parked  int    // tasks with this key a worker set aside at the key limit (always 0 without WithKeyLimit)
+}
+
+// busier reports whether a sorts before b in Stats.Keys: more running
+// tasks first, then by key.
+func busier(a, b KeyStats) bool {
+	return a.Running > b.Running || a.Running == b.Running && a.Key < b.Key
+}
+
+// topKeys keeps the MaxStatsKeys busiest keys offered to add, in order,
+// without allocating: an insertion into a short sorted array.
+type topKeys struct {
+	ks [MaxStatsKeys]KeyStats
+	n  int
+}
+
+func (t *topKeys) add(k KeyStats) {
+	if t.n == len(t.ks) {
+		if !busier(k, t.ks[t.n-1]) {
+			return
+		}
+		t.n-- // the last one drops out
+	}
+	i := t.n
+	for ; i > 0 && busier(k, t.ks[i-1]); i-- {
+		t.ks[i] = t.ks[i-1]
+	}
+	t.ks[i] = k
+	t.n++
+}
+
+// busiestKeys returns the keys with tasks running or parked, at most
+// MaxStatsKeys of them ordered as Stats.Keys documents, or nil when there
+// are none. It visits every such key once: p.inflight holds the keys of
+// running tasks, p.parked those with tasks held back by the key limit
+// (which may have none running for a moment, between a release and the
+// next take). p.mu held.
+func (p *Pool) busiestKeys() []KeyStats {
+	if len(p.inflight) == 0 && len(p.parked) == 0 {
+		return nil
+	}
+	var t topKeys
+	for k, n := range p.inflight {
+		ks := KeyStats{Key: k, Running: n}
+		if len(p.parked) > 0 { // only under a key limit
+			if d := p.parked[k]; d != nil {
+				ks.Parked = d.len()
+			}
+		}
+		t.add(ks)
+	}
+	for k, d := range p.parked {
+		if _, running := p.inflight[k]; !running {
+			t.add(KeyStats{Key: k, Parked: d.len()})
+		}
+	}
+	return append([]KeyStats(nil), t.ks[:t.n]...)
+}
