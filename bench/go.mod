@@ -7,6 +7,7 @@ replace github.com/gdiag/gdiag => ../
 require (
 	github.com/alitto/pond/v2 v2.7.1
 	github.com/gdiag/gdiag v0.0.0-00010101000000-000000000000
+	github.com/maruel/panicparse/v2 v2.5.0
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0

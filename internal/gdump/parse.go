@@ -60,7 +60,24 @@ type parser struct {
 	sc     *bufio.Scanner
 	line   int
 	intern map[string]string
+	gs     []Goroutine
+	// The current goroutine's frames and arguments are collected here and
+	// moved out when it ends, so that each goroutine costs one string for
+	// all its arguments and a slice of a shared frame arena, instead of
+	// one allocation per frame and a map entry per (unique) argument list.
+	frames []Frame
+	args   []byte
+	spans  []argSpan
+	arena  []Frame
 }
+
+// argSpan locates a frame's arguments in parser.args; start < 0 means
+// the frame's Args is already set (to an interned common value).
+type argSpan struct{ start, end int }
+
+// The frame arena starts small, for the dumps of small processes, and
+// doubles up to maxArena frames per allocation.
+const minArena, maxArena = 256, 4096
 
 // Parse reads a goroutine dump. Text before the first "goroutine N [...]:"
 // header (such as a panic message) is skipped; after it, every line must
@@ -69,7 +86,15 @@ type parser struct {
 func Parse(r io.Reader) ([]Goroutine, error) {
 	p := &parser{sc: bufio.NewScanner(r), intern: make(map[string]string)}
 	p.sc.Buffer(make([]byte, 64<<10), maxLine)
-	var gs []Goroutine
+	err := p.parse()
+	p.finish()
+	return p.gs, err
+}
+
+// cur returns the current goroutine, which finish completes.
+func (p *parser) cur() *Goroutine { return &p.gs[len(p.gs)-1] }
+
+func (p *parser) parse() error {
 	var g *Goroutine
 	var target *Frame // the frame whose location line comes next
 	var created bool  // g's "created by" line was seen
@@ -83,67 +108,96 @@ func Parse(r io.Reader) ([]Goroutine, error) {
 		switch {
 		case len(b) == 0:
 			if target != nil {
-				return gs, p.errorf(b, "missing location line")
+				return p.errorf(b, "missing location line")
+			}
+			if g != nil {
+				p.finish()
 			}
 			g, created = nil, false
 		case bytes.HasPrefix(b, []byte("goroutine ")) && bytes.HasSuffix(b, []byte("]:")):
 			if target != nil {
-				return gs, p.errorf(b, "missing location line")
+				return p.errorf(b, "missing location line")
 			}
-			gs = append(gs, Goroutine{})
-			g, created = &gs[len(gs)-1], false
+			if g != nil {
+				p.finish()
+			}
+			p.gs = append(p.gs, Goroutine{})
+			g, created = p.cur(), false
 			if err := p.header(b, g); err != nil {
-				return gs[:len(gs)-1], err
+				p.gs = p.gs[:len(p.gs)-1]
+				return err
 			}
 			seen = true
 		case !seen:
 			// preamble, such as "panic: ..." before the tracebacks
 		case g == nil:
-			return gs, p.errorf(b, "expected a goroutine header")
+			return p.errorf(b, "expected a goroutine header")
 		case b[0] == '\t':
 			if target == nil {
 				continue // a note such as "goroutine running on other thread"
 			}
 			if err := p.location(b[1:], target); err != nil {
-				return gs, err
+				return err
 			}
 			target = nil
 		case bytes.Equal(b, []byte("...additional frames elided...")):
 			g.Elided = true
 		case bytes.HasPrefix(b, []byte("created by ")):
 			if target != nil {
-				return gs, p.errorf(b, "missing location line")
+				return p.errorf(b, "missing location line")
 			}
 			if created || len(b) == len("created by ") {
-				return gs, p.errorf(b, "bad created by line")
+				return p.errorf(b, "bad created by line")
 			}
 			p.createdBy(b[len("created by "):], g)
 			target, created = &g.CreatedBy, true
 		default:
 			if target != nil {
-				return gs, p.errorf(b, "missing location line")
+				return p.errorf(b, "missing location line")
 			}
 			if created {
-				return gs, p.errorf(b, "frame after created by")
+				return p.errorf(b, "frame after created by")
 			}
-			f, err := p.call(b)
-			if err != nil {
-				return gs, err
+			if err := p.call(b); err != nil {
+				return err
 			}
-			g.Frames = append(g.Frames, f)
-			target = &g.Frames[len(g.Frames)-1]
+			// Valid until the next call line, which comes after the location.
+			target = &p.frames[len(p.frames)-1]
 		}
 	}
 	if err := p.sc.Err(); err != nil {
-		return gs, &SyntaxError{Line: p.line + 1, Msg: err.Error()}
+		return &SyntaxError{Line: p.line + 1, Msg: err.Error()}
 	}
 	if target != nil {
-		return gs, p.errorf(nil, "missing location line at end of input")
+		return p.errorf(nil, "missing location line at end of input")
 	}
 	if !seen && p.line > 0 {
-		return nil, &SyntaxError{Line: 1, Msg: "no goroutine header found"}
+		return &SyntaxError{Line: 1, Msg: "no goroutine header found"}
 	}
-	return gs, nil
+	return nil
+}
+
+// finish moves the collected frames and arguments into the current
+// goroutine. It is a no-op when there are none.
+func (p *parser) finish() {
+	n := len(p.frames)
+	if n == 0 {
+		return
+	}
+	if cap(p.arena)-len(p.arena) < n {
+		p.arena = make([]Frame, 0, max(min(2*cap(p.arena), maxArena), minArena, n))
+	}
+	fs := p.arena[len(p.arena) : len(p.arena)+n : len(p.arena)+n]
+	p.arena = p.arena[:len(p.arena)+n]
+	copy(fs, p.frames)
+	all := string(p.args)
+	for i, sp := range p.spans {
+		if sp.start >= 0 {
+			fs[i].Args = all[sp.start:sp.end]
+		}
+	}
+	p.cur().Frames = fs
+	p.frames, p.args, p.spans = p.frames[:0], p.args[:0], p.spans[:0]
 }
 
 func (p *parser) errorf(b []byte, msg string) error {
@@ -213,18 +267,32 @@ func (p *parser) header(b []byte, g *Goroutine) error {
 	return nil
 }
 
-// call parses "pkg.fn(0x1, 0x2)" or "pkg.(*T).m(...)".
-func (p *parser) call(b []byte) (Frame, error) {
+// call parses "pkg.fn(0x1, 0x2)" or "pkg.(*T).m(...)" into a new frame
+// of the current goroutine.
+func (p *parser) call(b []byte) error {
 	if b[len(b)-1] != ')' {
-		return Frame{}, p.errorf(b, "expected a function call line")
+		return p.errorf(b, "expected a function call line")
 	}
 	// The arguments never contain '(' but a method name can: search from
 	// the end for the '(' that opens the argument list.
 	open := bytes.LastIndexByte(b, '(')
 	if open <= 0 {
-		return Frame{}, p.errorf(b, "expected a function call line")
+		return p.errorf(b, "expected a function call line")
 	}
-	return Frame{Func: p.str(b[:open]), Args: p.str(b[open+1 : len(b)-1])}, nil
+	f := Frame{Func: p.str(b[:open])}
+	args := b[open+1 : len(b)-1]
+	sp := argSpan{start: -1}
+	switch string(args) {
+	case "":
+	case "...":
+		f.Args = "..."
+	default:
+		sp = argSpan{len(p.args), len(p.args) + len(args)}
+		p.args = append(p.args, args...)
+	}
+	p.frames = append(p.frames, f)
+	p.spans = append(p.spans, sp)
+	return nil
 }
 
 // createdBy parses "main.main in goroutine 1" (or the older "main.main").

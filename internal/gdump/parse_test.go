@@ -60,6 +60,25 @@ func TestParseFeatures(t *testing.T) {
 	}
 }
 
+// TestParseFramesApart checks that goroutines' frames, which share an
+// arena, and arguments, which share a string per goroutine, stay apart.
+func TestParseFramesApart(t *testing.T) {
+	in := "goroutine 1 [running]:\nmain.a(0x1, 0x2)\n\t/a.go:1\nmain.b(...)\n\t/b.go:2\n\n" +
+		"goroutine 2 [sleep]:\nmain.c(0x3)\n\t/c.go:3\nmain.d()\n\t/d.go:4\n"
+	gs, err := gdump.Parse(strings.NewReader(in))
+	if err != nil || len(gs) != 2 {
+		t.Fatalf("Parse = %d goroutines, %v; want 2, nil", len(gs), err)
+	}
+	gs[0].Frames = append(gs[0].Frames, gdump.Frame{Func: "main.clobber"})
+	want := []gdump.Frame{{Func: "main.c", Args: "0x3", File: "/c.go", Line: 3}, {Func: "main.d", File: "/d.go", Line: 4}}
+	if fmt.Sprint(gs[1].Frames) != fmt.Sprint(want) {
+		t.Errorf("goroutine 2 frames = %+v; want %+v", gs[1].Frames, want)
+	}
+	if a := gs[0].Frames; a[0].Args != "0x1, 0x2" || a[1].Args != "..." || a[1].File != "/b.go" {
+		t.Errorf("goroutine 1 frames = %+v", a)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, in string }{
 		{"no header", "hello\nworld\n"},
