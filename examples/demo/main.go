@@ -34,6 +34,8 @@ import (
 type config struct {
 	listen       string
 	agentDir     string
+	agentTCP     string
+	flight       bool
 	otlpEndpoint string
 	otlpInterval time.Duration
 	pyroscopeURL string
@@ -49,6 +51,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` of the HTTP server (/metrics, /work, /incident); port 0 picks a free one")
 	fs.StringVar(&c.agentDir, "agent-dir", "", "`directory` for the probes socket and discovery file (default $XDG_RUNTIME_DIR/gdiag or $TMPDIR/gdiag-<uid>)")
+	fs.StringVar(&c.agentTCP, "agent-tcp", "", "loopback `host:port` for the agent's token-protected TCP listener (token from $GDIAG_TOKEN, else generated into the discovery file); empty disables it")
+	fs.BoolVar(&c.flight, "flight", true, "keep a flight recorder (the last seconds of execution trace) for gdiag trace --flight and gdiag doctor")
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "OTLP/HTTP collector `host:port` for traces and metrics (insecure); empty disables OpenTelemetry export")
 	fs.DurationVar(&c.otlpInterval, "otlp-interval", 10*time.Second, "how often metrics are exported over OTLP")
 	fs.StringVar(&c.pyroscopeURL, "pyroscope-url", "", "Pyroscope server `URL` (e.g. http://127.0.0.1:4040) for continuous profiling; empty disables it")

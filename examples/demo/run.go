@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -72,7 +73,12 @@ func run(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) (err
 		return errors.Join(httpPool.Stop(ctx), batchPool.Stop(ctx))
 	})
 
-	agent, err := probes.StartAgent(probes.Options{Dir: c.agentDir, Profiles: profiles, Logger: log})
+	agentOpts := probes.Options{Dir: c.agentDir, Profiles: profiles, Logger: log,
+		TCPAddr: c.agentTCP, Token: os.Getenv("GDIAG_TOKEN")}
+	if c.flight {
+		agentOpts.Flight = &probes.FlightOptions{}
+	}
+	agent, err := probes.StartAgent(agentOpts)
 	if err != nil {
 		return fmt.Errorf("start probes agent: %w", err)
 	}

@@ -1,0 +1,107 @@
+package analyze
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+)
+
+// MaxFile is the largest file analyze reads (profiles are read whole).
+const MaxFile = 1 << 30
+
+// Analyzers are the analyses of the kinds other commands own.
+type Analyzers struct {
+	Goroutines func(env *cli.Env, name string, r io.Reader) error
+	Profile    func(env *cli.Env, name string, data []byte) error
+	Trace      func(env *cli.Env, name string, r io.Reader) error
+}
+
+// Command returns the analyze command, using a for the delegated kinds.
+func Command(a Analyzers) cli.Command {
+	return cli.Command{
+		Name:    "analyze",
+		Args:    "FILE",
+		Summary: "analyse a saved goroutine dump, schedtrace log, profile or trace",
+		Help: `Reads a saved file (or - for standard input), recognises its kind by content,
+and analyses it offline, as the live command for that kind would:
+  goroutine dump (debug=2, or a crash's output)   as gdiag goroutines
+  GODEBUG=schedtrace=1000[,scheddetail=1] output    run-queue backlog, threads
+  pprof profile (.pb.gz)                            as gdiag profile: top functions
+  execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits
+--kind overrides the detection. A truncated or garbage file exits 5 with
+what was wrong.`,
+		Examples: []string{
+			"gdiag analyze goroutines.txt",
+			"GODEBUG=schedtrace=1000 ./server 2> sched.log; gdiag analyze sched.log",
+			"gdiag analyze cpu.pb.gz --json",
+			"curl -s localhost:6060/debug/pprof/goroutine?debug=2 | gdiag analyze -",
+		},
+		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
+			kind := fs.String("kind", "auto", "file kind: auto, goroutines, schedtrace, profile or trace")
+			return func(ctx context.Context, env *cli.Env, args []string) error {
+				if len(args) != 1 {
+					return cli.Usagef("analyze takes one FILE (or - for standard input)")
+				}
+				return run(env, a, args[0], Kind(*kind))
+			}
+		},
+	}
+}
+
+func run(env *cli.Env, a Analyzers, name string, kind Kind) error {
+	f, err := open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(io.LimitReader(f, MaxFile), 64<<10)
+	head, err := br.Peek(64 << 10)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return cli.Input(name, err)
+	}
+	if len(head) == 0 {
+		return cli.Input(name, errors.New("the file is empty"))
+	}
+	if kind == "auto" {
+		if kind = Detect(head); kind == Unknown {
+			return cli.Input(name, errors.New("not a goroutine dump, schedtrace log, pprof profile or execution trace"))
+		}
+	}
+	switch {
+	case kind == Schedtrace:
+		return analyzeSchedtrace(env, name, br)
+	case kind == Goroutines && a.Goroutines != nil:
+		return a.Goroutines(env, name, br)
+	case kind == Trace && a.Trace != nil:
+		return a.Trace(env, name, br)
+	case kind == Profile && a.Profile != nil:
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return cli.Input(name, err)
+		}
+		return a.Profile(env, name, data)
+	case kind == Goroutines || kind == Trace || kind == Profile:
+		return cli.Errorf(cli.ExitInput, "", "%s: analysis of %s files is not built into this gdiag", name, kind)
+	}
+	return cli.Usagef("unknown --kind %q: use auto, goroutines, schedtrace, profile or trace", kind)
+}
+
+func open(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, cli.Errorf(cli.ExitInput, "check the path", "cannot read %s: %v", name, errors.Unwrap(err))
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, cli.Errorf(cli.ExitInput, "give a file, not a directory", "%s is a directory", name)
+	}
+	return f, nil
+}

@@ -1,0 +1,129 @@
+package analyze
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+)
+
+const schedData = "../../../../schedstats/testdata"
+
+func TestDetect(t *testing.T) {
+	plain, err := os.ReadFile(filepath.Join(schedData, "schedtrace_plain.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		head string
+		want Kind
+	}{
+		{"schedtrace", string(plain), Schedtrace},
+		{"schedtrace after logs", "starting server\nlistening\n" + string(plain), Schedtrace},
+		{"dump", "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n", Goroutines},
+		{"crash", "panic: boom\n\ngoroutine 7 [running]:\nmain.f()\n", Goroutines},
+		{"dump 1.26 header", "goroutine 1 gp=0xc000002380 m=0 mp=0x5d7ec0 [running]:\n", Goroutines},
+		{"gzip profile", "\x1f\x8b\x08\x00", Profile},
+		{"raw profile", "\x0a\x04\x08\x01\x10\x02", Profile},
+		{"trace", "go 1.26 trace\x00\x00\x00\x01", Trace},
+		{"text", "hello world\n", Unknown},
+		{"empty line", "\n\n", Unknown},
+	}
+	for _, c := range cases {
+		if got := Detect([]byte(c.head)); got != c.want {
+			t.Errorf("Detect(%s) = %q; want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func env() (*cli.Env, *bytes.Buffer) {
+	var out bytes.Buffer
+	return &cli.Env{Stdout: &out, Stderr: io.Discard}, &out
+}
+
+func TestSchedtrace(t *testing.T) {
+	for _, name := range []string{"schedtrace_plain.txt", "schedtrace_detail.txt"} {
+		e, out := env()
+		if err := run(e, Analyzers{}, filepath.Join(schedData, name), "auto"); err != nil {
+			t.Fatalf("analyze %s: %v", name, err)
+		}
+		for _, want := range []string{"schedtrace,", "GOMAXPROCS", "runnable per P", "verdict:"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("analyze %s output lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+}
+
+func TestSummariseBacklog(t *testing.T) {
+	var log strings.Builder
+	for i := range 10 {
+		log.WriteString("SCHED " + strconv.Itoa(i*1000) + "ms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 needspinning=0 idlethreads=1 runqueue=9 [ 3 4 ] schedticks=[ 1 2 ]\n")
+	}
+	e, out := env()
+	e.JSON = true
+	f := filepath.Join(t.TempDir(), "sched.log")
+	os.WriteFile(f, []byte(log.String()), 0o600)
+	if err := run(e, Analyzers{}, f, "auto"); err != nil {
+		t.Fatal(err)
+	}
+	// 16 runnable on 2 Ps in every record: 8 per P, all above 2.
+	for _, want := range []string{`"records": 10`, `"backlogPercent": 100`, `"mean": 8`, "run-queue backlog"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"empty":   "",
+		"garbage": "\x00\x01 not anything",
+		"sched":   "SCHED 1ms: gomaxprocs=two idleprocs=\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(data), 0o600)
+		e, _ := env()
+		err := run(e, Analyzers{}, p, "auto")
+		var ce *cli.Error
+		if !errors.As(err, &ce) || ce.Code != cli.ExitInput {
+			t.Errorf("analyze %s = %v; want an input error (exit 5)", name, err)
+		}
+	}
+	e, _ := env()
+	if err := run(e, Analyzers{}, filepath.Join(dir, "missing"), "auto"); err == nil {
+		t.Error("analyze of a missing file succeeded")
+	}
+	if err := run(e, Analyzers{}, dir, "auto"); err == nil {
+		t.Error("analyze of a directory succeeded")
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, name := range []string{"schedtrace_plain.txt", "schedtrace_detail.txt"} {
+		b, _ := os.ReadFile(filepath.Join(schedData, name))
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+	}
+	f.Add([]byte("goroutine 1 [running]:\n"))
+	f.Add([]byte("\x1f\x8b"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "in")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e, _ := env()
+		e.JSON = len(data)%2 == 0
+		_ = run(e, Analyzers{}, p, "auto") // must not panic or hang
+	})
+}

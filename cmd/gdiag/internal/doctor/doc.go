@@ -1,0 +1,72 @@
+// Package doctor implements gdiag doctor: it watches a live process for a
+// short window, gathers what the agent (or net/http/pprof) offers, and names
+// what is wrong, ranked, with the evidence and the next command to run.
+//
+// # What it gathers
+//
+// Over the window (--window, default 20s, at most 2m) doctor reads, all
+// concurrently and each request bounded by --timeout on top of its capture
+// time: a goroutine census at the start and the end (for pprof targets, two
+// debug=2 dumps and one halfway); the mutex, block and allocs profiles and
+// runtime.MemStats (the text heap profile) at the start and the end, whose
+// differences are the window's; a CPU profile of min(window/2, 10s); the
+// agent's pools and latest snapshot once a second (which also notices a
+// process that died); and at the end the sampler's history covering the
+// window. With findings it saves the agent's flight recorder to
+// --out-dir/gdiag-doctor-<pid>-<time>.trace (default os.TempDir()).
+//
+// # Rules
+//
+// Each rule needs its signal sustained over the window, not one bad
+// second. A finding's severity is critical when its measure reaches 4×
+// the threshold (schedstats' default factor), else warning. Its score is
+// measure/threshold (capped at 99), plus 100 for critical; findings are
+// ranked by score. A symptom is ranked below the finding that explains it:
+// long pauses under GC pressure or CPU saturation; CPU saturation when at
+// least a quarter of the CPU samples are in the garbage collector; a
+// starved pool (queue wait without rejections) under CPU saturation, mutex
+// contention or GC pressure.
+//
+//	cause             signal                                    threshold
+//	goroutine-leak    goroutines over the window (history),      growth ≥ max(100, 10% of the start),
+//	                  else censuses; growing census groups        straight-line fit r² ≥ 0.8, 5+ samples;
+//	                  are the leaking stacks                      censuses: never falling
+//	cpu-saturation    runnable backlog per P (history);          > 2 per P for 5 consecutive samples;
+//	                  scheduling latency p99 per interval;        or window p99 > 10ms (100+ events),
+//	                  CPU profile for the hottest functions       > 10ms in at least half the intervals,
+//	                                                              and the process busy on ≥ half its Ps
+//	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
+//	                  (else the median per interval of            waiting per second
+//	                  /sync/mutex/wait/total); idle pool
+//	                  workers parked on their mutex left out
+//	gc-pressure       GC CPU (CPU profile samples in the         ≥ 10% of GOMAXPROCS×wall time, or ≥ 25%
+//	                  collector, else MemStats.GCCPUFraction      of the process's CPU time when it used
+//	                  since start), alloc rate, heap goal,        ≥ 0.25 cores; with at least 2 GC cycles
+//	                  top allocators                              in the window
+//	thread-growth     OS threads (history); threads created      +50 threads, ending above
+//	                  (pprof threadcreate); syscall/cgo stacks    2×GOMAXPROCS+16 (pprof: +50 created)
+//	pool-overload     /v1/pools polled every second: rejections, rejections ≥ 1/s and ≥ 1% of offered
+//	                  queue-wait histogram, queued and running    tasks, in half the polls; or queue wait
+//	                                                              p99 ≥ 100ms over 10+ waits, queued in
+//	                                                              half the polls; or one key running on
+//	                                                              ≥ 75% of the workers with tasks queued,
+//	                                                              in half the polls
+//	stw-pauses        stop-the-world pause histograms (history); at least 2 pauses > 50ms (non-GC
+//	                  MemStats.PauseNs (pprof)                    pauses in the first 2 intervals, where
+//	                                                              doctor's own census stops the world,
+//	                                                              not counted)
+//
+// The thresholds of schedstats.Thresholds are its defaults, except the
+// leak's minimum samples (5, not 10) and growth ratio (10%, not 50%),
+// which suit a window of seconds rather than the sampler's five minutes.
+//
+// # Limits
+//
+// The memory limit (GOMEMLIMIT) is in neither MemStats nor the API, and an
+// older agent has no per-key pool figures; the report's notChecked says so. The gdiag pool parks idle
+// workers on a locked mutex: their wait is excluded from mutex contention
+// by function name (pool.(*worker).park and signal).
+//
+// Nothing here is safe for concurrent use except where a type says so;
+// Analyze and Render are pure functions of their input.
+package doctor

@@ -1,0 +1,124 @@
+package doctor
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// The cause IDs a Finding can carry; the JSON contract with scripts and the
+// end-to-end tests.
+const (
+	CauseLeak    = "goroutine-leak"
+	CauseCPU     = "cpu-saturation"
+	CauseMutex   = "mutex-contention"
+	CauseGC      = "gc-pressure"
+	CauseThreads = "thread-growth"
+	CausePool    = "pool-overload"
+	CauseSTW     = "stw-pauses"
+)
+
+// The severities of a Finding.
+const (
+	SevCritical = "critical"
+	SevWarning  = "warning"
+)
+
+// Report is doctor's result, printed as text or, with --json, as this
+// struct.
+type Report struct {
+	Target     string    `json:"target"`
+	PID        int       `json:"pid,omitempty"`
+	GoVersion  string    `json:"-"`                    // shown in the text header only: the JSON shape is a fixed contract
+	Window     string    `json:"window"`               // Go duration actually watched
+	Findings   []Finding `json:"findings"`             // ranked, most important first; [] when healthy
+	Checked    []string  `json:"-"`                    // what was looked at, for the text "no findings"
+	NotChecked []string  `json:"notChecked,omitempty"` // what could not be checked, and why
+	Errors     []string  `json:"errors,omitempty"`     // e.g. "process exited after 7s"
+}
+
+// Finding is one cause doctor names, with its evidence and what to run next.
+type Finding struct {
+	Cause     string     `json:"cause"`    // one of the Cause constants
+	Title     string     `json:"title"`    // plain words: "Goroutine leak in handler.wait"
+	Severity  string     `json:"severity"` // SevCritical or SevWarning
+	Score     float64    `json:"score"`    // used for ranking; higher first
+	Summary   string     `json:"summary"`  // one or two sentences with the key figures
+	Evidence  []Evidence `json:"evidence"` // figures with trends
+	Stacks    []Stack    `json:"stacks,omitempty"`
+	Functions []Func     `json:"functions,omitempty"`
+	Pool      string     `json:"pool,omitempty"`
+	Next      []string   `json:"next"` // commands to run next
+}
+
+// Evidence is one figure behind a Finding; Trend, when present, is the
+// series it comes from, oldest first.
+type Evidence struct {
+	Name  string    `json:"name"`
+	Value float64   `json:"value"`
+	Unit  string    `json:"unit,omitempty"`
+	Trend []float64 `json:"trend,omitempty"`
+}
+
+// Stack is a group of goroutines with the same stack; Growth is how many
+// more there were at the end of the window than at its start.
+type Stack struct {
+	Count  int      `json:"count"`
+	Growth int      `json:"growth,omitempty"`
+	State  string   `json:"state,omitempty"`
+	Frames []string `json:"frames"`
+}
+
+// Func is one function of a profile with its share of the total.
+type Func struct {
+	Name    string  `json:"name"`
+	Flat    float64 `json:"flat"`
+	Percent float64 `json:"percent"`
+	Unit    string  `json:"unit"`
+}
+
+// criticalFactor raises a finding to critical when its measure reaches
+// this multiple of its threshold, as schedstats.Thresholds does by default.
+const criticalFactor = 4
+
+// grade returns the severity and score of a measure that passed threshold.
+// The score is how many times past the threshold the measure is, plus 100
+// for a critical finding, so criticals rank first and, within a severity,
+// the further past its threshold the higher. It is capped so that one
+// absurd figure cannot hide the rest, and is never NaN.
+func grade(measure, threshold float64) (string, float64) {
+	ratio := 1.0
+	if threshold > 0 && measure > 0 {
+		ratio = measure / threshold
+	}
+	if math.IsNaN(ratio) || ratio < 1 {
+		ratio = 1
+	}
+	ratio = math.Min(ratio, 99)
+	if ratio >= criticalFactor {
+		return SevCritical, 100 + ratio
+	}
+	return SevWarning, ratio
+}
+
+// rank sorts findings by score, highest first; ties keep a fixed order of
+// causes so output is stable.
+func rank(fs []Finding) {
+	order := map[string]int{CauseLeak: 0, CauseCPU: 1, CauseMutex: 2, CauseGC: 3, CausePool: 4, CauseThreads: 5, CauseSTW: 6}
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(order[a.Cause], order[b.Cause])
+	})
+}
+
+// demote ranks f, a symptom, below cause, the finding that explains it
+// (a long GC pause under GC pressure, say): the symptom stays listed, with a
+// note, and its severity is kept.
+func demote(f *Finding, cause Finding) {
+	if f.Score >= cause.Score {
+		f.Score = math.Round(cause.Score*90) / 100
+	}
+	f.Summary += " Likely a consequence of the " + cause.Cause + " finding."
+}

@@ -1,0 +1,308 @@
+package doctor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// Thresholds of the rules doctor adds to schedstats' detectors; doc.go
+// has the table.
+const (
+	mutexPerP      = 0.5  // lock wait, seconds per second, per P (at least mutexMin)
+	mutexMin       = 1.0  // one goroutine blocked on a lock all the time
+	gcCPUFraction  = 0.10 // share of GOMAXPROCS×wall time spent in the GC
+	gcCPUShare     = 0.25 // or share of the process's own CPU time spent in the GC,
+	gcMinCores     = 0.25 // when the process used at least this many cores
+	gcMinCycles    = 2    // GC cycles in the window for either to count
+	poolRejectRate = 1.0  // rejections per second
+	poolRejectFrac = 0.01 // of the tasks offered
+	poolWaitP99    = 0.1  // queue wait p99, seconds
+	poolMinWaits   = 10   // waits in the window for the p99 to count
+)
+
+// mutex names lock contention: lock wait over the window (from the mutex
+// profile, or the runtime's /sync/mutex/wait/total when the profile is
+// empty) above max(mutexMin, mutexPerP×GOMAXPROCS) seconds per second.
+// Idle gdiag pool workers park on a mutex; their wait is left out.
+func (a *analysis) mutex() {
+	o, secs := a.o, a.elapsed()
+	threshold := math.Max(mutexMin, mutexPerP*float64(o.GOMAXPROCS))
+	var rate float64
+	var ev []Evidence
+	var funcs []Func
+	source := ""
+	switch {
+	case secs <= 0:
+	case o.Mutex != nil && !o.Mutex.Empty:
+		rate, source, funcs = o.Mutex.Seconds/secs, "the mutex profile", o.Mutex.Top
+		ev = append(ev, Evidence{Name: "mutex_delay", Value: rate, Unit: "seconds/second"},
+			Evidence{Name: "mutex_contentions", Value: o.Mutex.Events / secs, Unit: "per second"})
+		if o.Mutex.IdleSeconds > 0 {
+			ev = append(ev, Evidence{Name: "idle_pool_parking_excluded", Value: o.Mutex.IdleSeconds / secs, Unit: "seconds/second"})
+		}
+	case len(o.History) >= 2 && o.History[0].Sources.Mutex != schedstats.SourceNone:
+		if o.Mutex != nil {
+			a.notChecked("mutex profile: empty, the target's runtime.SetMutexProfileFraction is probably 0; lock wait comes from /sync/mutex/wait/total, without the functions")
+		}
+		// The runtime credits a wait when the waiter wakes, so one
+		// goroutine parked for minutes shows as a spike: the median of the
+		// intervals is the sustained figure.
+		trend := mutexTrend(o.History)
+		parked := math.Max(float64(parkedWorkers(o.Censuses)), idleWorkers(o.PoolPolls))
+		rate, source = math.Max(median(trend)-parked, 0), "the runtime's mutex wait"
+		ev = append(ev, Evidence{Name: "mutex_wait", Value: rate, Unit: "seconds/second", Trend: trend})
+		if parked > 0 {
+			ev = append(ev, Evidence{Name: "idle_pool_parking_excluded", Value: parked, Unit: "seconds/second"})
+		}
+	case o.Mutex != nil:
+		a.notChecked("mutex contention: the mutex profile is empty (the target's runtime.SetMutexProfileFraction is probably 0) and there are no runtime mutex wait figures without the agent")
+		return
+	default:
+		a.notChecked("mutex contention: no mutex profile and no runtime mutex wait figures")
+		return
+	}
+	if source == "" {
+		return
+	}
+	a.check("lock contention (" + source + ")")
+	if o.Block != nil && o.Block.Seconds > 0 && secs > 0 {
+		ev = append(ev, Evidence{Name: "block_lock_wait", Value: o.Block.Seconds / secs, Unit: "seconds/second"})
+		if len(funcs) == 0 {
+			funcs = o.Block.Top
+		}
+	}
+	if len(o.History) >= 2 && !slices.ContainsFunc(ev, func(e Evidence) bool { return e.Name == "mutex_wait" }) {
+		ev = append(ev, Evidence{Name: "runtime_mutex_wait", Value: mean(mutexTrend(o.History)), Unit: "seconds/second", Trend: mutexTrend(o.History)})
+	}
+	if !(rate >= threshold) {
+		return
+	}
+	sev, score := grade(rate, threshold)
+	f := Finding{Cause: CauseMutex, Severity: sev, Score: score, Title: "Mutex contention", Evidence: ev, Functions: funcs,
+		Summary: fmt.Sprintf("Goroutines spent %.1f seconds per second waiting for locks (threshold %.1f), from %s.", rate, threshold, source),
+		Next:    []string{"gdiag profile mutex " + a.target + " --duration 10s", "gdiag profile block " + a.target + " --duration 10s"}}
+	if len(funcs) > 0 {
+		f.Title = "Mutex contention in " + funcs[0].Name
+		f.Summary += fmt.Sprintf(" %s accounts for %.0f%% of it.", funcs[0].Name, funcs[0].Percent)
+	}
+	a.add(f)
+}
+
+// mutexTrend is the runtime's lock wait per interval, in seconds per second.
+func mutexTrend(h []schedstats.Snapshot) []float64 {
+	var out []float64
+	for i := 1; i < len(h); i++ {
+		out = append(out, finite(schedstats.Diff(h[i-1], h[i]).MutexWaitPerSec))
+	}
+	return out
+}
+
+// parkedWorkers is the largest number of idle pool workers parked on
+// their mutex in any census; each adds about one second per second to the
+// runtime's mutex wait.
+func parkedWorkers(cs []Census) int {
+	n := 0
+	for _, c := range cs {
+		p := 0
+		for _, g := range c.Groups {
+			if idlePark(funcsOf(g.Frames)) {
+				p += g.Count
+			}
+		}
+		n = max(n, p)
+	}
+	return n
+}
+
+// idleWorkers is the mean number of idle workers over the pool polls.
+func idleWorkers(polls []PoolPoll) float64 {
+	if len(polls) == 0 {
+		return 0
+	}
+	n := 0
+	for _, p := range polls {
+		for _, pl := range p.Pools {
+			n += max(pl.Idle, 0)
+		}
+	}
+	return float64(n) / float64(len(polls))
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func mean(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range vs {
+		s += v
+	}
+	return s / float64(len(vs))
+}
+
+// gc names GC pressure: the GC's share of GOMAXPROCS×wall time (from the
+// CPU profile; else the runtime's own figure since start) at or above
+// gcCPUFraction, with at least gcMinCycles cycles in the window.
+func (a *analysis) gc() {
+	o, secs := a.o, a.elapsed()
+	frac, fracName, share := -1.0, "", 0.0
+	if c := o.CPU; c != nil && o.GOMAXPROCS > 0 && c.Duration > 0 && c.Seconds > 0 {
+		frac, fracName = c.GCSeconds/(c.Duration.Seconds()*float64(o.GOMAXPROCS)), "gc_cpu_fraction"
+		share = c.GCSeconds / c.Seconds
+	} else if len(o.Mem) > 0 {
+		frac, fracName = o.Mem[len(o.Mem)-1].GCCPUFraction, "gc_cpu_fraction_since_start"
+	}
+	cycles, trend := a.gcCycles()
+	if frac < 0 || cycles < 0 {
+		a.notChecked("GC pressure: needs a CPU profile or runtime.MemStats (the heap profile) and the GC cycle count")
+		return
+	}
+	a.check("GC CPU fraction and GC cycles")
+	a.notChecked("heap goal vs memory limit: GOMEMLIMIT is in neither runtime.MemStats nor the agent API")
+	// The GC's share of the process's own CPU time counts too: on a busy
+	// machine the process gets less CPU, and its GC with it.
+	measure, threshold := frac, gcCPUFraction
+	if share >= gcCPUShare && o.CPU.Seconds/o.CPU.Duration.Seconds() >= gcMinCores && share/gcCPUShare > frac/gcCPUFraction {
+		measure, threshold = share, gcCPUShare
+	}
+	if !(measure >= threshold) || cycles < gcMinCycles {
+		return
+	}
+	ev := []Evidence{{Name: fracName, Value: finite(frac), Unit: "fraction"}}
+	if share > 0 {
+		ev = append(ev, Evidence{Name: "gc_share_of_process_cpu", Value: finite(share), Unit: "fraction"})
+	}
+	if secs > 0 {
+		ev = append(ev, Evidence{Name: "gc_cycles", Value: cycles / secs, Unit: "per second", Trend: trend})
+	}
+	summary := fmt.Sprintf("The garbage collector used %.0f%% of GOMAXPROCS×wall time (threshold %.0f%%) and %.0f%% of the process's CPU time (threshold %.0f%%), over %.0f cycles.",
+		100*frac, 100*gcCPUFraction, 100*share, 100*gcCPUShare, cycles)
+	if fracName != "gc_cpu_fraction" {
+		summary = fmt.Sprintf("The garbage collector has used %.0f%% of the CPU since the process started (threshold %.0f%%); %.0f cycles ran in the window.", 100*frac, 100*gcCPUFraction, cycles)
+	}
+	if len(o.Mem) >= 2 && secs > 0 {
+		m0, m1 := o.Mem[0], o.Mem[len(o.Mem)-1]
+		rate := float64(m1.TotalAlloc-min(m0.TotalAlloc, m1.TotalAlloc)) / secs
+		ev = append(ev, Evidence{Name: "alloc_rate", Value: rate, Unit: "bytes/second"},
+			Evidence{Name: "heap_alloc", Value: float64(m1.HeapAlloc), Unit: "bytes"},
+			Evidence{Name: "heap_goal", Value: float64(m1.NextGC), Unit: "bytes"})
+		summary += fmt.Sprintf(" The program allocates %s/s against a heap goal of %s.", bytesString(rate), bytesString(float64(m1.NextGC)))
+	}
+	sev, score := grade(measure, threshold)
+	f := Finding{Cause: CauseGC, Severity: sev, Score: score, Title: "GC pressure", Evidence: ev, Summary: summary,
+		Next: []string{"gdiag profile allocs " + a.target + " --duration 10s", "gdiag profile heap " + a.target}}
+	if o.Allocs != nil && len(o.Allocs.Top) > 0 {
+		f.Functions = o.Allocs.Top
+		f.Title = "GC pressure from allocations in " + o.Allocs.Top[0].Name
+	}
+	a.add(f)
+}
+
+// gcCycles counts the GC cycles in the window, from MemStats.NumGC, else
+// from the GC pause histogram (two stop-the-world pauses per cycle); the
+// trend is cycles per interval from the history. It returns -1 when
+// neither is known.
+func (a *analysis) gcCycles() (float64, []float64) {
+	o := a.o
+	var trend []float64
+	for i := 1; i < len(o.History); i++ {
+		trend = append(trend, float64(o.History[i].GCPauses.Sub(o.History[i-1].GCPauses).Count())/2)
+	}
+	switch {
+	case len(o.Mem) >= 2:
+		m0, m1 := o.Mem[0], o.Mem[len(o.Mem)-1]
+		return float64(m1.NumGC - min(m0.NumGC, m1.NumGC)), trend
+	case len(trend) > 0:
+		s := 0.0
+		for _, v := range trend {
+			s += v
+		}
+		return s, trend
+	}
+	return -1, nil
+}
+
+func bytesString(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+// threads names thread growth: schedstats' rule (50 more threads, ending
+// above 2×GOMAXPROCS+16) on the history, or, for pprof targets, 50 more
+// threads created; the goroutines in syscalls or cgo are the stacks.
+func (a *analysis) threads() {
+	o := a.o
+	var ev []Evidence
+	var growth float64
+	switch {
+	case len(o.History) >= 2:
+		a.check("OS threads")
+		f, ok := a.sched[schedstats.KindThreadGrowth]
+		if !ok {
+			return
+		}
+		ev, growth = schedEvidence(f), evidenceValue(f, "growth")
+	case len(o.ThreadsCreated) >= 2:
+		a.check("threads created (threadcreate profile)")
+		tc := o.ThreadsCreated
+		growth = float64(tc[len(tc)-1] - tc[0])
+		if growth < float64(a.th.ThreadGrowth) {
+			return
+		}
+		trend := make([]float64, len(tc))
+		for i, n := range tc {
+			trend[i] = float64(n)
+		}
+		ev = []Evidence{{Name: "threads_created", Value: growth, Unit: "threads", Trend: trend}}
+	default:
+		a.notChecked("thread growth: needs the agent's history or two threadcreate profiles")
+		return
+	}
+	sev, score := grade(growth, float64(a.th.ThreadGrowth))
+	f := Finding{Cause: CauseThreads, Severity: sev, Score: score, Title: "Thread growth", Evidence: ev,
+		Summary: fmt.Sprintf("The process gained %.0f OS threads in the window: goroutines blocked in system calls or cgo each hold a thread.", growth),
+		Next:    []string{"gdiag goroutines " + a.target + " --state syscall", "gdiag profile threadcreate " + a.target}}
+	if st := syscallStacks(o.Censuses); len(st) > 0 {
+		f.Stacks = st
+		name := culprit(funcsOf(st[0].Frames))
+		f.Title = "Thread growth from blocking calls in " + name
+		f.Summary += fmt.Sprintf(" %d goroutines are in %s.", st[0].Count, name)
+	}
+	a.add(f)
+}
+
+// syscallStacks returns the last census's groups in a system call or a
+// cgo call, largest first.
+func syscallStacks(cs []Census) []Stack {
+	if len(cs) == 0 {
+		return nil
+	}
+	var out []Stack
+	for _, g := range cs[len(cs)-1].Groups {
+		fs := funcsOf(g.Frames)
+		if strings.HasPrefix(g.State, "syscall") || slices.Contains(fs, "runtime.cgocall") {
+			out = append(out, Stack{Count: g.Count, State: g.State, Frames: g.Frames})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Stack) int { return y.Count - x.Count })
+	return out[:min(len(out), 3)]
+}

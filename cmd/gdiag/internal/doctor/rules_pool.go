@@ -1,0 +1,226 @@
+package doctor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+)
+
+// pools names an overloaded or starved pool: rejections at or above
+// poolRejectRate per second and poolRejectFrac of the tasks offered, in at
+// least half the polls; or a queue-wait p99 at or above poolWaitP99 with
+// tasks queued in at least half the polls.
+func (a *analysis) pools() {
+	polls := a.o.PoolPolls
+	if len(polls) < 2 {
+		if a.o.Agent {
+			a.notChecked("pools: fewer than two readings of /v1/pools")
+		} else {
+			a.notChecked("pools: need the gdiag agent")
+		}
+		return
+	}
+	a.check("pools (rejections, queue wait, busiest keys)")
+	if !slices.ContainsFunc(polls, func(p PoolPoll) bool {
+		return slices.ContainsFunc(p.Pools, func(pl apiv1.Pool) bool { return len(pl.Keys) > 0 })
+	}) {
+		a.notChecked("one key taking a pool: /v1/pools has no per-key figures (an older agent, or no task carries a key)")
+	}
+	first, last := polls[0], polls[len(polls)-1]
+	secs := last.Time.Sub(first.Time).Seconds()
+	if secs <= 0 {
+		return
+	}
+	for _, end := range last.Pools {
+		start, ok := findPool(first.Pools, end.Name)
+		if !ok {
+			continue
+		}
+		if f, ok := a.poolFinding(start, end, secs); ok {
+			a.add(f)
+		}
+	}
+}
+
+func findPool(ps []apiv1.Pool, name string) (apiv1.Pool, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return apiv1.Pool{}, false
+}
+
+func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bool) {
+	rejected := float64(sub(end.Rejected, start.Rejected))
+	offered := float64(sub(end.Submitted, start.Submitted)) + rejected
+	rejTrend, queued, busy, rejPolls, queuedPolls := a.poolTrends(end.Name)
+	n := float64(len(queued))
+	rejRate, rejFrac := rejected/secs, 0.0
+	if offered > 0 {
+		rejFrac = rejected / offered
+	}
+	overloaded := rejRate >= poolRejectRate && rejFrac >= poolRejectFrac && 2*float64(rejPolls) >= n-1
+	waits := histSub(end.QueueWait, start.QueueWait)
+	p99, count := histQuantile(end.QueueWait.Bounds, waits, 0.99)
+	starved := count >= poolMinWaits && p99 >= poolWaitP99 && 2*float64(queuedPolls) >= n
+	hog := a.dominantKey(end.Name)
+	if !overloaded && !starved && !hog.found {
+		return Finding{}, false
+	}
+	ev := []Evidence{
+		{Name: "rejected", Value: rejRate, Unit: "per second", Trend: rejTrend},
+		{Name: "rejected_fraction", Value: rejFrac, Unit: "fraction"},
+		{Name: "queued", Value: float64(end.Queued), Unit: "tasks", Trend: queued},
+		{Name: "queue_capacity", Value: float64(end.QueueCapacity), Unit: "tasks"},
+		{Name: "running", Value: float64(end.Running), Unit: "tasks", Trend: busy},
+		{Name: "max_workers", Value: float64(end.MaxWorkers), Unit: "workers"},
+	}
+	if count > 0 {
+		ev = append(ev, Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds"})
+	}
+	f := Finding{Cause: CausePool, Pool: end.Name, Evidence: ev,
+		Next: []string{"gdiag pools " + a.target, "gdiag goroutines " + a.target + " --pkg github.com/gdiag/gdiag/pool"}}
+	rs, rscore := grade(rejFrac, poolRejectFrac)
+	ws, wscore := grade(p99, poolWaitP99)
+	switch {
+	case !overloaded && !starved:
+		f.Severity, f.Score = grade(float64(hog.polls)/float64(hog.of), 0.5)
+		f.Title = fmt.Sprintf("Pool %s taken by key %q", end.Name, hog.key)
+	case overloaded && (!starved || rscore >= wscore):
+		f.Severity, f.Score = rs, rscore
+		f.Title = fmt.Sprintf("Pool %s overloaded: rejecting %.0f tasks/s", end.Name, rejRate)
+	default:
+		f.Severity, f.Score = ws, wscore
+		f.Title = fmt.Sprintf("Pool %s starved: tasks wait %v in its queue", end.Name, secDur(p99).Round(time.Millisecond))
+	}
+	f.Summary = fmt.Sprintf("Pool %s rejected %.0f%% of the tasks offered (%.0f/s); %d/%d tasks queued and %d/%d workers running at the end",
+		end.Name, 100*rejFrac, rejRate, end.Queued, end.QueueCapacity, end.Running, end.MaxWorkers)
+	if count > 0 {
+		f.Summary += fmt.Sprintf("; queue wait p99 %v over %d waits", secDur(p99).Round(time.Microsecond), count)
+	}
+	f.Summary += "."
+	if hog.found {
+		f.Evidence = append(f.Evidence, Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
+		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings; pool.WithKeyLimit caps a key.",
+			hog.key, 100*hogShare, hog.polls, hog.of)
+	}
+	return f, true
+}
+
+// hogShare is the share of a pool's workers one key must hold, with tasks
+// queued behind it, in at least half the readings to be "taking the pool".
+const hogShare = 0.75
+
+type keyHog struct {
+	found     bool
+	key       string
+	polls, of int       // readings where the key took the pool, of those with key figures
+	trend     []float64 // the busiest key's share of the workers per reading
+}
+
+// dominantKey finds a key that holds at least hogShare of the pool's
+// workers while tasks queue, in at least half the readings.
+func (a *analysis) dominantKey(name string) keyHog {
+	var h keyHog
+	count := map[string]int{}
+	for _, poll := range a.o.PoolPolls {
+		p, ok := findPool(poll.Pools, name)
+		if !ok || len(p.Keys) == 0 || p.MaxWorkers <= 0 {
+			continue
+		}
+		h.of++
+		top := p.Keys[0]
+		for _, k := range p.Keys {
+			if k.Running > top.Running {
+				top = k
+			}
+		}
+		share := float64(top.Running) / float64(p.MaxWorkers)
+		h.trend = append(h.trend, share)
+		if share >= hogShare && p.Queued > 0 {
+			count[top.Key]++
+		}
+	}
+	for k, n := range count {
+		if n > h.polls || n == h.polls && k < h.key {
+			h.key, h.polls = k, n
+		}
+	}
+	h.found = h.of > 0 && 2*h.polls >= h.of
+	return h
+}
+
+// poolTrends follows one pool across the polls: rejections per second
+// per interval, queued and running tasks per poll, and how many intervals
+// had rejections and how many polls had a queue.
+func (a *analysis) poolTrends(name string) (rej, queued, running []float64, rejPolls, queuedPolls int) {
+	var prev *apiv1.Pool
+	var prevT time.Time
+	for _, poll := range a.o.PoolPolls {
+		p, ok := findPool(poll.Pools, name)
+		if !ok {
+			continue
+		}
+		queued = append(queued, float64(p.Queued))
+		running = append(running, float64(p.Running))
+		if p.Queued > 0 {
+			queuedPolls++
+		}
+		if prev != nil {
+			d, r := poll.Time.Sub(prevT).Seconds(), float64(sub(p.Rejected, prev.Rejected))
+			if d > 0 {
+				rej = append(rej, r/d)
+			}
+			if r > 0 {
+				rejPolls++
+			}
+		}
+		prev, prevT = &p, poll.Time
+	}
+	return rej, queued, running, rejPolls, queuedPolls
+}
+
+func sub(a, b uint64) uint64 {
+	if a < b {
+		return 0
+	}
+	return a - b
+}
+
+// histSub returns the counts of end − start when both have the same layout.
+func histSub(end, start apiv1.Histogram) []uint64 {
+	out := append([]uint64(nil), end.Counts...)
+	if len(start.Counts) != len(end.Counts) {
+		return out
+	}
+	for i := range out {
+		out[i] = sub(out[i], start.Counts[i])
+	}
+	return out
+}
+
+// histQuantile estimates the q-quantile, in seconds, of a pool histogram
+// (counts[i] at or below bounds[i]; the last count above the last bound)
+// as the upper bound of the bucket that holds it: a pessimistic figure.
+func histQuantile(bounds []time.Duration, counts []uint64, q float64) (float64, uint64) {
+	var total uint64
+	for _, c := range counts {
+		total += c
+	}
+	if total == 0 || len(bounds) == 0 {
+		return 0, total
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var cum uint64
+	for i, c := range counts {
+		cum += c
+		if cum >= rank {
+			return bounds[min(i, len(bounds)-1)].Seconds(), total
+		}
+	}
+	return bounds[len(bounds)-1].Seconds(), total
+}

@@ -1,0 +1,142 @@
+package doctor
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// stw names long stop-the-world pauses: at least stwMinPauses pauses
+// above 50 ms in the window (one alone may be the machine, not the
+// process), from the pause histograms, or for pprof targets from the GC
+// pauses in runtime.MemStats.
+func (a *analysis) stw() {
+	o := a.o
+	limit := a.th.PauseMax.Seconds()
+	var ev []Evidence
+	var worst float64
+	var long int
+	switch {
+	case len(o.History) >= 2:
+		a.check("stop-the-world pauses")
+		ev, worst, long = pauseEvidence(o.History, limit)
+	case len(o.Mem) >= 2:
+		a.check("GC pauses (runtime.MemStats)")
+		var trend []float64
+		for _, p := range windowPauses(o.Mem[0], o.Mem[len(o.Mem)-1]) {
+			trend = append(trend, p.Seconds())
+			worst = math.Max(worst, p.Seconds())
+			if p.Seconds() > limit {
+				long++
+			}
+		}
+		ev = []Evidence{{Name: "gc_pause_max", Value: worst, Unit: "seconds", Trend: trend}}
+	default:
+		a.notChecked("stop-the-world pauses: need the agent's history or runtime.MemStats")
+		return
+	}
+	if !(worst > limit) || long < stwMinPauses {
+		return
+	}
+	ev = append(ev, Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
+	sev, score := grade(worst, limit)
+	a.add(Finding{Cause: CauseSTW, Severity: sev, Score: score, Evidence: ev,
+		Title:   fmt.Sprintf("Stop-the-world pauses up to %v", secDur(worst).Round(time.Millisecond)),
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, secDur(worst)),
+		Next:    []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+}
+
+// stwMinPauses is how many long pauses make a finding.
+const stwMinPauses = 2
+
+// ownPauseIntervals is how many intervals at the start of the history
+// may hold doctor's own stop-the-world readings (the goroutine census and
+// ReadMemStats at the start of the window); their non-GC pauses are not
+// counted, or a busy machine would make doctor report itself.
+const ownPauseIntervals = 2
+
+// pauseEvidence returns the evidence of the pauses in the history: the
+// longest GC and other pauses, the longest per interval, and how many
+// pauses were longer than limit (counting a bucket when its lower bound
+// is, a conservative count).
+func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []Evidence, worst float64, long int) {
+	var trend []float64
+	var gc, other float64
+	for i := 1; i < len(h); i++ {
+		d := schedstats.Diff(h[i-1], h[i])
+		g, o := finite(d.GCPauses.Max()), finite(d.OtherPauses.Max())
+		long += countAbove(d.GCPauses, limit)
+		if i <= ownPauseIntervals && len(h) > ownPauseIntervals+2 {
+			o = 0
+		} else {
+			long += countAbove(d.OtherPauses, limit)
+		}
+		gc, other = math.Max(gc, g), math.Max(other, o)
+		trend = append(trend, math.Max(g, o))
+	}
+	worst = math.Max(gc, other)
+	return []Evidence{
+		{Name: "gc_pause_max", Value: gc, Unit: "seconds"},
+		{Name: "other_pause_max", Value: other, Unit: "seconds"},
+		{Name: "pause_max_per_interval", Value: worst, Unit: "seconds", Trend: trend},
+	}, worst, long
+}
+
+// countAbove counts the values of h in buckets whose lower bound exceeds limit.
+func countAbove(h schedstats.Histogram, limit float64) int {
+	n := 0
+	for i, c := range h.Counts {
+		if i < len(h.Bounds) && h.Bounds[i] > limit && c > 0 {
+			n += int(min(c, 1<<30))
+		}
+	}
+	return n
+}
+
+// explain ranks symptoms below the finding that explains them: long
+// pauses under GC pressure or CPU saturation, CPU saturation caused by the
+// GC (at least a quarter of the CPU samples in the collector), and a
+// starved pool (long queue wait, no rejections) under CPU saturation,
+// mutex contention or GC pressure.
+func (a *analysis) explain() {
+	idx := map[string]int{}
+	for i, f := range a.findings {
+		idx[f.Cause] = i
+	}
+	cause := func(c string) (Finding, bool) {
+		if i, ok := idx[c]; ok {
+			return a.findings[i], true
+		}
+		return Finding{}, false
+	}
+	if i, ok := idx[CauseCPU]; ok {
+		if g, ok := cause(CauseGC); ok && a.o.CPU != nil && a.o.CPU.GCSeconds >= 0.25*a.o.CPU.Seconds {
+			demote(&a.findings[i], g)
+		}
+	}
+	// A pool whose tasks are slow because of contention, the GC or a
+	// saturated CPU waits in its queue: the queue is the symptom.
+	for i := range a.findings {
+		f := &a.findings[i]
+		if f.Cause != CausePool || !strings.Contains(f.Title, "starved") {
+			continue
+		}
+		for _, c := range []string{CauseCPU, CauseMutex, CauseGC} {
+			if g, ok := cause(c); ok {
+				demote(f, g)
+				break
+			}
+		}
+	}
+	if i, ok := idx[CauseSTW]; ok {
+		for _, c := range []string{CauseGC, CauseCPU} {
+			if g, ok := cause(c); ok {
+				demote(&a.findings[i], g)
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package goroutines
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/gdump"
+)
+
+// Diff compares two dumps group by group: gdiag goroutines --diff's
+// --json output. A group is the same in both dumps when its state, stack
+// (function, file and line of every frame) and creator are the same.
+type Diff struct {
+	Before           string      `json:"before"` // the first dump's source
+	After            string      `json:"after"`  // the second dump's source
+	BeforeGoroutines int         `json:"beforeGoroutines"`
+	AfterGoroutines  int         `json:"afterGoroutines"`
+	Grow             int         `json:"grow"`   // the --grow threshold
+	Grown            int         `json:"grown"`  // groups that grew by at least Grow
+	Shrunk           int         `json:"shrunk"` // groups that shrank or vanished
+	Groups           []DiffGroup `json:"groups"` // those that grew by at least Grow, most first, at most --top
+}
+
+// DiffGroup is one group that grew between the two dumps.
+type DiffGroup struct {
+	Before int `json:"before"` // goroutines in the first dump; 0 for a new group
+	After  int `json:"after"`
+	Delta  int `json:"delta"` // After - Before
+	Stack
+	MaxWaitSeconds int64 `json:"maxWaitSeconds"` // in the second dump
+}
+
+// NewDiff compares the goroutines of two dumps after applying o's
+// filters to both; groups that grew by at least grow (at least 1) are
+// listed. It never fails.
+func NewDiff(before, after string, a, b []gdump.Goroutine, o Options, grow int) Diff {
+	grow = max(grow, 1)
+	d := Diff{Before: before, After: after, BeforeGoroutines: len(a), AfterGoroutines: len(b), Grow: grow, Groups: []DiffGroup{}}
+	if o.filtered() {
+		a, b = filter(a, o), filter(b, o)
+	}
+	old := map[string]int{}
+	for _, g := range gdump.GroupGoroutines(a) {
+		old[groupKey(g)] = g.Count
+	}
+	for _, g := range gdump.GroupGoroutines(b) {
+		k := groupKey(g)
+		n, ok := old[k]
+		delete(old, k)
+		switch {
+		case g.Count-n >= grow:
+			d.Groups = append(d.Groups, DiffGroup{Before: n, After: g.Count, Delta: g.Count - n,
+				Stack: newStack(g, o.Depth), MaxWaitSeconds: int64(g.MaxWait / time.Second)})
+		case ok && g.Count < n:
+			d.Shrunk++
+		}
+	}
+	d.Shrunk += len(old) // groups gone from the second dump
+	slices.SortStableFunc(d.Groups, func(x, y DiffGroup) int {
+		return cmp.Or(cmp.Compare(y.Delta, x.Delta), cmp.Compare(y.After, x.After))
+	})
+	d.Grown = len(d.Groups)
+	if o.Top > 0 && len(d.Groups) > o.Top {
+		d.Groups = d.Groups[:o.Top]
+	}
+	return d
+}
+
+// groupKey identifies a group across dumps, as GroupGoroutines does
+// within one: state, every frame's location, and the creator.
+func groupKey(g gdump.Group) string {
+	var b strings.Builder
+	b.WriteString(g.State)
+	for _, f := range g.Frames {
+		writeKeyFrame(&b, f)
+	}
+	b.WriteByte(1)
+	writeKeyFrame(&b, g.CreatedBy)
+	return b.String()
+}
+
+func writeKeyFrame(b *strings.Builder, f gdump.Frame) {
+	b.WriteByte(0)
+	b.WriteString(f.Func)
+	b.WriteByte(0)
+	b.WriteString(f.File)
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(f.Line))
+}

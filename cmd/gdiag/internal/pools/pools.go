@@ -1,0 +1,149 @@
+package pools
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
+	"github.com/gdiag/gdiag/internal/apiv1"
+)
+
+// maxInterval bounds --interval so that a typo cannot make gdiag wait for
+// hours; an hour is far more than any rate needs.
+const maxInterval = time.Hour
+
+// Command returns the pools command.
+func Command() cli.Command {
+	return cli.Command{
+		Name:    "pools",
+		Args:    "TARGET",
+		Summary: "show the process's worker pools: workers, queues, outcomes, rates, latencies",
+		Help: `Shows each pool the process registered with the gdiag agent: workers
+(running/idle/max), queue (queued/capacity), task outcomes since start
+(submitted, completed, failed, panicked, canceled, rejected), rates between two
+readings --interval apart (tasks/s counts accepted submissions, rejects/s
+refused ones), and the queue-wait and run-time p50/p99 over the pool's life.
+
+Percentiles are interpolated linearly inside the histogram bucket that holds
+them; ">134ms" means the value lies above the histogram's last bound.
+--interval 0 takes one reading and shows no rates. Needs the gdiag agent.
+
+--json prints one object (all durations in seconds, as numbers):
+  {"target": "1234", "intervalSeconds": 1.0003,
+   "pools": [{"name", "running", "idle", "workers", "minWorkers", "maxWorkers",
+     "queued", "queueCapacity", "stopped", "submitted", "completed", "failed",
+     "panicked", "canceled", "rejected",
+     "rates": {"submittedPerSec", "completedPerSec", "rejectedPerSec"} or null,
+     "queueWait": {"count", "p50Seconds", "p99Seconds", "p50Over", "p99Over"},
+     "runTime": {same as queueWait}}]}`,
+		Examples: []string{
+			"gdiag pools 1234",
+			"gdiag pools 1234 --interval 5s",
+			"gdiag pools /run/user/1000/gdiag/1234.sock --interval 0 --json | jq '.pools[].queueWait'",
+		},
+		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
+			interval := fs.Duration("interval", time.Second, "time between the two readings the rates come from; 0 for one reading and no rates")
+			return func(ctx context.Context, env *cli.Env, args []string) error {
+				return run(ctx, env, args, *interval)
+			}
+		},
+	}
+}
+
+func run(ctx context.Context, env *cli.Env, args []string, interval time.Duration) error {
+	if len(args) > 1 {
+		return cli.Usagef("pools takes one TARGET; got %d arguments", len(args))
+	}
+	// Open first, so that a bad target's message wins over a bad flag's;
+	// it also says what a missing TARGET should be.
+	t, err := target.Open(ctx, env, strings.Join(args, ""))
+	if err != nil {
+		return err
+	}
+	if interval < 0 || interval > maxInterval {
+		return cli.Usagef("--interval %v is out of range: give 0 (no rates) up to %v", interval, maxInterval)
+	}
+	if err := t.RequireAgent("gdiag pools"); err != nil {
+		return err
+	}
+	rep, err := read(ctx, t, interval)
+	if err != nil {
+		return err
+	}
+	if env.JSON {
+		return env.PrintJSON(rep)
+	}
+	who := t.String()
+	if t.PID != 0 {
+		who = strconv.Itoa(t.PID)
+	}
+	return printTable(env, who, rep)
+}
+
+// read takes one or two readings and builds the report.
+func read(ctx context.Context, t *target.Target, interval time.Duration) (Report, error) {
+	var first, second apiv1.Pools
+	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+		return Report{}, err
+	}
+	if interval == 0 {
+		return buildReport(t.String(), nil, second.Pools, 0), nil
+	}
+	start := time.Now()
+	first = second
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return Report{}, &cli.Error{Code: cli.ExitTimeout, Err: fmt.Errorf("interrupted between the two readings of %s", t)}
+	case <-timer.C:
+	}
+	second = apiv1.Pools{}
+	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+		return Report{}, err
+	}
+	return buildReport(t.String(), first.Pools, second.Pools, time.Since(start)), nil
+}
+
+// printTable prints rep; who names the process.
+func printTable(env *cli.Env, who string, rep Report) error {
+	if len(rep.Pools) == 0 {
+		fmt.Fprintf(env.Stdout, "no pools registered in %s\n", who)
+		return nil
+	}
+	tw := env.Table()
+	fmt.Fprintln(tw, "POOL\tRUN/IDLE/MAX\tQUEUED/CAP\tSUBMITTED\tCOMPLETED\tFAILED\tPANICKED\tCANCELED\tREJECTED\tTASKS/S\tREJECTS/S\tWAIT p50/p99\tRUN p50/p99")
+	for _, r := range rep.Pools {
+		name := r.Name
+		if r.Stopped {
+			name += " (stopped)"
+		}
+		tasks, rejects := "-", "-"
+		if r.Rates != nil {
+			tasks, rejects = rate(r.Rates.SubmittedPerSec), rate(r.Rates.RejectedPerSec)
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d/%d\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n",
+			name, r.Running, r.Idle, r.MaxWorkers, r.Queued, r.QueueCapacity,
+			r.Submitted, r.Completed, r.Failed, r.Panicked, r.Canceled, r.Rejected,
+			tasks, rejects, r.QueueWait.text(), r.RunTime.text())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rep.IntervalSeconds > 0 {
+		fmt.Fprintf(env.Stdout, "rates over %.1fs; percentiles over each pool's life\n", rep.IntervalSeconds)
+	}
+	return nil
+}
+
+func rate(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}

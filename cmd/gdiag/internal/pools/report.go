@@ -1,0 +1,131 @@
+package pools
+
+import (
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+)
+
+// Report is the --json output of gdiag pools. Durations are in seconds.
+type Report struct {
+	Target string `json:"target"`
+	// IntervalSeconds is the time between the two readings the rates come
+	// from, as measured by gdiag; 0 with --interval 0 (one reading, no rates).
+	IntervalSeconds float64 `json:"intervalSeconds"`
+	Pools           []Row   `json:"pools"` // in the agent's order; never null
+}
+
+// Row is one pool in a Report: the second reading's figures, and the
+// rates between the two readings.
+type Row struct {
+	Name          string `json:"name"`
+	Running       int    `json:"running"` // workers running a task
+	Idle          int    `json:"idle"`    // workers waiting for one
+	Workers       int    `json:"workers"` // running + idle
+	MinWorkers    int    `json:"minWorkers"`
+	MaxWorkers    int    `json:"maxWorkers"`
+	Queued        int    `json:"queued"`
+	QueueCapacity int    `json:"queueCapacity"`
+	Stopped       bool   `json:"stopped"`
+
+	Submitted uint64 `json:"submitted"` // accepted tasks
+	Completed uint64 `json:"completed"`
+	Failed    uint64 `json:"failed"`
+	Panicked  uint64 `json:"panicked"`
+	Canceled  uint64 `json:"canceled"`
+	Rejected  uint64 `json:"rejected"` // refused submissions, not in Submitted
+
+	// Rates is null with --interval 0, and for a pool that was not there at
+	// the first reading.
+	Rates *Rates `json:"rates"`
+
+	QueueWait Percentiles `json:"queueWait"` // time from submission to start
+	RunTime   Percentiles `json:"runTime"`   // time a task ran
+}
+
+// Rates are per second of wall time between two readings.
+type Rates struct {
+	SubmittedPerSec float64 `json:"submittedPerSec"` // "tasks/s" in the table
+	CompletedPerSec float64 `json:"completedPerSec"`
+	RejectedPerSec  float64 `json:"rejectedPerSec"` // "rejects/s" in the table
+}
+
+// Percentiles summarise a pool histogram over the pool's life. With Count
+// zero the percentiles are 0. When a percentile lies above the histogram's
+// last bound, its value is that bound and the matching Over flag is true.
+type Percentiles struct {
+	Count   uint64  `json:"count"` // values recorded in the histogram
+	P50     float64 `json:"p50Seconds"`
+	P99     float64 `json:"p99Seconds"`
+	P50Over bool    `json:"p50Over"`
+	P99Over bool    `json:"p99Over"`
+}
+
+// text formats the p50 and p99 as "p50/p99", or "-" without values.
+func (p Percentiles) text() string {
+	if p.Count == 0 {
+		return "-"
+	}
+	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	return Percentile{d(p.P50), p.P50Over}.String() + "/" + Percentile{d(p.P99), p.P99Over}.String()
+}
+
+// newRow builds cur's row; prev is the same pool at the first reading
+// (nil for none) and elapsed the time between the readings.
+func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
+	r := Row{
+		Name: cur.Name, Running: cur.Running, Idle: cur.Idle, Workers: cur.Workers,
+		MinWorkers: cur.MinWorkers, MaxWorkers: cur.MaxWorkers,
+		Queued: cur.Queued, QueueCapacity: cur.QueueCapacity, Stopped: cur.Stopped,
+		Submitted: cur.Submitted, Completed: cur.Completed, Failed: cur.Failed,
+		Panicked: cur.Panicked, Canceled: cur.Canceled, Rejected: cur.Rejected,
+		QueueWait: percentiles(cur.QueueWait),
+		RunTime:   percentiles(cur.RunTime),
+	}
+	if prev != nil && elapsed > 0 {
+		secs := elapsed.Seconds()
+		r.Rates = &Rates{
+			SubmittedPerSec: float64(sub(cur.Submitted, prev.Submitted)) / secs,
+			CompletedPerSec: float64(sub(cur.Completed, prev.Completed)) / secs,
+			RejectedPerSec:  float64(sub(cur.Rejected, prev.Rejected)) / secs,
+		}
+	}
+	return r
+}
+
+func percentiles(h apiv1.Histogram) Percentiles {
+	p := Percentiles{}
+	for _, c := range h.Counts {
+		p.Count += c
+	}
+	p50, ok := quantile(h, 0.50)
+	p99, _ := quantile(h, 0.99)
+	if !ok {
+		return p
+	}
+	p.P50, p.P50Over = p50.Value.Seconds(), p50.Over
+	p.P99, p.P99Over = p99.Value.Seconds(), p99.Over
+	return p
+}
+
+// sub is a − b for counters, zero when a counter went backwards (a pool
+// re-registered under the same name).
+func sub(a, b uint64) uint64 {
+	if a < b {
+		return 0
+	}
+	return a - b
+}
+
+// buildReport pairs the pools of two readings by name.
+func buildReport(target string, first, second []apiv1.Pool, elapsed time.Duration) Report {
+	byName := make(map[string]*apiv1.Pool, len(first))
+	for i := range first {
+		byName[first[i].Name] = &first[i]
+	}
+	rep := Report{Target: target, IntervalSeconds: elapsed.Seconds(), Pools: []Row{}}
+	for _, p := range second {
+		rep.Pools = append(rep.Pools, newRow(p, byName[p.Name], elapsed))
+	}
+	return rep
+}

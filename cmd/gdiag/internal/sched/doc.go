@@ -1,0 +1,24 @@
+// Package sched implements "gdiag sched": a top-like view of a process's
+// Go scheduler, read from the gdiag agent (GET /v1/history once, then
+// GET /v1/snapshot every refresh), with one-shot text (--once) and JSON
+// (--json) forms for scripts.
+//
+// Windows. Scheduling latency, creation rates and mutex wait cover the
+// interval between the two latest distinct snapshots (the agent samples
+// once a second by default, so a faster refresh redraws the same figures);
+// with a single snapshot they cover the process's life. Stop-the-world
+// pauses are rare, so they cover the whole history gdiag holds (the agent's
+// history, five minutes by default, plus what the view has read since).
+// Percentiles are interpolated inside histogram buckets
+// (schedstats.Histogram.Quantile); "max" is the upper bound of the highest
+// non-empty bucket, so that it is never below the true maximum or a
+// percentile.
+//
+// Sparklines map each sample linearly onto ▂…█ from zero to the largest
+// value shown; an exact zero is ▁, so that "nothing" and "a little" differ,
+// and a blank means no data (no events in that interval).
+//
+// The live view owns the terminal while it runs: the alternate screen,
+// a hidden cursor and raw mode on stdin, all restored on every way out.
+// Nothing here is safe for concurrent use; the command runs once.
+package sched

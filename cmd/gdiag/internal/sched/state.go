@@ -1,0 +1,158 @@
+package sched
+
+import (
+	"math"
+	"time"
+
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// maxHistory bounds the snapshots a long-running view keeps: five minutes
+// at the agent's default one-second sampling, and about 1 MB of histograms.
+const maxHistory = 300
+
+// history is the snapshots the view knows, oldest first, with strictly
+// increasing times.
+type history struct {
+	snaps []schedstats.Snapshot
+}
+
+// add appends s if it is newer than the latest snapshot and reports
+// whether it did. The agent's JSON carries infinite histogram bounds as
+// ±math.MaxFloat64; add turns them back into infinities, which
+// schedstats.Histogram's quantiles treat as open-ended buckets.
+func (h *history) add(s schedstats.Snapshot) bool {
+	if n := len(h.snaps); n > 0 && !s.Time.After(h.snaps[n-1].Time) {
+		return false
+	}
+	s.SchedLatency = infBounds(s.SchedLatency)
+	s.GCPauses = infBounds(s.GCPauses)
+	s.OtherPauses = infBounds(s.OtherPauses)
+	if len(h.snaps) == maxHistory {
+		h.snaps = append(h.snaps[:0], h.snaps[1:]...)
+	}
+	h.snaps = append(h.snaps, s)
+	return true
+}
+
+func infBounds(h schedstats.Histogram) schedstats.Histogram {
+	for i, b := range h.Bounds {
+		switch {
+		case b >= math.MaxFloat64:
+			h.Bounds[i] = math.Inf(1)
+		case b <= -math.MaxFloat64:
+			h.Bounds[i] = math.Inf(-1)
+		}
+	}
+	return h
+}
+
+// latest returns the newest snapshot; ok is false when there is none.
+func (h *history) latest() (s schedstats.Snapshot, ok bool) {
+	if len(h.snaps) == 0 {
+		return s, false
+	}
+	return h.snaps[len(h.snaps)-1], true
+}
+
+// Dist summarises a histogram's values, in seconds. With Count zero all
+// figures are 0 (JSON has no NaN).
+type Dist struct {
+	Count uint64  `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"` // upper bound of the highest non-empty bucket
+}
+
+func dist(h schedstats.Histogram) Dist {
+	d := Dist{Count: h.Count()}
+	if d.Count == 0 || math.IsNaN(h.Quantile(0.5)) {
+		return Dist{Count: d.Count}
+	}
+	d.P50, d.P90, d.P99, d.Max = h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), upperMax(h)
+	return d
+}
+
+// upperMax returns the upper bound of h's highest non-empty bucket (its
+// lower bound when the upper one is infinite): never below the largest
+// value, nor below an interpolated percentile, unlike Histogram.Max, which
+// would show a "max" under the p99 of the same bucket.
+func upperMax(h schedstats.Histogram) float64 {
+	for i := min(len(h.Counts), len(h.Bounds)-1) - 1; i >= 0; i-- {
+		if h.Counts[i] == 0 {
+			continue
+		}
+		if hi := h.Bounds[i+1]; !math.IsInf(hi, 0) {
+			return hi
+		}
+		if lo := h.Bounds[i]; !math.IsInf(lo, 0) {
+			return lo
+		}
+		return 0
+	}
+	return 0
+}
+
+// Derived is what gdiag computes from the snapshots; see the package
+// documentation for the windows.
+type Derived struct {
+	// WindowSeconds is the time between the two latest snapshots, which
+	// SchedLatency and the rates cover; 0 means since the process started.
+	WindowSeconds           float64 `json:"windowSeconds"`
+	SchedLatency            Dist    `json:"schedLatency"`
+	GoroutinesCreatedPerSec float64 `json:"goroutinesCreatedPerSec"`
+	MsCreatedPerSec         float64 `json:"msCreatedPerSec"`
+	MutexWaitPerSec         float64 `json:"mutexWaitPerSec"` // seconds blocked per second
+	// PauseWindowSeconds is the span of history that the pause figures
+	// cover; 0 means since the process started.
+	PauseWindowSeconds float64 `json:"pauseWindowSeconds"`
+	GCPauses           Dist    `json:"gcPauses"`
+	OtherPauses        Dist    `json:"otherPauses"`
+}
+
+// derive computes the figures from the history; the zero Derived when it
+// is empty.
+func (h *history) derive() Derived {
+	n := len(h.snaps)
+	if n == 0 {
+		return Derived{}
+	}
+	cur := h.snaps[n-1]
+	var d Derived
+	if n == 1 {
+		d.SchedLatency = dist(cur.SchedLatency)
+		d.GCPauses, d.OtherPauses = dist(cur.GCPauses), dist(cur.OtherPauses)
+		return d
+	}
+	delta := schedstats.Diff(h.snaps[n-2], cur)
+	d.WindowSeconds = delta.Elapsed.Seconds()
+	d.SchedLatency = dist(delta.SchedLatency)
+	d.GoroutinesCreatedPerSec, d.MsCreatedPerSec = delta.GoroutinesCreatedPerSec, delta.MsCreatedPerSec
+	d.MutexWaitPerSec = delta.MutexWaitPerSec
+	first := h.snaps[0]
+	d.PauseWindowSeconds = cur.Time.Sub(first.Time).Seconds()
+	d.GCPauses = dist(cur.GCPauses.Sub(first.GCPauses))
+	d.OtherPauses = dist(cur.OtherPauses.Sub(first.OtherPauses))
+	return d
+}
+
+// series returns f over each of the last n intervals of the history
+// (fewer when the history is shorter), oldest first.
+func (h *history) series(n int, f func(prev, cur schedstats.Snapshot) float64) []float64 {
+	start := max(1, len(h.snaps)-n)
+	out := make([]float64, 0, len(h.snaps)-start)
+	for i := start; i < len(h.snaps); i++ {
+		out = append(out, f(h.snaps[i-1], h.snaps[i]))
+	}
+	return out
+}
+
+// span is the time the last n intervals of the history cover.
+func (h *history) span(n int) time.Duration {
+	if len(h.snaps) < 2 {
+		return 0
+	}
+	start := max(0, len(h.snaps)-1-n)
+	return h.snaps[len(h.snaps)-1].Time.Sub(h.snaps[start].Time)
+}
