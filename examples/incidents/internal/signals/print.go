@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/schedstats"
+)
+
+// printHistory prints the scheduler's figures over the snapshots taken
+// from start on.
+func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
+	i := slices.IndexFunc(hist.Snapshots, func(s schedstats.Snapshot) bool { return !s.Time.Before(start) })
+	if i < 0 || len(hist.Snapshots)-i < 2 {
+		fmt.Fprintln(w, "history: fewer than 2 snapshots in the window")
+		return
+	}
+	h := hist.Snapshots[max(i-1, 0):]
+	first, last := h[0], h[len(h)-1]
+	secs := last.Time.Sub(first.Time).Seconds()
+	var backlog []float64
+	notInGo := 0
+	for _, s := range h {
+		q := s.GlobalRunQueue
+		for _, n := range s.LocalRunQueues {
+			q += n
+		}
+		backlog = append(backlog, float64(max(q, s.Goroutines.Runnable))/float64(max(s.GOMAXPROCS, 1)))
+		notInGo = max(notInGo, s.Goroutines.NotInGo)
+	}
+	mean := 0.0
+	for _, b := range backlog {
+		mean += b
+	}
+	mean /= float64(len(backlog))
+	lat := last.SchedLatency.Sub(first.SchedLatency)
+	gc := last.GCPauses.Sub(first.GCPauses)
+	other := last.OtherPauses.Sub(first.OtherPauses)
+	fmt.Fprintf(w, "snapshots: %d over %.1fs, GOMAXPROCS %d\n", len(h), secs, last.GOMAXPROCS)
+	fmt.Fprintf(w, "goroutines: %d -> %d (%+.1f/s), most in syscalls at once %d\n",
+		first.Goroutines.Total, last.Goroutines.Total, float64(last.Goroutines.Total-first.Goroutines.Total)/secs, notInGo)
+	fmt.Fprintf(w, "threads: %d -> %d (%d created)\n", first.Threads, last.Threads, last.MsCreated-first.MsCreated)
+	fmt.Fprintf(w, "run-queue backlog per P: mean %.2f, max %.2f\n", mean, slices.Max(backlog))
+	fmt.Fprintf(w, "scheduling latency: p50 %v, p99 %v over %d events\n", dur(lat.Quantile(0.5)), dur(lat.Quantile(0.99)), lat.Count())
+	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
+	fmt.Fprintf(w, "GC pauses: %.1f/s, longest %v; other stop-the-world pauses: %.1f/s, longest %v\n",
+		float64(gc.Count())/secs, dur(gc.Max()), float64(other.Count())/secs, dur(other.Max()))
+}
+
+// printPools prints each pool's rates and queue wait over the window.
+func printPools(w io.Writer, start, end reading) {
+	secs := end.at.Sub(start.at).Seconds()
+	for _, p := range end.pools.Pools {
+		i := slices.IndexFunc(start.pools.Pools, func(q apiv1.Pool) bool { return q.Name == p.Name })
+		if i < 0 {
+			continue
+		}
+		a := start.pools.Pools[i]
+		rate := func(now, then uint64) float64 { return float64(now-then) / secs }
+		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 %v p99 %v, queued %d/%d, workers %d/%d",
+			p.Name, rate(p.Submitted, a.Submitted), rate(p.Rejected, a.Rejected), rate(p.Completed, a.Completed),
+			waitQuantile(a.QueueWait, p.QueueWait, 0.5), waitQuantile(a.QueueWait, p.QueueWait, 0.99),
+			p.Queued, p.QueueCapacity, p.Running, p.MaxWorkers)
+		for _, k := range p.Keys {
+			fmt.Fprintf(w, ", key %s running %d", k.Key, k.Running)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// waitQuantile returns the upper bound of the bucket holding quantile q of
+// the waits between two readings of a pool histogram.
+func waitQuantile(a, b apiv1.Histogram, q float64) time.Duration {
+	if len(a.Counts) != len(b.Counts) {
+		return 0
+	}
+	var total uint64
+	for i := range b.Counts {
+		total += b.Counts[i] - a.Counts[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	var seen uint64
+	for i := range b.Counts {
+		seen += b.Counts[i] - a.Counts[i]
+		if float64(seen) >= q*float64(total) {
+			if i < len(b.Bounds) {
+				return b.Bounds[i]
+			}
+			break
+		}
+	}
+	return b.Bounds[len(b.Bounds)-1] // the overflow bucket: at least the last bound
+}
+
+// printMem prints the GC's figures from runtime.MemStats.
+func printMem(w io.Writer, start, end reading) {
+	secs := end.at.Sub(start.at).Seconds()
+	const mib = 1 << 20
+	fmt.Fprintf(w, "GC: %.1f cycles/s, allocation %.1f MiB/s, GCCPUFraction since start %.3f, heap %.1f MiB, goal %.1f MiB\n",
+		(end.mem["NumGC"]-start.mem["NumGC"])/secs, (end.mem["TotalAlloc"]-start.mem["TotalAlloc"])/mib/secs,
+		end.mem["GCCPUFraction"], end.mem["HeapAlloc"]/mib, end.mem["NextGC"]/mib)
+}
+
+// dur turns seconds into a rounded duration for printing.
+func dur(s float64) time.Duration {
+	if s != s { // NaN: no events
+		return 0
+	}
+	return time.Duration(s * float64(time.Second)).Round(time.Microsecond)
+}
