@@ -284,9 +284,13 @@ func (p *Pool) place(r *taskRec) bool {
 // more ready work kicks the next (so the pool still grows to meet a
 // backlog). p.mu held.
 func (p *Pool) kick() {
-	if p.wakes > 0 || p.ready == 0 {
-		return
+	if p.wakes == 0 && p.ready > 0 {
+		p.wakeOne() // kept out of line so that kick inlines into the hot path
 	}
+}
+
+// wakeOne wakes the most recently idle worker or starts one. p.mu held.
+func (p *Pool) wakeOne() {
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
@@ -319,6 +323,9 @@ func (p *Pool) park(r *taskRec) {
 // take removes and returns the next runnable task, highest priority first,
 // parking tasks whose key is at its limit. p.mu held.
 func (p *Pool) take() *taskRec {
+	if p.ready == 0 {
+		return nil
+	}
 	for lv := numPriorities - 1; lv >= 0; lv-- {
 		q := &p.queues[lv]
 		for q.len() > 0 {
@@ -343,22 +350,22 @@ func (p *Pool) take() *taskRec {
 // release undoes the key accounting of a finished task and moves one task
 // of that key, if any is waiting, back to the front of its queue (only a
 // key limit parks tasks). p.mu held.
-func (p *Pool) release(r *taskRec) (unparked bool) {
-	if r.key == "" {
+func (p *Pool) release(key string) (unparked bool) {
+	if key == "" {
 		return false
 	}
-	if n := p.inflight[r.key] - 1; n > 0 {
-		p.inflight[r.key] = n
+	if n := p.inflight[key] - 1; n > 0 {
+		p.inflight[key] = n
 	} else {
-		delete(p.inflight, r.key)
+		delete(p.inflight, key)
 	}
-	d := p.parked[r.key]
+	d := p.parked[key]
 	if d == nil {
 		return false
 	}
 	u := d.popFront()
 	if d.len() == 0 {
-		delete(p.parked, r.key)
+		delete(p.parked, key)
 	}
 	p.queues[u.prio.level()].pushFront(u)
 	p.ready++

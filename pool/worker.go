@@ -13,32 +13,35 @@ import (
 
 // worker is one worker goroutine's handle, used while it is idle.
 //
-// A parked worker blocks locking sem, which it holds while awake, and the
-// pool wakes it by unlocking sem (a sync.Mutex may be unlocked by another
-// goroutine). This semaphore costs 8 bytes where a wake-up channel costs
-// over 100, which adds up with thousands of workers.
+// A parked worker waits on a sync.WaitGroup that the pool releases: 16
+// bytes where a wake-up channel costs over 100, which adds up with
+// thousands of workers. A locked sync.Mutex would be as small, but an idle
+// worker blocked on it would count as lock contention in the runtime's
+// /sync/mutex/wait/total and the mutex profile, and show as
+// "sync.Mutex.Lock" in goroutine dumps: a pool built for diagnosis must not
+// make an idle service look contended.
 type worker struct {
-	sem       sync.Mutex
+	wake      sync.WaitGroup
 	exit      bool  // set with the wake-up: the worker was uncounted and must exit
 	idleSince int64 // nanotime when it parked; under p.mu
 }
 
-func newWorker() *worker {
-	w := new(worker)
-	w.sem.Lock()
-	return w
-}
+func newWorker() *worker { return new(worker) }
+
+// arm prepares w to park; it must be called before w is put in p.idle,
+// where a signaller can find it. p.mu held.
+func (w *worker) arm() { w.wake.Add(1) }
 
 // signal wakes the parked worker w, telling it to exit or to look for work.
 // p.mu held; w has just been removed from p.idle.
 func (w *worker) signal(exit bool) {
 	w.exit = exit
-	w.sem.Unlock()
+	w.wake.Done()
 }
 
 // park blocks until signal and reports whether the worker must exit.
 func (w *worker) park() (exit bool) {
-	w.sem.Lock()
+	w.wake.Wait()
 	return w.exit
 }
 
@@ -71,14 +74,22 @@ func (p *Pool) work() {
 // woken says the worker is counted in p.wakes. parked reports whether the
 // worker waited.
 func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bool) {
+	var doneKey string
+	if done != nil {
+		// Clear the record before taking the lock: the worker owns it
+		// until it is back on the free list, and the lock is the pool's
+		// most contended line.
+		doneKey = done.key
+		*done = taskRec{}
+	}
 	p.mu.Lock()
 	if woken {
 		p.wakes--
 	}
 	if done != nil {
 		p.running--
-		p.release(done)
-		p.freeRec(done)
+		p.release(doneKey)
+		p.free = append(p.free, done)
 	}
 	for {
 		if p.workers > p.maxW { // shrunk by Resize
@@ -99,6 +110,7 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 			return nil, parked
 		}
 		w.idleSince = nanotime()
+		w.arm()
 		p.idle = append(p.idle, w)
 		p.armReaper()
 		p.signalRoom()

@@ -16,38 +16,41 @@ import (
 // doctorReport is gdiag doctor's --json shape (the contract in
 // cmd/gdiag/internal/doctor/report.go), decoded strictly.
 type doctorReport struct {
-	Target   string `json:"target"`
-	PID      int    `json:"pid"`
-	Window   string `json:"window"`
-	Findings []struct {
-		Cause    string  `json:"cause"`
-		Title    string  `json:"title"`
-		Severity string  `json:"severity"`
-		Score    float64 `json:"score"`
-		Summary  string  `json:"summary"`
-		Evidence []struct {
-			Name  string    `json:"name"`
-			Value float64   `json:"value"`
-			Unit  string    `json:"unit"`
-			Trend []float64 `json:"trend"`
-		} `json:"evidence"`
-		Stacks []struct {
-			Count  int      `json:"count"`
-			Growth int      `json:"growth"`
-			State  string   `json:"state"`
-			Frames []string `json:"frames"`
-		} `json:"stacks"`
-		Functions []struct {
-			Name    string  `json:"name"`
-			Flat    float64 `json:"flat"`
-			Percent float64 `json:"percent"`
-			Unit    string  `json:"unit"`
-		} `json:"functions"`
-		Pool string   `json:"pool"`
-		Next []string `json:"next"`
-	} `json:"findings"`
-	NotChecked []string `json:"notChecked"`
-	Errors     []string `json:"errors"`
+	Target     string          `json:"target"`
+	PID        int             `json:"pid"`
+	Window     string          `json:"window"`
+	Findings   []doctorFinding `json:"findings"`
+	NotChecked []string        `json:"notChecked"`
+	Errors     []string        `json:"errors"`
+}
+
+// doctorFinding is one finding of doctorReport.
+type doctorFinding struct {
+	Cause    string  `json:"cause"`
+	Title    string  `json:"title"`
+	Severity string  `json:"severity"`
+	Score    float64 `json:"score"`
+	Summary  string  `json:"summary"`
+	Evidence []struct {
+		Name  string    `json:"name"`
+		Value float64   `json:"value"`
+		Unit  string    `json:"unit"`
+		Trend []float64 `json:"trend"`
+	} `json:"evidence"`
+	Stacks []struct {
+		Count  int      `json:"count"`
+		Growth int      `json:"growth"`
+		State  string   `json:"state"`
+		Frames []string `json:"frames"`
+	} `json:"stacks"`
+	Functions []struct {
+		Name    string  `json:"name"`
+		Flat    float64 `json:"flat"`
+		Percent float64 `json:"percent"`
+		Unit    string  `json:"unit"`
+	} `json:"functions"`
+	Pool string   `json:"pool"`
+	Next []string `json:"next"`
 }
 
 // TestDoctorPprofOnly: a service with only net/http/pprof gets what its

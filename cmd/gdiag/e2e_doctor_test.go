@@ -18,45 +18,6 @@ import (
 	"time"
 )
 
-// incidentReport is gdiag doctor's --json output, decoded strictly: a field
-// added or renamed on one side fails the test.
-type incidentReport struct {
-	Target     string            `json:"target"`
-	PID        int               `json:"pid"`
-	Window     string            `json:"window"`
-	Findings   []incidentFinding `json:"findings"`
-	NotChecked []string          `json:"notChecked"`
-	Errors     []string          `json:"errors"`
-}
-
-type incidentFinding struct {
-	Cause    string  `json:"cause"`
-	Title    string  `json:"title"`
-	Severity string  `json:"severity"`
-	Score    float64 `json:"score"`
-	Summary  string  `json:"summary"`
-	Evidence []struct {
-		Name  string    `json:"name"`
-		Value float64   `json:"value"`
-		Unit  string    `json:"unit"`
-		Trend []float64 `json:"trend"`
-	} `json:"evidence"`
-	Stacks []struct {
-		Count  int      `json:"count"`
-		Growth int      `json:"growth"`
-		State  string   `json:"state"`
-		Frames []string `json:"frames"`
-	} `json:"stacks"`
-	Functions []struct {
-		Name    string  `json:"name"`
-		Flat    float64 `json:"flat"`
-		Percent float64 `json:"percent"`
-		Unit    string  `json:"unit"`
-	} `json:"functions"`
-	Pool string   `json:"pool"`
-	Next []string `json:"next"`
-}
-
 // incidentCases pairs each incident program with the cause doctor must
 // rank first; "" means healthy: no findings at all.
 var incidentCases = []struct {
@@ -96,7 +57,7 @@ func TestDoctorIncidents(t *testing.T) {
 			p := startIncident(t, filepath.Join(bins, c.program), c.program)
 			time.Sleep(incidentWarmUp) // not an assertion: the fault needs time to show
 			r := gdiag(t, p.dir, "doctor", strconv.Itoa(p.pid), "--window", doctorWindow, "--json")
-			var rep incidentReport
+			var rep doctorReport
 			decodeJSON(t, r, &rep)
 			t.Logf("%s: exit %d, findings %s", c.program, r.Code, causes(rep))
 			checkReport(t, c.program, c.cause, p, r, rep)
@@ -105,7 +66,7 @@ func TestDoctorIncidents(t *testing.T) {
 }
 
 // checkReport checks doctor's verdict on one program.
-func checkReport(t *testing.T, program, cause string, p *incident, r result, rep incidentReport) {
+func checkReport(t *testing.T, program, cause string, p *incident, r result, rep doctorReport) {
 	t.Helper()
 	if rep.PID != p.pid {
 		t.Errorf("doctor pid = %d; want %d", rep.PID, p.pid)
@@ -144,7 +105,7 @@ func checkReport(t *testing.T, program, cause string, p *incident, r result, rep
 }
 
 // causes lists a report's causes in rank order, for messages.
-func causes(rep incidentReport) string {
+func causes(rep doctorReport) string {
 	var cs []string
 	for _, f := range rep.Findings {
 		cs = append(cs, fmt.Sprintf("%s(%s %.1f)", f.Cause, f.Severity, f.Score))

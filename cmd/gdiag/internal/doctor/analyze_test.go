@@ -68,7 +68,7 @@ func healthy() *Observation {
 		Censuses:  leakCensuses(0),
 		PoolPolls: calmPools(15, nil),
 		CPU:       &CPUProfile{Duration: 7 * time.Second, Seconds: 2, GCSeconds: 0.1, Top: []Func{{Name: "main.handle", Flat: 1, Percent: 50, Unit: "seconds"}}, App: []Func{{Name: "main.handle", Flat: 1.5, Percent: 75}}},
-		Mutex:     &Contention{Seconds: 0.5, IdleSeconds: 40, Events: 100},
+		Mutex:     &Contention{Seconds: 0.5, Events: 100},
 		Block:     &Contention{Seconds: 0.2},
 		Allocs:    &Allocs{Bytes: 1 << 20, Top: []Func{{Name: "main.handle", Flat: 1 << 20, Percent: 100, Unit: "bytes"}}},
 		Mem:       []MemStats{{Time: t0, NumGC: 10, TotalAlloc: 1 << 20}, {Time: t0.Add(15 * time.Second), NumGC: 12, TotalAlloc: 2 << 20, GCCPUFraction: 0.01}},
@@ -127,12 +127,6 @@ func TestAnalyzeCauses(t *testing.T) {
 			o.Mutex = &Contention{Empty: true}
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.MutexWait = time.Duration(i) * 20 * time.Second })
 		}, CauseMutex, "Mutex contention"},
-		{"idle pool parking only", func(o *Observation) {
-			o.Mutex = &Contention{Empty: true}
-			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.MutexWait = time.Duration(i) * 4 * time.Second })
-			o.Censuses[0].Groups = append(o.Censuses[0].Groups, Group{State: "sync.Mutex.Lock", Count: 4,
-				Frames: []string{"sync.(*Mutex).Lock (mutex.go:1)", "github.com/gdiag/gdiag/pool.(*worker).park (worker.go:41)"}})
-		}, "", ""},
 		{"gc", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 12, GCSeconds: 5}
 			o.Mem[1].NumGC = 700

@@ -37,8 +37,7 @@
 //	                                                              and the process busy on ≥ half its Ps
 //	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
 //	                  (else the median per interval of            waiting per second
-//	                  /sync/mutex/wait/total); idle pool
-//	                  workers parked on their mutex left out
+//	                  /sync/mutex/wait/total)
 //	gc-pressure       GC CPU (CPU profile samples in the         ≥ 10% of GOMAXPROCS×wall time, or ≥ 25%
 //	                  collector, else MemStats.GCCPUFraction      of the process's CPU time when it used
 //	                  since start), alloc rate, heap goal,        ≥ 0.25 cores; with at least 2 GC cycles
@@ -63,9 +62,7 @@
 // # Limits
 //
 // The memory limit (GOMEMLIMIT) is in neither MemStats nor the API, and an
-// older agent has no per-key pool figures; the report's notChecked says so. The gdiag pool parks idle
-// workers on a locked mutex: their wait is excluded from mutex contention
-// by function name (pool.(*worker).park and signal).
+// older agent has no per-key pool figures; the report's notChecked says so.
 //
 // Nothing here is safe for concurrent use except where a type says so;
 // Analyze and Render are pure functions of their input.

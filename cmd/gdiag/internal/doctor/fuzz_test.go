@@ -81,7 +81,7 @@ func (s *byteSource) observation() *Observation {
 		o.CPU = &CPUProfile{Duration: time.Duration(s.u64() % 1e10), Seconds: s.float(), GCSeconds: s.float(), App: []Func{{Name: "main.x", Percent: s.float()}}}
 	}
 	if s.small(2) == 0 {
-		o.Mutex = &Contention{Seconds: s.float(), IdleSeconds: s.float(), Events: s.float(), Empty: s.small(2) == 0}
+		o.Mutex = &Contention{Seconds: s.float(), Events: s.float(), Empty: s.small(2) == 0}
 		o.Block = &Contention{Seconds: s.float(), Top: []Func{{Name: "main.y"}}}
 	}
 	if s.small(2) == 0 {

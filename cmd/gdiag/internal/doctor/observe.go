@@ -67,11 +67,10 @@ type CPUProfile struct {
 
 // Contention is a mutex or block profile's change over the window.
 type Contention struct {
-	Seconds     float64 // delay, idle-worker parking excluded
-	IdleSeconds float64 // delay of idle pool workers parked on a mutex
-	Events      float64
-	Empty       bool   // no samples at all: the profile rate is probably 0
-	Top         []Func // by delay, attributed to the first frame outside sync and runtime
+	Seconds float64 // delay, idle-worker parking excluded
+	Events  float64
+	Empty   bool   // no samples at all: the profile rate is probably 0
+	Top     []Func // by delay, attributed to the first frame outside sync and runtime
 }
 
 // Allocs is the allocs profile's change over the window.

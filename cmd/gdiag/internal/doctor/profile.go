@@ -100,24 +100,6 @@ func summarizeCPU(p *profile.Profile, d time.Duration, top int) *CPUProfile {
 	return out
 }
 
-// idleParkFuncs mark a goroutine parked on a mutex while idle, not
-// contending: the gdiag pool's idle workers wait on a locked mutex that
-// the submitter unlocks. Counting that as contention would make every
-// process with an idle pool look contended.
-var idleParkFuncs = []string{
-	"github.com/gdiag/gdiag/pool.(*worker).park",
-	"github.com/gdiag/gdiag/pool.(*worker).signal",
-}
-
-func idlePark(funcs []string) bool {
-	for _, f := range funcs {
-		if slices.Contains(idleParkFuncs, f) {
-			return true
-		}
-	}
-	return false
-}
-
 // lockFuncs are the calls a block-profile sample must contain to count as
 // waiting for a lock (the block profile also records channel and select
 // waits, which an idle server is full of).
@@ -126,10 +108,10 @@ var lockFuncs = []string{"sync.(*Mutex).Lock", "sync.(*RWMutex).Lock", "sync.(*R
 // contentionTotals sums a mutex or block profile's delay by culprit
 // function. lockOnly keeps only samples waiting in lockFuncs.
 type contentionTotals struct {
-	byFunc      map[string]float64
-	delay, idle float64
-	events      float64
-	samples     int
+	byFunc  map[string]float64
+	delay   float64
+	events  float64
+	samples int
 }
 
 func totalContention(p *profile.Profile, lockOnly bool) (contentionTotals, error) {
@@ -152,10 +134,6 @@ func totalContention(p *profile.Profile, lockOnly bool) (contentionTotals, error
 			continue
 		}
 		delay := float64(max(s.Value[di], 0)) * unit
-		if idlePark(fs) {
-			t.idle += delay
-			continue
-		}
 		t.delay += delay
 		t.events += float64(max(s.Value[ci], 0))
 		t.byFunc[culprit(fs)] += delay
@@ -175,10 +153,9 @@ func sampleTypes(p *profile.Profile) []string {
 // mutex or block profile.
 func contentionDelta(start, end contentionTotals, top int) *Contention {
 	c := &Contention{
-		Seconds:     max(end.delay-start.delay, 0),
-		IdleSeconds: max(end.idle-start.idle, 0),
-		Events:      max(end.events-start.events, 0),
-		Empty:       end.samples == 0,
+		Seconds: max(end.delay-start.delay, 0),
+		Events:  max(end.events-start.events, 0),
+		Empty:   end.samples == 0,
 	}
 	c.Top = topFuncs(subMaps(end.byFunc, start.byFunc), c.Seconds, "seconds", top)
 	return c

@@ -27,7 +27,6 @@ const (
 // mutex names lock contention: lock wait over the window (from the mutex
 // profile, or the runtime's /sync/mutex/wait/total when the profile is
 // empty) above max(mutexMin, mutexPerP×GOMAXPROCS) seconds per second.
-// Idle gdiag pool workers park on a mutex; their wait is left out.
 func (a *analysis) mutex() {
 	o, secs := a.o, a.elapsed()
 	threshold := math.Max(mutexMin, mutexPerP*float64(o.GOMAXPROCS))
@@ -41,9 +40,6 @@ func (a *analysis) mutex() {
 		rate, source, funcs = o.Mutex.Seconds/secs, "the mutex profile", o.Mutex.Top
 		ev = append(ev, Evidence{Name: "mutex_delay", Value: rate, Unit: "seconds/second"},
 			Evidence{Name: "mutex_contentions", Value: o.Mutex.Events / secs, Unit: "per second"})
-		if o.Mutex.IdleSeconds > 0 {
-			ev = append(ev, Evidence{Name: "idle_pool_parking_excluded", Value: o.Mutex.IdleSeconds / secs, Unit: "seconds/second"})
-		}
 	case len(o.History) >= 2 && o.History[0].Sources.Mutex != schedstats.SourceNone:
 		if o.Mutex != nil {
 			a.notChecked("mutex profile: empty, the target's runtime.SetMutexProfileFraction is probably 0; lock wait comes from /sync/mutex/wait/total, without the functions")
@@ -52,12 +48,8 @@ func (a *analysis) mutex() {
 		// goroutine parked for minutes shows as a spike: the median of the
 		// intervals is the sustained figure.
 		trend := mutexTrend(o.History)
-		parked := math.Max(float64(parkedWorkers(o.Censuses)), idleWorkers(o.PoolPolls))
-		rate, source = math.Max(median(trend)-parked, 0), "the runtime's mutex wait"
+		rate, source = median(trend), "the runtime's mutex wait"
 		ev = append(ev, Evidence{Name: "mutex_wait", Value: rate, Unit: "seconds/second", Trend: trend})
-		if parked > 0 {
-			ev = append(ev, Evidence{Name: "idle_pool_parking_excluded", Value: parked, Unit: "seconds/second"})
-		}
 	case o.Mutex != nil:
 		a.notChecked("mutex contention: the mutex profile is empty (the target's runtime.SetMutexProfileFraction is probably 0) and there are no runtime mutex wait figures without the agent")
 		return
@@ -99,37 +91,6 @@ func mutexTrend(h []schedstats.Snapshot) []float64 {
 		out = append(out, finite(schedstats.Diff(h[i-1], h[i]).MutexWaitPerSec))
 	}
 	return out
-}
-
-// parkedWorkers is the largest number of idle pool workers parked on
-// their mutex in any census; each adds about one second per second to the
-// runtime's mutex wait.
-func parkedWorkers(cs []Census) int {
-	n := 0
-	for _, c := range cs {
-		p := 0
-		for _, g := range c.Groups {
-			if idlePark(funcsOf(g.Frames)) {
-				p += g.Count
-			}
-		}
-		n = max(n, p)
-	}
-	return n
-}
-
-// idleWorkers is the mean number of idle workers over the pool polls.
-func idleWorkers(polls []PoolPoll) float64 {
-	if len(polls) == 0 {
-		return 0
-	}
-	n := 0
-	for _, p := range polls {
-		for _, pl := range p.Pools {
-			n += max(pl.Idle, 0)
-		}
-	}
-	return float64(n) / float64(len(polls))
 }
 
 func median(vs []float64) float64 {
