@@ -1,5 +1,3 @@
-// Command gdiag diagnoses live Go processes and saved diagnostics files.
-// Run "gdiag help" for the commands; the README has a worked session.
 package main
 
 import (
