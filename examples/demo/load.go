@@ -71,11 +71,12 @@ func get(ctx context.Context, client *http.Client, url string) {
 var batchLabels = []string{"reindex", "compact", "report"}
 
 // batchUpload is how long a background job waits for an imaginary
-// downstream to take its result. Half the 100 ms between jobs, so that the
-// batch pool has a keyed task running at most scrapes and the pools
-// dashboard's "Busiest keys" panel has tenants to show even when the
-// short /work tasks fall between scrapes.
-const batchUpload = 50 * time.Millisecond
+// downstream to take its result. Longer than the 100 ms between jobs, so
+// that one job overlaps the next, the batch pool always has a keyed task
+// running at a scrape, and the pools dashboard's "Busiest keys" panel has
+// tenants to show even when the short /work tasks fall between scrapes.
+// Two workers still finish the jobs faster than they come.
+const batchUpload = 120 * time.Millisecond
 
 // runBatch submits background jobs to the batch pool every 100 ms until ctx
 // ends: each works for one tenant (its task key), with a few milliseconds
