@@ -67,9 +67,12 @@
 // Reader, TakeCensus, FlightRecorder, Agent and Handler are safe for
 // concurrent use; the function Start returns is idempotent and leaves no
 // goroutine behind.
-// Reader.Read costs about a microsecond and allocates nothing when the
-// Snapshot is reused (BenchmarkReaderRead), so sampling at 10 Hz costs
-// about 0.001% of a core. NewReader stops the world twice for a few
+// Reader.Read costs one to two microseconds and allocates nothing when the
+// Snapshot is reused (BenchmarkReaderRead), so the reads of a 10 Hz sampler
+// cost about 0.002% of a core; waking an idle process ten times a second
+// costs the Go runtime itself far more (about 0.25% of a core on a small
+// VM; TestSamplingCPU with -cpu-minute measures both). The agent samples
+// once a second by default. NewReader stops the world twice for a few
 // microseconds. TakeCensus stops the world for the length of a full
 // stack dump, about a microsecond per goroutine. A started FlightRecorder
 // costs what execution tracing costs, a few percent of CPU; only one may
