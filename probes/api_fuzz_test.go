@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // FuzzAPI serves requests built from fuzzed methods, paths and queries,

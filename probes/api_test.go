@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 	"go.uber.org/goleak"
 )

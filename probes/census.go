@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // CensusOptions filter a goroutine census. The zero value keeps every

@@ -56,7 +56,7 @@
 // {"error","hint"} with 400, 401, 404, 405 or 409. One CPU profile and one
 // trace run at a time per process (409 otherwise, never a wait). Captures are
 // capped (5 min by default) and end early when the client leaves or the agent
-// stops. The wire types live in internal/apiv1.
+// stops. The wire types live in package apiv1.
 //
 // Handler mounts the same API on a service's own mux and performs no
 // authentication: put it behind your own. Options.Profiles adds profiles (for

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Errors StartAgent returns.

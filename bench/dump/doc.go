@@ -1,5 +1,5 @@
 // Package dump compares gdiag's goroutine-dump parser and grouping
-// (internal/gdump) with github.com/maruel/panicparse/v2 on the same
+// (gdump) with github.com/maruel/panicparse/v2 on the same
 // generated debug=2 dump: see BenchmarkDump and bench/README.md.
 //
 // Generate builds the dump in memory, so the figures exclude disk reads;

@@ -8,7 +8,7 @@ import (
 	"github.com/maruel/panicparse/v2/stack"
 
 	"github.com/gdiag/gdiag/bench/dump"
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // gdiagGroups parses and groups with gdiag's parser and returns the

@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // pyroCPUType is the profile type ID of Go CPU profiles pushed by pyroscope-go.

@@ -3,7 +3,8 @@
 //
 // The rules, checked on every package's non-test imports:
 //   - pool and schedstats import the standard library only;
-//   - probes imports schedstats, pool, internal packages and the standard library;
+//   - gdump imports the standard library only; apiv1 imports schedstats, pool and gdump;
+//   - probes imports schedstats, pool, gdump, apiv1, internal packages and the standard library;
 //   - exporters/<name> import the packages above and their own SDK;
 //   - nothing imports exporters, cmd or examples, except from inside the same
 //     subtree, and programs (cmd, examples) importing exporters.

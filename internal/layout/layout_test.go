@@ -64,7 +64,7 @@ func isStd(path string) bool {
 func TestStdlibOnlyPackages(t *testing.T) {
 	for _, p := range listPackages(t) {
 		r, _ := rel(p.ImportPath)
-		if !under(r, "pool") && !under(r, "schedstats") {
+		if !under(r, "pool") && !under(r, "schedstats") && !under(r, "gdump") {
 			continue
 		}
 		for _, d := range p.Deps {
@@ -85,9 +85,9 @@ func TestProbesImports(t *testing.T) {
 			dr, own := rel(d)
 			switch {
 			case isStd(d):
-			case own && (under(dr, "schedstats") || under(dr, "pool") || under(dr, "internal") || under(dr, "probes")):
+			case own && (under(dr, "schedstats") || under(dr, "pool") || under(dr, "gdump") || under(dr, "apiv1") || under(dr, "internal") || under(dr, "probes")):
 			default:
-				t.Errorf("%s depends on %s; want schedstats, pool, internal or the standard library", p.ImportPath, d)
+				t.Errorf("%s depends on %s; want schedstats, pool, gdump, apiv1, internal or the standard library", p.ImportPath, d)
 			}
 		}
 	}
@@ -146,7 +146,7 @@ func TestExportersImportOnlyDomainAndSDK(t *testing.T) {
 			if !own {
 				continue
 			}
-			ok := under(ir, "pool") || under(ir, "schedstats") || under(ir, "probes") ||
+			ok := under(ir, "pool") || under(ir, "schedstats") || under(ir, "probes") || under(ir, "apiv1") || under(ir, "gdump") ||
 				under(ir, "internal") || sameSubtree(r, ir, "exporters")
 			if !ok {
 				t.Errorf("%s imports %s; exporters may import pool, schedstats, probes, internal and their own SDK", p.ImportPath, imp)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

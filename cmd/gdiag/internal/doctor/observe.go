@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

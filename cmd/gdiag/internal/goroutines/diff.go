@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // Diff compares two dumps group by group: gdiag goroutines --diff's

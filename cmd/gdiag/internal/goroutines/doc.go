@@ -6,7 +6,7 @@
 // NewReport and NewDiff build the values printed as text (WriteText) or
 // as JSON (their json tags are the documented --json schema). Analyze is
 // the entry point for gdiag analyze on a saved dump. Grouping costs one
-// pass over the goroutines (see internal/gdump and bench/dump for the
+// pass over the goroutines (see gdump and bench/dump for the
 // figures on 100,000 goroutines); nothing here keeps state, so the
 // functions are safe to call concurrently.
 package goroutines

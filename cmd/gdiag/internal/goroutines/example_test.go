@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/goroutines"
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 func ExampleNewReport() {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/goroutines"
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // dump builds a debug=2 dump: for each spec, count goroutines in state
@@ -219,7 +219,7 @@ func TestAnalyzeErrors(t *testing.T) {
 // never panic, fail only with exit code 5, and group and diff
 // consistently.
 func FuzzAnalyze(f *testing.F) {
-	files, _ := filepath.Glob("../../../../internal/gdump/testdata/*.txt")
+	files, _ := filepath.Glob("../../../../gdump/testdata/*.txt")
 	more, _ := filepath.Glob("testdata/*.txt")
 	for _, name := range append(files, more...) {
 		b, err := os.ReadFile(name)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // Options selects and trims the groups of a report. The zero value keeps

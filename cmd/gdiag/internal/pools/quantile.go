@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Percentile is one estimated percentile of a pool histogram.

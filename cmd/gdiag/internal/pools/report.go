@@ -3,7 +3,7 @@ package pools
 import (
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Report is the --json output of gdiag pools. Durations are in seconds.

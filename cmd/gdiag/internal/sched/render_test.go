@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 	"golang.org/x/term"
 )

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Dirs lists the directories where agents write discovery files: dir when

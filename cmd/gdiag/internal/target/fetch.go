@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Fetch GETs path below the target's root ("info", "profile/heap" for an

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Kind is what answers at a target.

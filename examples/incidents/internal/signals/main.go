@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/apiv1"
+	"github.com/gdiag/gdiag/apiv1"
 )
 
 func main() {

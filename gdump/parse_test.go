@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 	"go.uber.org/goleak"
 )
 
@@ -139,7 +139,7 @@ func TestParseLive(t *testing.T) {
 			}
 			found = 0
 			for _, g := range gdump.GroupGoroutines(gs) {
-				if g.State == "chan receive" && strings.HasPrefix(g.CreatedBy.Func, "github.com/gdiag/gdiag/internal/gdump_test.TestParseLive") {
+				if g.State == "chan receive" && strings.HasPrefix(g.CreatedBy.Func, "github.com/gdiag/gdiag/gdump_test.TestParseLive") {
 					found = g.Count
 				}
 			}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gdiag/gdiag/internal/gdump"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 const dump = `goroutine 1 [running]:
