@@ -58,7 +58,9 @@ type Info struct {
 }
 
 // Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has
-// no infinity, so histogram bounds of ±Inf travel as ±math.MaxFloat64.
+// no infinity, so the runtime's infinite outer histogram bounds travel as
+// the strings "-Inf" and "+Inf" (see schedstats.Histogram.MarshalJSON),
+// which every JSON decoder accepts.
 type Snapshot struct {
 	Snapshot schedstats.Snapshot `json:"snapshot"`
 }

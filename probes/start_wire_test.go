@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -97,14 +98,43 @@ func TestAgentLiveData(t *testing.T) {
 	}
 }
 
-func TestJSONSafe(t *testing.T) {
-	s := schedstats.Snapshot{SchedLatency: schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 1, math.Inf(1)}, Counts: []uint64{0, 1, 2}}}
-	got := jsonSafe(s)
-	if b := got.SchedLatency.Bounds; b[0] != -math.MaxFloat64 || b[3] != math.MaxFloat64 || b[2] != 1 {
-		t.Errorf("jsonSafe bounds = %v; want ±MaxFloat64 at the ends", b)
+// TestInfiniteBoundsOnTheWire: the runtime's histograms start at -Inf and
+// end at +Inf. /v1/snapshot and /v1/history send them as the strings
+// "-Inf" and "+Inf", which any JSON decoder accepts and
+// schedstats.Histogram decodes back into infinities, so that a quantile
+// in the first bucket reads as that bucket's finite bound.
+func TestInfiniteBoundsOnTheWire(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	snap := schedstats.Snapshot{Time: time.Unix(1700000000, 0).UTC(),
+		SchedLatency: schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 1e-6, math.Inf(1)}, Counts: []uint64{0, 5, 1}}}
+	src := source{
+		latest:  func() (schedstats.Snapshot, bool) { return snap, true },
+		history: func() []schedstats.Snapshot { return []schedstats.Snapshot{snap} },
 	}
-	if !math.IsInf(s.SchedLatency.Bounds[0], -1) {
-		t.Error("jsonSafe modified its argument's slice")
+	h := newAPI(src, time.Second, nil, nil, context.Background())
+	for _, path := range []string{"/v1/snapshot", "/v1/history"} {
+		body := get(t, h, path).Body.Bytes()
+		if !bytes.Contains(body, []byte(`"bounds":["-Inf",0,0.000001,"+Inf"]`)) {
+			t.Errorf("GET %s = %s; want the bounds [\"-Inf\",0,0.000001,\"+Inf\"]", path, body)
+		}
+		var generic any
+		if err := json.Unmarshal(body, &generic); err != nil {
+			t.Errorf("GET %s: a generic JSON decoder fails: %v", path, err)
+		}
+	}
+	var s apiv1.Snapshot
+	if err := json.Unmarshal(get(t, h, "/v1/snapshot").Body.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	b := s.Snapshot.SchedLatency.Bounds
+	if !math.IsInf(b[0], -1) || !math.IsInf(b[3], 1) {
+		t.Errorf("decoded bounds = %v; want -Inf and +Inf at the ends", b)
+	}
+	if p50 := s.Snapshot.SchedLatency.Quantile(0.5); p50 < 0 || p50 > 1e-6 {
+		t.Errorf("p50 of the decoded histogram = %v; want it inside the first filled bucket [0, 1e-06]", p50)
+	}
+	if !math.IsInf(snap.SchedLatency.Bounds[0], -1) {
+		t.Error("serving the snapshot modified the sampler's histogram")
 	}
 }
 

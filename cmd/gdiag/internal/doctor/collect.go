@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -15,11 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/schedstats"
 )
 
 // pollEvery is how often doctor reads the pools (agent) or the thread
@@ -232,7 +230,7 @@ func (c *collector) pollOnce(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := len(c.obs.History); n == 0 || !c.obs.History[n-1].Time.Equal(snap.Snapshot.Time) {
-		c.obs.History = append(c.obs.History, restoreInf(snap.Snapshot))
+		c.obs.History = append(c.obs.History, snap.Snapshot)
 	}
 	if err == nil {
 		c.obs.PoolPolls = append(c.obs.PoolPolls, PoolPoll{Time: now, Pools: pools.Pools})
@@ -254,9 +252,6 @@ func (c *collector) history(ctx context.Context, elapsed time.Duration) {
 	}
 	n := min(int(elapsed/step)+2, len(h.Snapshots))
 	snaps := h.Snapshots[len(h.Snapshots)-n:]
-	for i := range snaps {
-		snaps[i] = restoreInf(snaps[i])
-	}
 	if len(snaps) >= 2 {
 		c.mu.Lock()
 		c.obs.History = snaps
@@ -306,23 +301,6 @@ func (c *collector) midDump(ctx context.Context) {
 	case <-ctx.Done():
 	case <-c.stop:
 	}
-}
-
-// restoreInf undoes the API's encoding of infinite histogram bounds as
-// ±math.MaxFloat64 (see apiv1.Snapshot), so that quantiles in the outer
-// buckets stay finite.
-func restoreInf(s schedstats.Snapshot) schedstats.Snapshot {
-	for _, h := range []*schedstats.Histogram{&s.SchedLatency, &s.GCPauses, &s.OtherPauses} {
-		for i, b := range h.Bounds {
-			switch b {
-			case math.MaxFloat64:
-				h.Bounds[i] = math.Inf(1)
-			case -math.MaxFloat64:
-				h.Bounds[i] = math.Inf(-1)
-			}
-		}
-	}
-	return s
 }
 
 func slicesSortCensuses(cs []Census) {

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Window limits: long enough to see a trend, short enough to wait for.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 )
 
 // maxInterval bounds --interval so that a typo cannot make gdiag wait for

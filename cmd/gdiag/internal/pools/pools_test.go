@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
 const us = time.Microsecond

@@ -103,7 +103,7 @@ func TestHistoryAdd(t *testing.T) {
 		t.Errorf("add(same time) = true; want false: a refresh faster than the sampler must not add an interval")
 	}
 	if b := last.SchedLatency.Bounds; !math.IsInf(b[0], -1) || !math.IsInf(b[len(b)-1], 1) {
-		t.Errorf("latency bounds after add = %v … %v; want ±Inf restored", b[0], b[len(b)-1])
+		t.Errorf("latency bounds after add = %v … %v; want ±Inf decoded from the strings -Inf and +Inf", b[0], b[len(b)-1])
 	}
 	for i := range maxHistory + 10 {
 		s := last.Clone()

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 	"golang.org/x/term"
 )

@@ -18,33 +18,16 @@ type history struct {
 }
 
 // add appends s if it is newer than the latest snapshot and reports
-// whether it did. The agent's JSON carries infinite histogram bounds as
-// ±math.MaxFloat64; add turns them back into infinities, which
-// schedstats.Histogram's quantiles treat as open-ended buckets.
+// whether it did.
 func (h *history) add(s schedstats.Snapshot) bool {
 	if n := len(h.snaps); n > 0 && !s.Time.After(h.snaps[n-1].Time) {
 		return false
 	}
-	s.SchedLatency = infBounds(s.SchedLatency)
-	s.GCPauses = infBounds(s.GCPauses)
-	s.OtherPauses = infBounds(s.OtherPauses)
 	if len(h.snaps) == maxHistory {
 		h.snaps = append(h.snaps[:0], h.snaps[1:]...)
 	}
 	h.snaps = append(h.snaps, s)
 	return true
-}
-
-func infBounds(h schedstats.Histogram) schedstats.Histogram {
-	for i, b := range h.Bounds {
-		switch {
-		case b >= math.MaxFloat64:
-			h.Bounds[i] = math.Inf(1)
-		case b <= -math.MaxFloat64:
-			h.Bounds[i] = math.Inf(-1)
-		}
-	}
-	return h
 }
 
 // latest returns the newest snapshot; ok is false when there is none.

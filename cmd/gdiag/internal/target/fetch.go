@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
 // Fetch GETs path below the target's root ("info", "profile/heap" for an

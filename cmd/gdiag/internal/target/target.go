@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
 // Kind is what answers at a target.
