@@ -7,6 +7,8 @@
 package apiv1
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"github.com/gdiag/gdiag/schedstats"
@@ -189,4 +191,20 @@ type Census struct {
 	Matched    int           `json:"matched"`    // goroutines kept by the filters
 	Groups     []CensusGroup `json:"groups"`
 	Omitted    int           `json:"omitted"` // groups dropped by max_groups
+}
+
+// Seconds returns h in the layout of schedstats.Histogram, in seconds:
+// the bounds 0, h.Bounds... and +Inf around the same counts, so that
+// schedstats' Quantile, QuantileBucket and Sub apply to it. A histogram
+// whose Counts are not len(Bounds)+1 long gives the empty histogram.
+func (h Histogram) Seconds() schedstats.Histogram {
+	if len(h.Counts) != len(h.Bounds)+1 {
+		return schedstats.Histogram{}
+	}
+	bounds := make([]float64, 0, len(h.Bounds)+2)
+	bounds = append(bounds, 0)
+	for _, b := range h.Bounds {
+		bounds = append(bounds, b.Seconds())
+	}
+	return schedstats.Histogram{Bounds: append(bounds, math.Inf(1)), Counts: slices.Clone(h.Counts)}
 }

@@ -96,9 +96,13 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 	if n < th.SchedLatencyMinEvents {
 		return Finding{}, false
 	}
+	// Fire only when the p99 is certainly above the limit: the lower
+	// bound of its bucket is. The figure reported is the upper bound, the
+	// one every other part of gdiag shows.
+	lo, _ := d.QuantileBucket(0.99)
 	p99 := d.Quantile(0.99)
 	limit := th.SchedLatencyP99.Seconds()
-	if !(p99 > limit) {
+	if !(lo >= limit) {
 		return Finding{}, false
 	}
 	// The per-interval p99s show whether the latency is steady or a burst.
@@ -110,14 +114,15 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 		}
 		trend = append(trend, q)
 	}
+	p50 := d.Quantile(0.5)
 	return Finding{
 		Kind:     KindSchedLatency,
-		Severity: th.severity(p99, limit),
-		Summary: fmt.Sprintf("scheduling latency p99 was %v over the window (threshold %v)",
-			secondsDuration(p99), th.SchedLatencyP99),
+		Severity: th.severity(lo, limit),
+		Summary: fmt.Sprintf("scheduling latency p99 was between %v and %v over the window (threshold %v)",
+			secondsDuration(lo), secondsDuration(p99), th.SchedLatencyP99),
 		Evidence: []Evidence{
 			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", Trend: trend},
-			{Name: "sched_latency_p50", Value: d.Quantile(0.5), Unit: "seconds"},
+			{Name: "sched_latency_p50", Value: p50, Unit: "seconds"},
 			{Name: "sched_events", Value: float64(n), Unit: "events"},
 		},
 		Since: first.Time,

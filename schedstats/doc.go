@@ -52,9 +52,11 @@
 //     RunqueuePerP (default 2) in at least RunqueueSamples (default 5)
 //     consecutive samples; severity follows the mean over that run.
 //   - sched-latency: the p99 of the scheduling-latency histogram's delta
-//     between the first and last snapshots exceeds SchedLatencyP99
-//     (default 10ms), given at least SchedLatencyMinEvents (default 100)
-//     events in the window. The evidence includes the p99 of every interval.
+//     between the first and last snapshots is certainly at or above
+//     SchedLatencyP99 (default 10ms): the lower bound of the bucket that
+//     holds it is. It needs at least SchedLatencyMinEvents (default 100)
+//     events in the window. The evidence gives the p99 by the quantile
+//     rule below, and the p99 of every interval.
 //   - goroutine-leak: with at least LeakMinSamples (default 10) snapshots,
 //     a least-squares line through Goroutines.Total has a positive slope
 //     and r² ≥ LeakMinR2 (default 0.8), and the count grew from first to
@@ -69,6 +71,25 @@
 //     other, exceeds PauseMax (default 50ms). It is the lower bound of the
 //     highest non-empty bucket of the pause histograms' deltas, so it never
 //     overstates a pause.
+//
+// # Quantiles
+//
+// A histogram keeps counts per bucket, not values, so a quantile is only
+// known to lie in one bucket. gdiag has one rule for it,
+// [Histogram.Quantile]: the upper bound of the bucket that holds the
+// quantile, a figure the true quantile never exceeds (gdiag prints it as
+// "≤4.2s"). The detectors, gdiag sched, pools and doctor, the agent's
+// clients and the exporters all use it, and pool.Histogram.Quantile, which
+// cannot import this package, follows the same rule (a test keeps the two
+// equal). Interpolating inside the bucket would give a number that looks
+// measured but assumes the values spread evenly over the bucket, which on
+// log-spaced buckets is wrong in a direction nobody knows. The bound costs
+// at most one bucket's width: the runtime's buckets grow by at most 1.25×
+// from one to the next, the pool's double. A quantile in an open-ended last
+// bucket is reported as that bucket's finite lower bound, as Prometheus's
+// histogram_quantile does; [Histogram.QuantileBucket] gives both bounds.
+// A rule that fires on a quantile compares the lower bound, so that it
+// fires only when the quantile is certainly past its threshold.
 //
 // # Schedtrace
 //

@@ -89,9 +89,12 @@ func ExampleHistogram_Quantile() {
 		Bounds: []float64{0, 0.001, 0.01, math.Inf(1)},
 		Counts: []uint64{90, 9, 1},
 	}
-	fmt.Printf("p50 %.4fs, p99 %.4fs, p100 %.4fs\n", h.Quantile(0.5), h.Quantile(0.99), h.Quantile(1))
+	fmt.Printf("p50 ≤ %gs, p99 ≤ %gs\n", h.Quantile(0.5), h.Quantile(0.99))
+	lo, hi := h.QuantileBucket(1)
+	fmt.Printf("max in [%g, %g]\n", lo, hi)
 	// Output:
-	// p50 0.0006s, p99 0.0100s, p100 0.0100s
+	// p50 ≤ 0.001s, p99 ≤ 0.01s
+	// max in [0.01, +Inf]
 }
 
 func ExampleLookup() {

@@ -81,7 +81,7 @@ func summary(s, prev schedstats.Snapshot, pools apiv1.Pools, incident string) st
 	if prev.SchedLatency.Count() > 0 {
 		lat = lat.Sub(prev.SchedLatency)
 	}
-	fmt.Fprintf(&b, "watch %s incident=%s | procs=%d idle=%d runq=%d threads=%d | goroutines=%d run=%d runnable=%d wait=%d | sched p99=%s",
+	fmt.Fprintf(&b, "watch %s incident=%s | procs=%d idle=%d runq=%d threads=%d | goroutines=%d run=%d runnable=%d wait=%d | sched p99≤%s",
 		s.Time.Format("15:04:05"), incident, s.GOMAXPROCS, s.IdlePs, s.GlobalRunQueue, s.Threads,
 		s.Goroutines.Total, s.Goroutines.Running, s.Goroutines.Runnable, s.Goroutines.Waiting,
 		seconds(lat.Quantile(0.99)))

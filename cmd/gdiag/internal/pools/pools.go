@@ -29,8 +29,10 @@ func Command() cli.Command {
 readings --interval apart (tasks/s counts accepted submissions, rejects/s
 refused ones), and the queue-wait and run-time p50/p99 over the pool's life.
 
-Percentiles are interpolated linearly inside the histogram bucket that holds
-them; ">134ms" means the value lies above the histogram's last bound.
+Percentiles are bounds, not measurements: the histogram keeps counts per
+bucket, and "≤64µs" is the upper bound of the bucket that holds the
+percentile (the bounds double from 1µs); "≥134s" means it lies above the
+histogram's last bound.
 --interval 0 takes one reading and shows no rates. Needs the gdiag agent.
 
 --json prints one object (all durations in seconds, as numbers):
