@@ -73,27 +73,10 @@ type History struct {
 	Snapshots []schedstats.Snapshot `json:"snapshots"`
 }
 
-// Evidence is one measurement behind a Finding.
-type Evidence struct {
-	Name  string    `json:"name"`
-	Value float64   `json:"value"`
-	Unit  string    `json:"unit,omitempty"`
-	Trend []float64 `json:"trend,omitempty"`
-}
-
-// Finding is one anomaly the detectors report, most severe first.
-type Finding struct {
-	Kind     string     `json:"kind"`
-	Severity string     `json:"severity"` // "info", "warning" or "critical"
-	Summary  string     `json:"summary"`
-	Evidence []Evidence `json:"evidence,omitempty"`
-	Since    time.Time  `json:"since"`
-	Until    time.Time  `json:"until"`
-}
-
-// Findings is the body of GET /v1/findings.
+// Findings is the body of GET /v1/findings: what the detectors
+// (schedstats.Detect) find in the sampler's history, most severe first.
 type Findings struct {
-	Findings []Finding `json:"findings"`
+	Findings []schedstats.Finding `json:"findings"`
 }
 
 // Goroutines is the body of GET /v1/goroutines: the filters applied and

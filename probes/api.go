@@ -25,7 +25,7 @@ type source struct {
 	latest   func() (schedstats.Snapshot, bool)
 	history  func() []schedstats.Snapshot
 	interval time.Duration
-	findings func() []apiv1.Finding
+	findings func() []schedstats.Finding
 	census   func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error)
 	pools    func() []apiv1.Pool
 	reader   func() apiv1.ReaderStatus
@@ -204,7 +204,7 @@ func (a *api) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
 func (a *api) serveFindings(w http.ResponseWriter, r *http.Request, _ string) {
 	f := a.src.findings()
 	if f == nil {
-		f = []apiv1.Finding{}
+		f = []schedstats.Finding{}
 	}
 	writeJSON(w, apiv1.Findings{Findings: f})
 }

@@ -38,9 +38,9 @@ func fakeSource() source {
 		latest:   func() (schedstats.Snapshot, bool) { return snap, true },
 		history:  func() []schedstats.Snapshot { return []schedstats.Snapshot{snap, snap} },
 		interval: time.Second,
-		findings: func() []apiv1.Finding {
-			return []apiv1.Finding{{Kind: "sched-latency", Severity: "warning", Summary: "p99 12ms",
-				Evidence: []apiv1.Evidence{{Name: "p99", Value: 0.012, Unit: "s"}}}}
+		findings: func() []schedstats.Finding {
+			return []schedstats.Finding{{Cause: schedstats.CauseSchedLatency, Severity: schedstats.Warning, Summary: "p99 12ms",
+				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", Bound: schedstats.UpperBound}}}}
 		},
 		census: func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error) {
 			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []apiv1.CensusGroup{
@@ -117,7 +117,7 @@ func TestAPIEndpoints(t *testing.T) {
 	t.Run("findings", func(t *testing.T) {
 		var f apiv1.Findings
 		decode(t, get(t, h, "/v1/findings"), &f)
-		if len(f.Findings) != 1 || f.Findings[0].Kind != "sched-latency" || f.Findings[0].Evidence[0].Value != 0.012 {
+		if len(f.Findings) != 1 || f.Findings[0].Cause != "sched-latency" || f.Findings[0].Evidence[0].Value != 0.012 {
 			t.Errorf("findings = %+v; want the one fake finding", f)
 		}
 	})

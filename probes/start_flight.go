@@ -29,18 +29,18 @@ func newFlightTrigger(fr *FlightRecorder, logger *slog.Logger) *flightTrigger {
 func (t *flightTrigger) onFindings(fs []schedstats.Finding) {
 	now := t.now()
 	for _, f := range fs {
-		if last, ok := t.last[f.Kind]; ok && now.Sub(last) < FlightCooldown {
+		if last, ok := t.last[f.Cause]; ok && now.Sub(last) < FlightCooldown {
 			continue
 		}
-		t.last[f.Kind] = now
-		path, err := t.fr.Snapshot(f.Kind)
+		t.last[f.Cause] = now
+		path, err := t.fr.Snapshot(f.Cause)
 		if t.logger == nil {
 			continue
 		}
 		if err != nil {
-			t.logger.Warn("flight recorder snapshot failed", "finding", f.Kind, "err", err)
+			t.logger.Warn("flight recorder snapshot failed", "finding", f.Cause, "err", err)
 			continue
 		}
-		t.logger.Info("flight recorder snapshot written", "finding", f.Kind, "path", path)
+		t.logger.Info("flight recorder snapshot written", "finding", f.Cause, "path", path)
 	}
 }

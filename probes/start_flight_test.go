@@ -50,7 +50,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		ents, _ := os.ReadDir(traces)
 		for _, e := range ents {
-			if strings.Contains(e.Name(), schedstats.KindGoroutineLeak) {
+			if strings.Contains(e.Name(), schedstats.CauseGoroutineLeak) {
 				found = e.Name()
 			}
 		}
@@ -61,7 +61,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		t.Errorf("Close = %v", err)
 	}
 	if found == "" {
-		t.Fatalf("no flight snapshot named for %q in %s after 20s", schedstats.KindGoroutineLeak, traces)
+		t.Fatalf("no flight snapshot named for %q in %s after 20s", schedstats.CauseGoroutineLeak, traces)
 	}
 }
 
@@ -78,7 +78,7 @@ func TestFlightTriggerCooldown(t *testing.T) {
 	tr := newFlightTrigger(fr, nil)
 	now := time.Unix(1000, 0)
 	tr.now = func() time.Time { return now }
-	f := []schedstats.Finding{{Kind: schedstats.KindGoroutineLeak}}
+	f := []schedstats.Finding{{Cause: schedstats.CauseGoroutineLeak}}
 	tr.onFindings(f)
 	now = now.Add(FlightCooldown / 2)
 	tr.onFindings(f)

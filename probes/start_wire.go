@@ -91,20 +91,7 @@ func samplerSource(src *source, s *schedstats.Sampler, interval time.Duration) {
 	src.latest = s.Latest
 	src.history = s.History
 	src.interval = interval
-	src.findings = func() []apiv1.Finding { return findings(s.Findings()) }
-}
-
-func findings(fs []schedstats.Finding) []apiv1.Finding {
-	out := make([]apiv1.Finding, len(fs))
-	for i, f := range fs {
-		ev := make([]apiv1.Evidence, len(f.Evidence))
-		for j, e := range f.Evidence {
-			ev[j] = apiv1.Evidence{Name: e.Name, Value: e.Value, Unit: e.Unit, Trend: e.Trend}
-		}
-		out[i] = apiv1.Finding{Kind: f.Kind, Severity: f.Severity.String(), Summary: f.Summary,
-			Evidence: ev, Since: f.Since, Until: f.Until}
-	}
-	return out
+	src.findings = s.Findings
 }
 
 func pools() []apiv1.Pool {

@@ -10,7 +10,7 @@ import (
 
 // Detect runs every detector over history (oldest first, treated as one
 // window) and returns the findings ranked most severe first, ties broken by
-// kind. It returns nil when nothing is wrong. The rules are described in the
+// cause. It returns nil when nothing is wrong. The rules are described in the
 // package documentation under "Detectors".
 func Detect(history []Snapshot, th Thresholds) []Finding {
 	if len(history) == 0 {
@@ -29,7 +29,7 @@ func Detect(history []Snapshot, th Thresholds) []Finding {
 		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Kind, b.Kind)
+		return cmp.Compare(a.Cause, b.Cause)
 	})
 	return out
 }
@@ -72,7 +72,7 @@ func detectRunqueue(h []Snapshot, th Thresholds) (Finding, bool) {
 	}
 	mean /= float64(len(run))
 	return Finding{
-		Kind:     KindRunqueueBacklog,
+		Cause:    CauseRunqueueBacklog,
 		Severity: th.severity(mean, th.RunqueuePerP),
 		Summary: fmt.Sprintf("run-queue backlog averaged %.1f goroutines per P over %d consecutive samples (threshold %.1f)",
 			mean, bestLen, th.RunqueuePerP),
@@ -116,13 +116,13 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 	}
 	p50 := d.Quantile(0.5)
 	return Finding{
-		Kind:     KindSchedLatency,
+		Cause:    CauseSchedLatency,
 		Severity: th.severity(lo, limit),
 		Summary: fmt.Sprintf("scheduling latency p99 was between %v and %v over the window (threshold %v)",
 			secondsDuration(lo), secondsDuration(p99), th.SchedLatencyP99),
 		Evidence: []Evidence{
-			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", Trend: trend},
-			{Name: "sched_latency_p50", Value: p50, Unit: "seconds"},
+			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", Bound: UpperBound, Trend: trend},
+			{Name: "sched_latency_p50", Value: p50, Unit: "seconds", Bound: UpperBound},
 			{Name: "sched_events", Value: float64(n), Unit: "events"},
 		},
 		Since: first.Time,
@@ -155,7 +155,7 @@ func detectLeak(h []Snapshot, th Thresholds) (Finding, bool) {
 		ev = append(ev, Evidence{Name: "growth_per_second", Value: growth / secs, Unit: "goroutines"})
 	}
 	return Finding{
-		Kind:     KindGoroutineLeak,
+		Cause:    CauseGoroutineLeak,
 		Severity: th.severity(growth, need),
 		Summary: fmt.Sprintf("goroutines grew steadily from %.0f to %.0f (r²=%.2f), consistent with a leak",
 			first, last, r2),
@@ -198,7 +198,7 @@ func detectThreads(h []Snapshot, th Thresholds) (Finding, bool) {
 		trend[i] = float64(s.Threads)
 	}
 	return Finding{
-		Kind:     KindThreadGrowth,
+		Cause:    CauseThreadGrowth,
 		Severity: th.severity(float64(growth), float64(th.ThreadGrowth)),
 		Summary: fmt.Sprintf("OS threads rose by %d to %d (GOMAXPROCS %d); goroutines may be blocking in syscalls or cgo",
 			growth, last.Threads, last.GOMAXPROCS),
@@ -228,13 +228,13 @@ func detectPause(h []Snapshot, th Thresholds) (Finding, bool) {
 		return Finding{}, false
 	}
 	return Finding{
-		Kind:     KindSTWPause,
+		Cause:    CauseSTWPauses,
 		Severity: th.severity(worst, limit),
 		Summary: fmt.Sprintf("a stop-the-world pause (%s) lasted at least %v (threshold %v)",
 			kind, secondsDuration(worst), th.PauseMax),
 		Evidence: []Evidence{
-			{Name: "gc_pause_max", Value: gc, Unit: "seconds"},
-			{Name: "other_pause_max", Value: other, Unit: "seconds"},
+			{Name: "gc_pause_max", Value: gc, Unit: "seconds", Bound: LowerBound},
+			{Name: "other_pause_max", Value: other, Unit: "seconds", Bound: LowerBound},
 		},
 		Since: first.Time,
 		Until: last.Time,

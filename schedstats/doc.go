@@ -33,7 +33,7 @@
 //
 // # Stability
 //
-// The names of metrics in the catalogue and of finding kinds are stable:
+// The names of metrics in the catalogue and of finding causes are stable:
 // dashboards and alert rules depend on them. Thresholds' defaults may be
 // tuned between releases. The schedtrace format belongs to the runtime and
 // may change; the parser follows Go 1.26 and accepts the older
@@ -67,7 +67,7 @@
 //     ThreadGrowth (default 50), and the final count exceeds
 //     2×GOMAXPROCS + ThreadSlack (default 16), room for the runtime's own
 //     Ms (sysmon, the template thread, idle Ms).
-//   - stw-pause: the longest stop-the-world pause in the window, GC or
+//   - stw-pauses: the longest stop-the-world pause in the window, GC or
 //     other, exceeds PauseMax (default 50ms). It is the lower bound of the
 //     highest non-empty bucket of the pause histograms' deltas, so it never
 //     overstates a pause.

@@ -43,7 +43,7 @@ func ExampleDetect() {
 		})
 	}
 	for _, f := range schedstats.Detect(history, schedstats.Thresholds{}) {
-		fmt.Println(f.Severity, f.Kind)
+		fmt.Println(f.Severity, f.Cause)
 		fmt.Println(f.Summary)
 	}
 	// Output:

@@ -6,7 +6,7 @@ import (
 )
 
 // Severity ranks a Finding. It encodes in JSON as "info", "warning" or
-// "critical".
+// "critical"; the zero value is Info.
 type Severity uint8
 
 // The severities, least severe first.
@@ -41,34 +41,54 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return fmt.Errorf("schedstats: unknown severity %q", b)
 }
 
-// The kinds of Finding that Detect reports.
+// The causes a Finding names, one name per cause. Detect reports the
+// first five; gdiag doctor, which also reads profiles, censuses and pools,
+// adds the others. More may be added; a name never changes meaning.
 const (
-	KindRunqueueBacklog = "runqueue-backlog"
-	KindSchedLatency    = "sched-latency"
-	KindGoroutineLeak   = "goroutine-leak"
-	KindThreadGrowth    = "thread-growth"
-	KindSTWPause        = "stw-pause"
+	CauseRunqueueBacklog = "runqueue-backlog"
+	CauseSchedLatency    = "sched-latency"
+	CauseGoroutineLeak   = "goroutine-leak"
+	CauseThreadGrowth    = "thread-growth"
+	CauseSTWPauses       = "stw-pauses"
+	CauseCPUSaturation   = "cpu-saturation"
+	CauseMutexContention = "mutex-contention"
+	CauseGCPressure      = "gc-pressure"
+	CausePoolOverload    = "pool-overload"
 )
 
-// Finding is one problem a detector saw in a history of snapshots, with the
-// figures that support it.
+// Finding is one problem seen in a process, with the figures that support
+// it: what Detect reports, what the agent serves at /v1/findings, and the
+// core of each finding of gdiag doctor.
 type Finding struct {
-	Kind     string     `json:"kind"` // one of the Kind constants
+	Cause    string     `json:"cause"` // one of the Cause constants
 	Severity Severity   `json:"severity"`
-	Summary  string     `json:"summary"` // one line, for people
+	Summary  string     `json:"summary"` // one or two sentences, for people
 	Evidence []Evidence `json:"evidence"`
-	Since    time.Time  `json:"since"` // first snapshot that shows the problem
-	Until    time.Time  `json:"until"` // last snapshot that shows the problem
+	Since    time.Time  `json:"since,omitzero"` // first snapshot that shows the problem; zero when unknown
+	Until    time.Time  `json:"until,omitzero"` // last snapshot that shows the problem; zero when unknown
 }
 
 // Evidence is one figure behind a Finding. Trend, when present, is the
 // series the figure was computed from, oldest first.
 type Evidence struct {
-	Name  string    `json:"name"`
-	Value float64   `json:"value"`
-	Unit  string    `json:"unit"`
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"` // "seconds", "goroutines", ...; empty for a pure number
+	// Bound is empty when Value is the figure itself, and says so when it
+	// is a histogram bucket's bound, as quantiles are.
+	Bound Bound     `json:"bound,omitempty"`
 	Trend []float64 `json:"trend,omitempty"`
 }
+
+// Bound says which side of the figure an Evidence value lies on when a
+// histogram only knows the bucket that holds the figure.
+type Bound string
+
+// The bounds of Evidence.Bound.
+const (
+	UpperBound Bound = "upper" // the figure is at most Value, as a quantile is (Histogram.Quantile)
+	LowerBound Bound = "lower" // the figure is at least Value (Histogram.Max)
+)
 
 // Thresholds tunes Detect. Each zero field takes the default shown, so the
 // zero value is the default configuration.

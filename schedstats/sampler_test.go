@@ -156,7 +156,7 @@ func TestSamplerOnFindings(t *testing.T) {
 	defer s.Stop()
 	select {
 	case f := <-found:
-		if len(f) != 1 || f[0].Kind != schedstats.KindRunqueueBacklog {
+		if len(f) != 1 || f[0].Cause != schedstats.CauseRunqueueBacklog {
 			t.Errorf("OnFindings got %+v; want one runqueue-backlog finding", f)
 		}
 	case <-time.After(10 * time.Second):

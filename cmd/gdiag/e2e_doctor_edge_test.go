@@ -35,6 +35,7 @@ type doctorFinding struct {
 		Name  string    `json:"name"`
 		Value float64   `json:"value"`
 		Unit  string    `json:"unit"`
+		Bound string    `json:"bound"` // "upper" or "lower" when Value is a histogram bound
 		Trend []float64 `json:"trend"`
 	} `json:"evidence"`
 	Stacks []struct {

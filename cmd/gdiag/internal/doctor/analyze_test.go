@@ -90,11 +90,11 @@ func TestAnalyzeCauses(t *testing.T) {
 		{"leak", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
 			o.Censuses = leakCensuses(900)
-		}, CauseLeak, "main.leakyHandler"},
+		}, schedstats.CauseGoroutineLeak, "main.leakyHandler"},
 		{"leak pprof", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			o.Censuses = leakCensuses(900)
-		}, CauseLeak, "main.leakyHandler"},
+		}, schedstats.CauseGoroutineLeak, "main.leakyHandler"},
 		{"leak pprof falling", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			c := leakCensuses(900)
@@ -103,11 +103,11 @@ func TestAnalyzeCauses(t *testing.T) {
 		{"cpu backlog", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Runnable, s.GlobalRunQueue = 12, 10 })
 			o.CPU.Seconds = 13
-		}, CauseCPU, "main.handle"},
+		}, schedstats.CauseCPUSaturation, "main.handle"},
 		{"cpu latency", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.SchedLatency.Counts[5] = uint64(50 * i) })
 			o.CPU.Seconds = 13
-		}, CauseCPU, "CPU saturation"},
+		}, schedstats.CauseCPUSaturation, "CPU saturation"},
 		{"latency from a busy machine", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.SchedLatency.Counts[5] = uint64(50 * i) })
 			o.CPU.Seconds = 1
@@ -122,20 +122,20 @@ func TestAnalyzeCauses(t *testing.T) {
 		}, "", ""},
 		{"mutex profile", func(o *Observation) {
 			o.Mutex = &Contention{Seconds: 300, Events: 1e5, Top: []Func{{Name: "main.fight", Flat: 300, Percent: 100, Unit: "seconds"}}}
-		}, CauseMutex, "main.fight"},
+		}, schedstats.CauseMutexContention, "main.fight"},
 		{"mutex runtime wait", func(o *Observation) {
 			o.Mutex = &Contention{Empty: true}
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.MutexWait = time.Duration(i) * 20 * time.Second })
-		}, CauseMutex, "Mutex contention"},
+		}, schedstats.CauseMutexContention, "Mutex contention"},
 		{"gc", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 12, GCSeconds: 5}
 			o.Mem[1].NumGC = 700
 			o.Allocs.Top[0].Name = "main.churn"
-		}, CauseGC, "main.churn"},
+		}, schedstats.CauseGCPressure, "main.churn"},
 		{"gc share on a busy machine", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 4, GCSeconds: 1.4}
 			o.Mem[1].NumGC = 700
-		}, CauseGC, "GC pressure"},
+		}, schedstats.CauseGCPressure, "GC pressure"},
 		{"gc without cycles", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 12, GCSeconds: 5}
 			o.Mem[1].NumGC = o.Mem[0].NumGC
@@ -145,22 +145,22 @@ func TestAnalyzeCauses(t *testing.T) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Threads = 10 + 20*i })
 			o.Censuses[1].Groups = append(o.Censuses[1].Groups, Group{State: "syscall", Count: 280,
 				Frames: []string{"syscall.Syscall (syscall.go:1)", "main.blockingRead (main.go:9)"}})
-		}, CauseThreads, "main.blockingRead"},
+		}, schedstats.CauseThreadGrowth, "main.blockingRead"},
 		{"threads pprof", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			o.ThreadsCreated = []int{10, 100, 300}
-		}, CauseThreads, "Thread growth"},
+		}, schedstats.CauseThreadGrowth, "Thread growth"},
 		{"pool rejects", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.Rejected, p.Queued = uint64(50*i), 64 })
-		}, CausePool, "http overloaded"},
+		}, schedstats.CausePoolOverload, "http overloaded"},
 		{"pool queue wait", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[2], p.Queued = uint64(20*i), 10 })
-		}, CausePool, "http starved"},
+		}, schedstats.CausePoolOverload, "http starved"},
 		{"pool key hog", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.Keys, p.Queued = []apiv1.PoolKey{{Key: "t1", Running: 1}, {Key: "bulk", Running: 14}}, 5
 			})
-		}, CausePool, `taken by key "bulk"`},
+		}, schedstats.CausePoolOverload, `taken by key "bulk"`},
 		{"busy balanced keys", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.Keys, p.Queued = []apiv1.PoolKey{{Key: "a", Running: 8}, {Key: "b", Running: 8}}, 5
@@ -172,7 +172,7 @@ func TestAnalyzeCauses(t *testing.T) {
 					s.OtherPauses.Counts[6] = uint64(i - 8)
 				}
 			})
-		}, CauseSTW, "Stop-the-world"},
+		}, schedstats.CauseSTWPauses, "Stop-the-world"},
 		{"one long pause", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) {
 				if i >= 9 {
@@ -192,7 +192,7 @@ func TestAnalyzeCauses(t *testing.T) {
 			o.Mem[1].PauseNs = make([]uint64, 256)
 			o.Mem[1].PauseNs[10] = uint64(300 * time.Millisecond)
 			o.Mem[1].PauseNs[11] = uint64(60 * time.Millisecond)
-		}, CauseSTW, "Stop-the-world"},
+		}, schedstats.CauseSTWPauses, "Stop-the-world"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -215,7 +215,7 @@ func TestAnalyzeCauses(t *testing.T) {
 			if len(f.Evidence) == 0 || len(f.Next) == 0 || f.Summary == "" || f.Score < 1 {
 				t.Errorf("Analyze(%s) = %+v; want evidence, next commands, a summary and a score", c.name, f)
 			}
-			if f.Severity != SevCritical && f.Severity != SevWarning {
+			if f.Severity != schedstats.Critical && f.Severity != schedstats.Warning {
 				t.Errorf("Analyze(%s) severity = %q", c.name, f.Severity)
 			}
 		})
@@ -247,7 +247,7 @@ func TestAnalyzeSymptomsRankBelowCause(t *testing.T) {
 	for _, f := range fs {
 		got = append(got, f.Cause)
 	}
-	want := []string{CauseGC, CauseCPU, CauseSTW}
+	want := []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation, schedstats.CauseSTWPauses}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Analyze causes = %v; want %v", got, want)
 	}
@@ -263,7 +263,7 @@ func TestAnalyzeStarvedPoolIsSymptom(t *testing.T) {
 	o.Mutex = &Contention{Seconds: 150, Top: []Func{{Name: "main.fight", Flat: 150, Percent: 100}}}
 	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[3], p.Queued = uint64(50*i), 10 })
 	fs, _, _ := Analyze(o, "1234")
-	if len(fs) != 2 || fs[0].Cause != CauseMutex || fs[1].Cause != CausePool {
+	if len(fs) != 2 || fs[0].Cause != schedstats.CauseMutexContention || fs[1].Cause != schedstats.CausePoolOverload {
 		t.Fatalf("Analyze = %s; want mutex-contention, then pool-overload", causes(fs))
 	}
 }

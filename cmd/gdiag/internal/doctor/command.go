@@ -49,8 +49,11 @@ or it exited before anything could be concluded; 4: interrupted or timed out.
 
 --json prints the Report (fields target, pid, window, findings[] with
 cause, title, severity, score, summary, evidence[] {name, value, unit,
-trend}, stacks[] {count, growth, state, frames}, functions[] {name, flat,
-percent, unit}, pool, next[]; notChecked[], errors[]).`,
+bound, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
+flat, percent, unit}, pool, next[]; notChecked[], errors[]). A finding is
+a schedstats.Finding with doctor's additions; an evidence bound of "upper"
+means the figure is at most value (a histogram quantile, printed "≤"),
+"lower" at least value ("≥").`,
 		Examples: []string{
 			"gdiag doctor 1234",
 			"gdiag doctor 1234 --window 30s --json | jq -r '.findings[].cause'",

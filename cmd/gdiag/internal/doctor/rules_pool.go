@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 // pools names an overloaded or starved pool: rejections at or above
@@ -76,7 +77,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	if !overloaded && !starved && !hog.found {
 		return Finding{}, false
 	}
-	ev := []Evidence{
+	ev := []schedstats.Evidence{
 		{Name: "rejected", Value: rejRate, Unit: "per second", Trend: rejTrend},
 		{Name: "rejected_fraction", Value: rejFrac, Unit: "fraction"},
 		{Name: "queued", Value: float64(end.Queued), Unit: "tasks", Trend: queued},
@@ -85,9 +86,9 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		{Name: "max_workers", Value: float64(end.MaxWorkers), Unit: "workers"},
 	}
 	if count > 0 {
-		ev = append(ev, Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds"})
+		ev = append(ev, schedstats.Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds", Bound: schedstats.UpperBound})
 	}
-	f := Finding{Cause: CausePool, Pool: end.Name, Evidence: ev,
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CausePoolOverload, Evidence: ev}, Pool: end.Name,
 		Next: []string{"gdiag pools " + a.target, "gdiag goroutines " + a.target + " --pkg github.com/gdiag/gdiag/pool"}}
 	rs, rscore := grade(rejFrac, poolRejectFrac)
 	ws, wscore := grade(p99lo, poolWaitP99)
@@ -109,7 +110,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	}
 	f.Summary += "."
 	if hog.found {
-		f.Evidence = append(f.Evidence, Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
+		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
 		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings; pool.WithKeyLimit caps a key.",
 			hog.key, 100*hogShare, hog.polls, hog.of)
 	}

@@ -16,7 +16,7 @@ import (
 func (a *analysis) stw() {
 	o := a.o
 	limit := a.th.PauseMax.Seconds()
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var worst float64
 	var long int
 	switch {
@@ -33,7 +33,7 @@ func (a *analysis) stw() {
 				long++
 			}
 		}
-		ev = []Evidence{{Name: "gc_pause_max", Value: worst, Unit: "seconds", Trend: trend}}
+		ev = []schedstats.Evidence{{Name: "gc_pause_max", Value: worst, Unit: "seconds", Trend: trend}}
 	default:
 		a.notChecked("stop-the-world pauses: need the agent's history or runtime.MemStats")
 		return
@@ -41,12 +41,12 @@ func (a *analysis) stw() {
 	if !(worst > limit) || long < stwMinPauses {
 		return
 	}
-	ev = append(ev, Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
+	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
-	a.add(Finding{Cause: CauseSTW, Severity: sev, Score: score, Evidence: ev,
-		Title:   fmt.Sprintf("Stop-the-world pauses up to %v", secDur(worst).Round(time.Millisecond)),
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, secDur(worst)),
-		Next:    []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, secDur(worst))},
+		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", secDur(worst).Round(time.Millisecond)),
+		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
 }
 
 // stwMinPauses is how many long pauses make a finding.
@@ -62,7 +62,7 @@ const ownPauseIntervals = 2
 // longest GC and other pauses, the longest per interval, and how many
 // pauses were longer than limit (counting a bucket when its lower bound
 // is, a conservative count).
-func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []Evidence, worst float64, long int) {
+func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []schedstats.Evidence, worst float64, long int) {
 	var trend []float64
 	var gc, other float64
 	for i := 1; i < len(h); i++ {
@@ -78,10 +78,10 @@ func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []Evidence, worst
 		trend = append(trend, math.Max(g, o))
 	}
 	worst = math.Max(gc, other)
-	return []Evidence{
-		{Name: "gc_pause_max", Value: gc, Unit: "seconds"},
-		{Name: "other_pause_max", Value: other, Unit: "seconds"},
-		{Name: "pause_max_per_interval", Value: worst, Unit: "seconds", Trend: trend},
+	return []schedstats.Evidence{
+		{Name: "gc_pause_max", Value: gc, Unit: "seconds", Bound: schedstats.LowerBound},
+		{Name: "other_pause_max", Value: other, Unit: "seconds", Bound: schedstats.LowerBound},
+		{Name: "pause_max_per_interval", Value: worst, Unit: "seconds", Bound: schedstats.LowerBound, Trend: trend},
 	}, worst, long
 }
 
@@ -112,8 +112,8 @@ func (a *analysis) explain() {
 		}
 		return Finding{}, false
 	}
-	if i, ok := idx[CauseCPU]; ok {
-		if g, ok := cause(CauseGC); ok && a.o.CPU != nil && a.o.CPU.GCSeconds >= 0.25*a.o.CPU.Seconds {
+	if i, ok := idx[schedstats.CauseCPUSaturation]; ok {
+		if g, ok := cause(schedstats.CauseGCPressure); ok && a.o.CPU != nil && a.o.CPU.GCSeconds >= 0.25*a.o.CPU.Seconds {
 			demote(&a.findings[i], g)
 		}
 	}
@@ -121,18 +121,18 @@ func (a *analysis) explain() {
 	// saturated CPU waits in its queue: the queue is the symptom.
 	for i := range a.findings {
 		f := &a.findings[i]
-		if f.Cause != CausePool || !strings.Contains(f.Title, "starved") {
+		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
 			continue
 		}
-		for _, c := range []string{CauseCPU, CauseMutex, CauseGC} {
+		for _, c := range []string{schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure} {
 			if g, ok := cause(c); ok {
 				demote(f, g)
 				break
 			}
 		}
 	}
-	if i, ok := idx[CauseSTW]; ok {
-		for _, c := range []string{CauseGC, CauseCPU} {
+	if i, ok := idx[schedstats.CauseSTWPauses]; ok {
+		for _, c := range []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
 			if g, ok := cause(c); ok {
 				demote(&a.findings[i], g)
 				break

@@ -99,7 +99,7 @@ func run(bin string, warmup, window time.Duration, w io.Writer) error {
 	printPools(w, start, end)
 	printMem(w, start, end)
 	for _, f := range finds.Findings {
-		fmt.Fprintf(w, "agent finding (whole history): %s %s: %s\n", f.Kind, f.Severity, f.Summary)
+		fmt.Fprintf(w, "agent finding (whole history): %s %s: %s\n", f.Cause, f.Severity, f.Summary)
 	}
 	return nil
 }
