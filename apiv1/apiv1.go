@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -146,33 +147,15 @@ type Discovery struct {
 	APIVersion string    `json:"apiVersion"`
 }
 
-// Frame is one call in a goroutine's stack.
-type Frame struct {
-	Func string `json:"func"`
-	File string `json:"file"`
-	Line int    `json:"line"`
-}
-
-// CensusGroup is a set of goroutines with the same state, stack and
-// creation site.
-type CensusGroup struct {
-	State      string        `json:"state"`
-	WaitReason string        `json:"waitReason,omitempty"`
-	Count      int           `json:"count"`
-	MinWait    time.Duration `json:"minWait"`
-	MaxWait    time.Duration `json:"maxWait"`
-	Stack      []Frame       `json:"stack"`
-	CreatedBy  Frame         `json:"createdBy"`
-	IDs        []uint64      `json:"ids"` // up to 10 goroutine ids
-}
-
-// Census counts the process's goroutines, grouped by state and stack,
-// largest group first.
+// Census counts the process's goroutines, grouped by state, stack and
+// creation site (gdump.GroupGoroutines), largest group first. A group's
+// frames carry no arguments or PC offsets: those differ from one goroutine
+// to the next.
 type Census struct {
 	Time       time.Time     `json:"time"`
 	Goroutines int           `json:"goroutines"` // all goroutines
 	Matched    int           `json:"matched"`    // goroutines kept by the filters
-	Groups     []CensusGroup `json:"groups"`
+	Groups     []gdump.Group `json:"groups"`
 	Omitted    int           `json:"omitted"` // groups dropped by max_groups
 }
 

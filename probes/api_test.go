@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 	"go.uber.org/goleak"
 )
@@ -42,9 +43,9 @@ func fakeSource() source {
 			return []schedstats.Finding{{Cause: schedstats.CauseSchedLatency, Severity: schedstats.Warning, Summary: "p99 12ms",
 				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", Bound: schedstats.UpperBound}}}}
 		},
-		census: func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error) {
-			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []apiv1.CensusGroup{
-				{State: "waiting", WaitReason: state, Count: 2, MaxWait: minWait, Stack: []apiv1.Frame{{Func: "main.f", Line: maxGroups}}},
+		census: func(f censusFilter) (apiv1.Census, error) {
+			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []gdump.Group{
+				{State: f.state, Count: 2, MaxWait: f.minWait, Frames: []gdump.Frame{{Func: "main.f", Line: f.maxGroups}}},
 			}}, nil
 		},
 		pools: func() []apiv1.Pool {
@@ -144,8 +145,8 @@ func TestAPIEndpoints(t *testing.T) {
 			t.Errorf("goroutines = %+v; want the parameters echoed", g)
 		}
 		c := g.Census
-		if c.Goroutines != 3 || len(c.Groups) != 1 || c.Groups[0].WaitReason != "chan receive" ||
-			c.Groups[0].MaxWait != time.Minute || c.Groups[0].Stack[0].Line != 5 {
+		if c.Goroutines != 3 || len(c.Groups) != 1 || c.Groups[0].State != "chan receive" ||
+			c.Groups[0].MaxWait != time.Minute || c.Groups[0].Frames[0].Line != 5 {
 			t.Errorf("census = %+v; want the parameters passed to the census", c)
 		}
 	})

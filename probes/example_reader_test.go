@@ -25,15 +25,3 @@ func ExampleReader() {
 	// GOMAXPROCS known: true
 	// latency from: runtime/metrics
 }
-
-// TakeCensus groups goroutines; here only those blocked on a channel.
-func ExampleTakeCensus() {
-	c, err := probes.TakeCensus(probes.CensusOptions{State: "chan receive", MaxGroups: 5})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, g := range c.Groups {
-		fmt.Println(g.Count, g.WaitReason, g.Stack[0].Func)
-	}
-}

@@ -128,21 +128,3 @@ func poolKeys(ks []pool.KeyStats) []apiv1.PoolKey {
 func poolHistogram(h pool.Histogram) apiv1.Histogram {
 	return apiv1.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum}
 }
-
-func census(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error) {
-	c, err := TakeCensus(CensusOptions{MinWait: minWait, State: state, MaxGroups: maxGroups})
-	if err != nil {
-		return apiv1.Census{}, err
-	}
-	out := apiv1.Census{Time: c.Time, Goroutines: c.Goroutines, Matched: c.Matched, Omitted: c.Omitted,
-		Groups: make([]apiv1.CensusGroup, len(c.Groups))}
-	for i, g := range c.Groups {
-		stack := make([]apiv1.Frame, len(g.Stack))
-		for j, f := range g.Stack {
-			stack[j] = apiv1.Frame(f)
-		}
-		out.Groups[i] = apiv1.CensusGroup{State: g.State, WaitReason: g.WaitReason, Count: g.Count,
-			MinWait: g.MinWait, MaxWait: g.MaxWait, Stack: stack, CreatedBy: apiv1.Frame(g.CreatedBy), IDs: g.IDs}
-	}
-	return out, nil
-}

@@ -71,7 +71,7 @@ func TestAgentLiveData(t *testing.T) {
 	}
 	most := 0
 	for _, grp := range g.Census.Groups {
-		if grp.WaitReason != "chan receive" {
+		if grp.State != "chan receive" {
 			t.Errorf("group %+v passed the filter state=chan receive", grp)
 		}
 		most = max(most, grp.Count)

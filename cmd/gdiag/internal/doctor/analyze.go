@@ -177,12 +177,12 @@ func growingGroups(cs []Census) []Stack {
 	}
 	before := map[string]int{}
 	for _, g := range cs[0].Groups {
-		before[g.key()] += g.Count
+		before[groupKey(g)] += g.Count
 	}
 	var out []Stack
 	for _, g := range cs[len(cs)-1].Groups {
-		if d := g.Count - before[g.key()]; d > 0 {
-			out = append(out, Stack{Count: g.Count, Growth: d, State: g.State, Frames: g.Frames})
+		if d := g.Count - before[groupKey(g)]; d > 0 {
+			out = append(out, Stack{Count: g.Count, Growth: d, State: g.State, Frames: frameStrings(g.Frames)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Stack) int { return cmp.Compare(y.Growth, x.Growth) })

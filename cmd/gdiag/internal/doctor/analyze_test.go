@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -50,13 +51,14 @@ func calmPools(n int, edit func(i int, p *apiv1.Pool)) []PoolPoll {
 }
 
 func leakCensuses(growth int) []Census {
-	grp := func(n int) Group {
-		return Group{State: "chan receive", Count: n, Frames: []string{"runtime.gopark (proc.go:1)", "main.leakyHandler (main.go:42)"}}
+	grp := func(n int) gdump.Group {
+		return gdump.Group{State: "chan receive", Count: n, Frames: []gdump.Frame{
+			{Func: "runtime.gopark", File: "/go/src/runtime/proc.go", Line: 1}, {Func: "main.leakyHandler", File: "/src/main.go", Line: 42}}}
 	}
-	idle := Group{State: "IO wait", Count: 5, Frames: []string{"internal/poll.runtime_pollWait (netpoll.go:1)"}}
+	idle := gdump.Group{State: "IO wait", Count: 5, Frames: []gdump.Frame{{Func: "internal/poll.runtime_pollWait", File: "netpoll.go", Line: 1}}}
 	return []Census{
-		{Time: t0, Total: 50, Groups: []Group{idle, grp(10)}},
-		{Time: t0.Add(15 * time.Second), Total: 50 + growth, Groups: []Group{grp(10 + growth), idle}},
+		{Time: t0, Total: 50, Groups: []gdump.Group{idle, grp(10)}},
+		{Time: t0.Add(15 * time.Second), Total: 50 + growth, Groups: []gdump.Group{grp(10 + growth), idle}},
 	}
 }
 
@@ -143,8 +145,8 @@ func TestAnalyzeCauses(t *testing.T) {
 		}, "", ""},
 		{"threads", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Threads = 10 + 20*i })
-			o.Censuses[1].Groups = append(o.Censuses[1].Groups, Group{State: "syscall", Count: 280,
-				Frames: []string{"syscall.Syscall (syscall.go:1)", "main.blockingRead (main.go:9)"}})
+			o.Censuses[1].Groups = append(o.Censuses[1].Groups, gdump.Group{State: "syscall", Count: 280,
+				Frames: []gdump.Frame{{Func: "syscall.Syscall", File: "syscall.go", Line: 1}, {Func: "main.blockingRead", File: "main.go", Line: 9}}})
 		}, schedstats.CauseThreadGrowth, "main.blockingRead"},
 		{"threads pprof", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil

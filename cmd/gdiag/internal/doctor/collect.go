@@ -269,7 +269,7 @@ func (c *collector) census(ctx context.Context) {
 			c.failed(ctx, "goroutine census", err)
 			return
 		}
-		cs = censusFromAPI(g.Census)
+		cs = Census{Time: g.Census.Time, Total: g.Census.Goroutines, Groups: g.Census.Groups}
 	} else {
 		body, err := c.t.GoroutineDump(ctx)
 		if err != nil {

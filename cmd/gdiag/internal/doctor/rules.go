@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -262,9 +263,9 @@ func syscallStacks(cs []Census) []Stack {
 	}
 	var out []Stack
 	for _, g := range cs[len(cs)-1].Groups {
-		fs := funcsOf(g.Frames)
-		if strings.HasPrefix(g.State, "syscall") || slices.Contains(fs, "runtime.cgocall") {
-			out = append(out, Stack{Count: g.Count, State: g.State, Frames: g.Frames})
+		cgo := slices.ContainsFunc(g.Frames, func(f gdump.Frame) bool { return f.Func == "runtime.cgocall" })
+		if strings.HasPrefix(g.State, "syscall") || cgo {
+			out = append(out, Stack{Count: g.Count, State: g.State, Frames: frameStrings(g.Frames)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Stack) int { return y.Count - x.Count })
