@@ -36,12 +36,19 @@ type Error struct {
 	Hint  string `json:"hint,omitempty"`
 }
 
-// ReaderStatus says which runtime reader fills the snapshots and why.
+// ReaderStatus says which source fills the agent's snapshots and why.
 type ReaderStatus struct {
-	Mode     string `json:"mode"`   // "sched", "deep" or "runtime/metrics"
-	Mirror   string `json:"mirror"` // e.g. "go1.26"; empty without a mirror
-	Fallback bool   `json:"fallback"`
-	Reason   string `json:"reason,omitempty"`
+	// Mode is schedstats.SourceSched or SourceDeep, or SourceRuntimeMetrics
+	// when the reader fell back.
+	Mode schedstats.Source `json:"mode"`
+	// Mirror names the runtime layout mirrored, such as "go1.26"; it is
+	// empty when the agent's toolchain has no mirror.
+	Mirror string `json:"mirror"`
+	// Fallback is true when the mirror was rejected or absent.
+	Fallback bool `json:"fallback"`
+	// Reason says why the reader fell back (or why deep mode was not
+	// used); it is empty when all is well.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Info is the body of GET /v1/info.

@@ -52,7 +52,7 @@ type api struct {
 func Handler(opts HandlerOptions) http.Handler {
 	max := opts.MaxDuration
 	if max <= 0 {
-		max = DefaultMaxDuration
+		max = defaultMaxDuration
 	}
 	return newAPI(handlerSource(&opts), max, opts.Profiles, opts.Logger, context.Background())
 }

@@ -54,7 +54,7 @@ func fakeSource() source {
 				{Name: "batch", MaxWorkers: 2},
 			}
 		},
-		reader: func() apiv1.ReaderStatus { return apiv1.ReaderStatus{Mode: "sched", Mirror: "go1.26"} },
+		reader: func() apiv1.ReaderStatus { return apiv1.ReaderStatus{Mode: schedstats.SourceSched, Mirror: "go1.26"} },
 		flight: func(w io.Writer) (int64, error) { n, err := w.Write(fakeFlight); return int64(n), err },
 	}
 }
@@ -89,7 +89,7 @@ func TestAPIEndpoints(t *testing.T) {
 		if info.APIVersion != apiv1.Version || info.PID <= 0 || info.GoVersion == "" || info.GOMAXPROCS <= 0 {
 			t.Errorf("info = %+v; want version v1, a pid, a Go version and GOMAXPROCS", info)
 		}
-		if info.Reader.Mode != "sched" || info.Reader.Mirror != "go1.26" {
+		if info.Reader.Mode != schedstats.SourceSched || info.Reader.Mirror != "go1.26" {
 			t.Errorf("info.Reader = %+v; want the source's status", info.Reader)
 		}
 		want := []string{"snapshot", "history", "findings", "goroutines", "pools", "profile", "trace", "flight"}

@@ -19,7 +19,7 @@ func ExampleStart() {
 	dir, _ := os.MkdirTemp("", "gdiag-example")
 	defer os.RemoveAll(dir)
 
-	agent, err := probes.StartAgent(probes.Options{Dir: filepath.Join(dir, "run")})
+	agent, err := probes.Start(probes.Options{Dir: filepath.Join(dir, "run")})
 	if err != nil {
 		fmt.Println(err)
 		return

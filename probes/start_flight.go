@@ -7,10 +7,10 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// FlightCooldown is the shortest time between two automatic flight-recorder
+// flightCooldown is the shortest time between two automatic flight-recorder
 // snapshots for the same kind of finding: a condition that lasts minutes
 // would otherwise fill the directory with near-identical traces.
-const FlightCooldown = time.Minute
+const flightCooldown = time.Minute
 
 // flightTrigger writes a flight-recorder snapshot when the sampler's
 // detectors find something. It runs on the sampler's goroutine only, so
@@ -29,7 +29,7 @@ func newFlightTrigger(fr *FlightRecorder, logger *slog.Logger) *flightTrigger {
 func (t *flightTrigger) onFindings(fs []schedstats.Finding) {
 	now := t.now()
 	for _, f := range fs {
-		if last, ok := t.last[f.Cause]; ok && now.Sub(last) < FlightCooldown {
+		if last, ok := t.last[f.Cause]; ok && now.Sub(last) < flightCooldown {
 			continue
 		}
 		t.last[f.Cause] = now

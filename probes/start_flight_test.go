@@ -16,7 +16,7 @@ import (
 func TestFindingWritesFlightSnapshot(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	traces := t.TempDir()
-	a, err := StartAgent(Options{
+	a, err := Start(Options{
 		Dir:      shortTempDir(t),
 		Interval: 10 * time.Millisecond,
 		Flight:   &FlightOptions{Dir: traces, MaxFiles: 3},
@@ -25,7 +25,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		},
 	})
 	if err != nil {
-		t.Fatalf("StartAgent = %v", err)
+		t.Fatalf("Start = %v", err)
 	}
 	release := make(chan struct{})
 	leaked := make(chan struct{}, 1)
@@ -80,13 +80,13 @@ func TestFlightTriggerCooldown(t *testing.T) {
 	tr.now = func() time.Time { return now }
 	f := []schedstats.Finding{{Cause: schedstats.CauseGoroutineLeak}}
 	tr.onFindings(f)
-	now = now.Add(FlightCooldown / 2)
+	now = now.Add(flightCooldown / 2)
 	tr.onFindings(f)
 	ents, _ := os.ReadDir(fr.opts.Dir)
 	if len(ents) != 1 {
 		t.Errorf("snapshots within the cooldown = %d; want 1", len(ents))
 	}
-	now = now.Add(FlightCooldown)
+	now = now.Add(flightCooldown)
 	tr.onFindings(f)
 	ents, _ = os.ReadDir(fr.opts.Dir)
 	if len(ents) != 2 {

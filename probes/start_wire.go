@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"sync"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
@@ -15,13 +14,9 @@ type parts struct {
 	stop func() error
 }
 
-// sharedReader is the process's one Reader: NewReader's self-check stops
-// the world briefly, so every agent and Handler shares it.
-var sharedReader = sync.OnceValue(NewReader)
-
 // startParts starts the sampler and, when asked, the flight recorder.
 func startParts(opts *Options) (*parts, error) {
-	r := sharedReader()
+	r := processReader()
 	interval := opts.Interval
 	if interval <= 0 {
 		interval = time.Second
@@ -59,7 +54,7 @@ func startParts(opts *Options) (*parts, error) {
 // handlerSource serves Handler: the given sampler, or else a fresh
 // snapshot per request and no history.
 func handlerSource(opts *HandlerOptions) source {
-	r := sharedReader()
+	r := processReader()
 	src := commonSource(r)
 	if opts.Flight != nil {
 		src.flight = opts.Flight.WriteTo
@@ -76,12 +71,9 @@ func handlerSource(opts *HandlerOptions) source {
 	return src
 }
 
-func commonSource(r *Reader) source {
+func commonSource(r *reader) source {
 	return source{
-		reader: func() apiv1.ReaderStatus {
-			st := r.Status()
-			return apiv1.ReaderStatus{Mode: st.Mode.String(), Mirror: st.Mirror, Fallback: st.Fallback, Reason: st.Reason}
-		},
+		reader: r.Status,
 		census: census,
 		pools:  pools,
 	}

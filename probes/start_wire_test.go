@@ -41,7 +41,7 @@ func TestAgentLiveData(t *testing.T) {
 		go func() { <-block }()
 	}
 
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Interval: 10 * time.Millisecond})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Interval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestAgentLiveData(t *testing.T) {
 	}
 	var info apiv1.Info
 	getJSON(t, c, base+"/v1/info", "", &info)
-	if info.Reader.Mode == "" || info.Reader.Mode == "none" {
+	if info.Reader.Mode == schedstats.SourceNone {
 		t.Errorf("info.Reader = %+v; want the reader's mode", info.Reader)
 	}
 }
@@ -140,7 +140,7 @@ func TestInfiniteBoundsOnTheWire(t *testing.T) {
 
 func TestHandlerWithSampler(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	s := schedstats.NewSampler(sharedReader().Read, schedstats.SamplerOptions{Size: 4})
+	s := schedstats.NewSampler(processReader().Read, schedstats.SamplerOptions{Size: 4})
 	s.SampleNow()
 	s.SampleNow()
 	h := Handler(HandlerOptions{Sampler: s})
@@ -153,15 +153,15 @@ func TestHandlerWithSampler(t *testing.T) {
 
 func TestAgentFlight(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	// A second recorder in the same process is refused, and StartAgent
+	// A second recorder in the same process is refused, and Start
 	// leaves nothing running behind it.
-	if b, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}}); !errors.Is(err, ErrFlightActive) {
-		t.Errorf("second StartAgent with a flight recorder = %v; want ErrFlightActive", err)
+	if b, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}}); !errors.Is(err, ErrFlightActive) {
+		t.Errorf("second Start with a flight recorder = %v; want ErrFlightActive", err)
 		if b != nil {
 			b.Close()
 		}

@@ -36,11 +36,10 @@ const attrQuantile = attribute.Key("gdiag.quantile")
 var quantiles = [...]float64{0.5, 0.9, 0.99}
 
 // MetricsOptions configures RegisterMetrics. The zero value reads the
-// running process with probes.NewReader and every registered pool.
+// running process with probes.Read and every registered pool.
 type MetricsOptions struct {
-	// Read fills a scheduler snapshot; nil means probes.NewReader().Read,
-	// whose start-up check stops the world once, in RegisterMetrics. Pass
-	// a shared probes.Reader's Read when the process already has one.
+	// Read fills a scheduler snapshot; nil means probes.Read, the
+	// process's one reader, shared with the agent and other exporters.
 	Read schedstats.ReadFunc
 	// Pools lists the pools to export; nil means pool.Registered.
 	Pools func() []*pool.Pool
@@ -84,7 +83,7 @@ func RegisterMetrics(mp metric.MeterProvider, opts MetricsOptions) (unregister f
 		return nil, ErrNilMeterProvider
 	}
 	if opts.Read == nil {
-		opts.Read = probes.NewReader().Read
+		opts.Read = probes.Read
 	}
 	if opts.Pools == nil {
 		opts.Pools = pool.Registered

@@ -24,11 +24,12 @@ const DefaultMaxKeys = pool.MaxStatsKeys
 var ErrNilRegisterer = errors.New("prometheus: nil registerer")
 
 // Options configures Register. The zero value registers the scheduler
-// collector reading the runtime through probes.NewReader and the pool
+// collector reading the runtime through probes.Read and the pool
 // collector over pool.Registered, capped at DefaultMaxPools pools and
 // DefaultMaxKeys keys per pool.
 type Options struct {
-	// Read fills scheduler snapshots; nil uses probes.NewReader().Read.
+	// Read fills scheduler snapshots; nil uses probes.Read, the process's
+	// one reader, shared with the agent and other exporters.
 	Read schedstats.ReadFunc
 	// Pools lists the pools to export at each scrape; nil uses pool.Registered.
 	Pools func() []*pool.Pool
@@ -62,7 +63,7 @@ func Register(reg prometheus.Registerer, opts Options) error {
 	}
 	read := opts.Read
 	if read == nil {
-		read = probes.NewReader().Read
+		read = probes.Read
 	}
 	pools := opts.Pools
 	if pools == nil {

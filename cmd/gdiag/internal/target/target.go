@@ -28,7 +28,7 @@ const (
 )
 
 // AddAgentHint tells the user how to give a process the agent.
-const AddAgentHint = `add the agent to the service: import "github.com/gdiag/gdiag/probes" and call stop, err := probes.Start(probes.Options{}) in main; or point gdiag at its net/http/pprof URL (http://HOST:PORT)`
+const AddAgentHint = `add the agent to the service: import "github.com/gdiag/gdiag/probes" and call agent, err := probes.Start(probes.Options{}) in main and defer agent.Close(); or point gdiag at its net/http/pprof URL (http://HOST:PORT)`
 
 // Target is a process gdiag can fetch diagnostics from.
 type Target struct {
