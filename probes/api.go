@@ -26,7 +26,7 @@ type source struct {
 	history  func() []schedstats.Snapshot
 	interval time.Duration
 	findings func() []schedstats.Finding
-	census   func(censusFilter) (apiv1.Census, error)
+	census   func(apiv1.CensusFilter) (apiv1.Census, error)
 	pools    func() []apiv1.Pool
 	reader   func() apiv1.ReaderStatus
 	flight   func(w io.Writer) (int64, error)
@@ -234,7 +234,7 @@ func (a *api) serveGoroutines(w http.ResponseWriter, r *http.Request, _ string) 
 		writeError(w, http.StatusBadRequest, "state is too long", "use a state such as \"chan receive\" or \"running\"")
 		return
 	}
-	c, err := a.src.census(censusFilter{minWait: minWait, state: state, maxGroups: maxGroups})
+	c, err := a.src.census(apiv1.CensusFilter{MinWait: minWait, State: state, MaxGroups: maxGroups})
 	if err != nil {
 		writeError(w, http.StatusConflict, "goroutine census failed: "+err.Error(), "retry")
 		return

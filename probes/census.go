@@ -11,20 +11,6 @@ import (
 	"github.com/gdiag/gdiag/gdump"
 )
 
-// censusFilter keeps part of a goroutine census: the query parameters of
-// /v1/goroutines. The zero value keeps every goroutine and every group.
-type censusFilter struct {
-	// minWait keeps only goroutines blocked at least this long. The
-	// runtime reports waits in whole minutes, so any value up to one
-	// minute keeps goroutines waiting one minute or more.
-	minWait time.Duration
-	// state keeps only goroutines whose status ("running", "waiting",
-	// "syscall") or wait reason ("chan receive") equals it.
-	state string
-	// maxGroups keeps the largest groups only; 0 keeps all.
-	maxGroups int
-}
-
 // notWaiting are the goroutine statuses the runtime prints as such; any
 // other bracketed state is a wait reason of a waiting goroutine.
 var notWaiting = map[string]bool{
@@ -48,8 +34,10 @@ func matchesState(s, want string) bool {
 
 // census dumps every goroutine's stack with runtime.Stack, which stops the
 // world for the length of the dump (about 1 µs per goroutine), then parses
-// and groups the dump with gdump. It is safe to call concurrently.
-func census(f censusFilter) (apiv1.Census, error) {
+// and groups the dump with gdump and keeps what f asks for (the runtime
+// counts waits in whole minutes, so any MinWait up to a minute keeps the
+// goroutines waiting one minute or more). It is safe to call concurrently.
+func census(f apiv1.CensusFilter) (apiv1.Census, error) {
 	dump := allStacks()
 	gs, err := gdump.Parse(bytes.NewReader(dump))
 	if err != nil {
@@ -58,16 +46,16 @@ func census(f censusFilter) (apiv1.Census, error) {
 	c := apiv1.Census{Time: time.Now(), Goroutines: len(gs)}
 	kept := gs[:0]
 	for _, g := range gs {
-		if g.Wait < f.minWait.Truncate(time.Minute) || f.state != "" && !matchesState(g.State, f.state) {
+		if g.Wait < f.MinWait.Truncate(time.Minute) || f.State != "" && !matchesState(g.State, f.State) {
 			continue
 		}
 		kept = append(kept, g)
 	}
 	c.Matched = len(kept)
 	groups := gdump.GroupGoroutines(kept)
-	if f.maxGroups > 0 && len(groups) > f.maxGroups {
-		c.Omitted = len(groups) - f.maxGroups
-		groups = groups[:f.maxGroups]
+	if f.MaxGroups > 0 && len(groups) > f.MaxGroups {
+		c.Omitted = len(groups) - f.MaxGroups
+		groups = groups[:f.MaxGroups]
 	}
 	for i := range groups {
 		// The first goroutine's arguments and PC offsets say nothing

@@ -24,7 +24,7 @@ func TestCensus(t *testing.T) {
 	var g *gdump.Group
 	for try := 0; try < 200; try++ {
 		time.Sleep(time.Duration(try) * time.Millisecond)
-		if c, err = census(censusFilter{state: "chan receive"}); err != nil {
+		if c, err = census(apiv1.CensusFilter{State: "chan receive"}); err != nil {
 			t.Fatalf("census error = %v", err)
 		}
 		g = nil
@@ -59,11 +59,11 @@ func TestCensus(t *testing.T) {
 		t.Errorf("json.Marshal(Census) error = %v", err)
 	}
 
-	one, err := census(censusFilter{maxGroups: 1})
+	one, err := census(apiv1.CensusFilter{MaxGroups: 1})
 	if err != nil || len(one.Groups) != 1 || one.Omitted == 0 {
 		t.Errorf("census(maxGroups: 1) = %d groups, %d omitted, %v; want 1, > 0", len(one.Groups), one.Omitted, err)
 	}
-	none, err := census(censusFilter{minWait: time.Hour})
+	none, err := census(apiv1.CensusFilter{MinWait: time.Hour})
 	if err != nil || none.Matched != 0 || len(none.Groups) != 0 {
 		t.Errorf("census(minWait: 1h) kept %d; want 0", none.Matched)
 	}

@@ -85,7 +85,7 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 	rep := &Report{Target: spec, PID: t.PID, Findings: []Finding{}}
 	var info apiv1.Info
 	if t.Kind == target.KindAgent {
-		if err := t.GetJSON(ctx, "info", nil, &info); err != nil {
+		if info, err = t.Agent.Info(ctx); err != nil {
 			return err
 		}
 		rep.PID, rep.GoVersion = info.PID, info.GoVersion

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 )
@@ -89,15 +88,14 @@ func run(ctx context.Context, env *cli.Env, args []string, interval time.Duratio
 
 // read takes one or two readings and builds the report.
 func read(ctx context.Context, t *target.Target, interval time.Duration) (Report, error) {
-	var first, second apiv1.Pools
-	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+	second, err := t.Agent.Pools(ctx)
+	if err != nil {
 		return Report{}, err
 	}
 	if interval == 0 {
-		return buildReport(t.String(), nil, second.Pools, 0), nil
+		return buildReport(t.String(), nil, second, 0), nil
 	}
-	start := time.Now()
-	first = second
+	start, first := time.Now(), second
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	select {
@@ -105,11 +103,10 @@ func read(ctx context.Context, t *target.Target, interval time.Duration) (Report
 		return Report{}, &cli.Error{Code: cli.ExitTimeout, Err: fmt.Errorf("interrupted between the two readings of %s", t)}
 	case <-timer.C:
 	}
-	second = apiv1.Pools{}
-	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+	if second, err = t.Agent.Pools(ctx); err != nil {
 		return Report{}, err
 	}
-	return buildReport(t.String(), first.Pools, second.Pools, time.Since(start)), nil
+	return buildReport(t.String(), first, second, time.Since(start)), nil
 }
 
 // printTable prints rep; who names the process.

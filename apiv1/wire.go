@@ -1,9 +1,3 @@
-// Package apiv1 holds the JSON wire types of the probes endpoint's /v1/ API
-// and of its discovery files, so that the endpoint and the gdiag command
-// encode and decode the same structs.
-//
-// The types are plain values, safe to copy and to use from any goroutine.
-// Fields are only ever added within v1; a field's meaning never changes.
 package apiv1
 
 import (
@@ -141,17 +135,21 @@ type Pools struct {
 	Pools []Pool `json:"pools"`
 }
 
-// Discovery is the content of a discovery file, <pid>.json, which lets
-// gdiag ps find the endpoints of the user's processes.
+// Discovery is the content of a discovery file, <pid>.json, which the
+// agent writes next to its socket so that clients find it by PID.
 type Discovery struct {
 	PID        int       `json:"pid"`
 	Socket     string    `json:"socket,omitempty"`
 	TCPAddr    string    `json:"tcpAddr,omitempty"`
-	Token      string    `json:"token,omitempty"` // only when the endpoint generated it
+	Token      string    `json:"token,omitempty"` // only when the agent generated it
 	Started    time.Time `json:"started"`
 	GoVersion  string    `json:"goVersion"`
 	Module     string    `json:"module,omitempty"`
 	APIVersion string    `json:"apiVersion"`
+
+	// Path is the file the discovery was read from (set by
+	// ReadDiscovery); it is not part of the file.
+	Path string `json:"-"`
 }
 
 // Census counts the process's goroutines, grouped by state, stack and
