@@ -24,7 +24,7 @@ func TestSummary(t *testing.T) {
 		// The 100 fast samples are old; the new ones all lie in [10ms, 100ms).
 		SchedLatency: schedstats.Histogram{Bounds: bounds, Counts: []uint64{100, 0, 10}},
 	}
-	pools := apiv1.Pools{Pools: []apiv1.Pool{{Name: "http", Workers: 16, MaxWorkers: 16, Queued: 64, QueueCapacity: 64, Completed: 9, Failed: 1, Rejected: 5}}}
+	pools := []apiv1.Pool{{Name: "http", Workers: 16, MaxWorkers: 16, Queued: 64, QueueCapacity: 64, Completed: 9, Failed: 1, Rejected: 5}}
 	got := summary(s, prev, pools, "overload")
 	lat := seconds(s.SchedLatency.Sub(prev.SchedLatency).Quantile(0.99))
 	if lat != 100*time.Millisecond {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -44,7 +45,7 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 		first.Goroutines.Total, last.Goroutines.Total, float64(last.Goroutines.Total-first.Goroutines.Total)/secs, notInGo)
 	fmt.Fprintf(w, "threads: %d -> %d (%d created)\n", first.Threads, last.Threads, last.MsCreated-first.MsCreated)
 	fmt.Fprintf(w, "run-queue backlog per P: mean %.2f, max %.2f\n", mean, slices.Max(backlog))
-	fmt.Fprintf(w, "scheduling latency: p50 ≤%v, p99 ≤%v over %d events\n", dur(lat.Quantile(0.5)), dur(lat.Quantile(0.99)), lat.Count())
+	fmt.Fprintf(w, "scheduling latency: p50 ≤%v, p99 ≤%v over %d events\n", upper(lat.Quantile(0.5)), upper(lat.Quantile(0.99)), lat.Count())
 	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
 	fmt.Fprintf(w, "GC pauses: %.1f/s, longest %v; other stop-the-world pauses: %.1f/s, longest %v\n",
 		float64(gc.Count())/secs, dur(gc.Max()), float64(other.Count())/secs, dur(other.Max()))
@@ -53,18 +54,18 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 // printPools prints each pool's rates and queue wait over the window.
 func printPools(w io.Writer, start, end reading) {
 	secs := end.at.Sub(start.at).Seconds()
-	for _, p := range end.pools.Pools {
-		i := slices.IndexFunc(start.pools.Pools, func(q apiv1.Pool) bool { return q.Name == p.Name })
+	for _, p := range end.pools {
+		i := slices.IndexFunc(start.pools, func(q apiv1.Pool) bool { return q.Name == p.Name })
 		if i < 0 {
 			continue
 		}
-		a := start.pools.Pools[i]
+		a := start.pools[i]
 		rate := func(now, then uint64) float64 { return float64(now-then) / secs }
 		// gdiag's quantile rule: the upper bound of the bucket that holds it.
 		waits := p.QueueWait.Seconds().Sub(a.QueueWait.Seconds())
 		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 ≤%v p99 ≤%v, queued %d/%d, workers %d/%d",
 			p.Name, rate(p.Submitted, a.Submitted), rate(p.Rejected, a.Rejected), rate(p.Completed, a.Completed),
-			dur(waits.Quantile(0.5)), dur(waits.Quantile(0.99)),
+			upper(waits.Quantile(0.5)), upper(waits.Quantile(0.99)),
 			p.Queued, p.QueueCapacity, p.Running, p.MaxWorkers)
 		for _, k := range p.Keys {
 			fmt.Fprintf(w, ", key %s running %d", k.Key, k.Running)
@@ -80,6 +81,15 @@ func printMem(w io.Writer, start, end reading) {
 	fmt.Fprintf(w, "GC: %.1f cycles/s, allocation %.1f MiB/s, GCCPUFraction since start %.3f, heap %.1f MiB, goal %.1f MiB\n",
 		(end.mem["NumGC"]-start.mem["NumGC"])/secs, (end.mem["TotalAlloc"]-start.mem["TotalAlloc"])/mib/secs,
 		end.mem["GCCPUFraction"], end.mem["HeapAlloc"]/mib, end.mem["NextGC"]/mib)
+}
+
+// upper turns a quantile, an upper bound in seconds, into a duration
+// rounded up to the microsecond, so that it stays a bound.
+func upper(s float64) time.Duration {
+	if s != s { // NaN: no events
+		return 0
+	}
+	return time.Duration(math.Ceil(s*1e6-1e-6)) * time.Microsecond
 }
 
 // dur turns seconds into a rounded duration for printing.

@@ -28,8 +28,8 @@ func TestPrintFromTheWire(t *testing.T) {
 	}
 
 	bounds := []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond}
-	pool := func(counts ...uint64) apiv1.Pools {
-		return apiv1.Pools{Pools: []apiv1.Pool{{Name: "http", QueueWait: apiv1.Histogram{Bounds: bounds, Counts: counts}}}}
+	pool := func(counts ...uint64) []apiv1.Pool {
+		return []apiv1.Pool{{Name: "http", QueueWait: apiv1.Histogram{Bounds: bounds, Counts: counts}}}
 	}
 	start := reading{at: time.Unix(0, 0), pools: pool(5, 0, 0, 0)}
 	end := reading{at: time.Unix(10, 0), pools: pool(95, 9, 1, 0)}
