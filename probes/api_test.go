@@ -41,7 +41,7 @@ func fakeSource() source {
 		interval: time.Second,
 		findings: func() []schedstats.Finding {
 			return []schedstats.Finding{{Cause: schedstats.CauseSchedLatency, Severity: schedstats.Warning, Summary: "p99 12ms",
-				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", Bound: schedstats.UpperBound}}}}
+				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", AtMost: true}}}}
 		},
 		census: func(f apiv1.CensusFilter) (apiv1.Census, error) {
 			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []gdump.Group{

@@ -121,8 +121,8 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 		Summary: fmt.Sprintf("scheduling latency p99 was between %v and %v over the window (threshold %v)",
 			secondsDuration(lo), secondsDuration(p99), th.SchedLatencyP99),
 		Evidence: []Evidence{
-			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", Bound: UpperBound, Trend: trend},
-			{Name: "sched_latency_p50", Value: p50, Unit: "seconds", Bound: UpperBound},
+			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", AtMost: true, Trend: trend},
+			{Name: "sched_latency_p50", Value: p50, Unit: "seconds", AtMost: true},
 			{Name: "sched_events", Value: float64(n), Unit: "events"},
 		},
 		Since: first.Time,
@@ -217,11 +217,11 @@ func detectPause(h []Snapshot, th Thresholds) (Finding, bool) {
 		return Finding{}, false
 	}
 	first, last := h[0], h[len(h)-1]
-	gc := last.GCPauses.Sub(first.GCPauses).Max()
-	other := last.OtherPauses.Sub(first.OtherPauses).Max()
-	worst, kind := gc, "gc"
-	if other > gc {
-		worst, kind = other, "other"
+	gcLo, gcHi := longest(last.GCPauses.Sub(first.GCPauses))
+	otherLo, otherHi := longest(last.OtherPauses.Sub(first.OtherPauses))
+	worst, kind := gcLo, "gc"
+	if otherLo > gcLo {
+		worst, kind = otherLo, "other"
 	}
 	limit := th.PauseMax.Seconds()
 	if !(worst > limit) {
@@ -233,12 +233,31 @@ func detectPause(h []Snapshot, th Thresholds) (Finding, bool) {
 		Summary: fmt.Sprintf("a stop-the-world pause (%s) lasted at least %v (threshold %v)",
 			kind, secondsDuration(worst), th.PauseMax),
 		Evidence: []Evidence{
-			{Name: "gc_pause_max", Value: gc, Unit: "seconds", Bound: LowerBound},
-			{Name: "other_pause_max", Value: other, Unit: "seconds", Bound: LowerBound},
+			{Name: "gc_pause_max", Value: gcHi, Unit: "seconds", AtMost: true},
+			{Name: "other_pause_max", Value: otherHi, Unit: "seconds", AtMost: true},
 		},
 		Since: first.Time,
 		Until: last.Time,
 	}, true
+}
+
+// longest returns the bounds of the bucket that holds the longest value
+// in h: lo never overstates it, and is what a rule fires on; hi is the
+// figure reported, by the quantile rule (Quantile(1)). Both are 0 for an
+// empty histogram, and lo is 0 when the bucket has no finite, positive
+// lower bound.
+func longest(h Histogram) (lo, hi float64) {
+	if h.Count() == 0 {
+		return 0, 0
+	}
+	lo, _ = h.QuantileBucket(1)
+	if math.IsInf(lo, 0) || math.IsNaN(lo) || lo < 0 {
+		lo = 0
+	}
+	if hi = h.Quantile(1); math.IsNaN(hi) {
+		hi = 0
+	}
+	return lo, hi
 }
 
 func secondsDuration(s float64) time.Duration {

@@ -22,7 +22,7 @@
 // snapshots. Once its ring has grown its slices, a sample allocates
 // nothing beyond what the ReadFunc does: [Snapshot.CopyInto] reuses the
 // destination's slices (see BenchmarkSamplerSample). [Sampler.History],
-// [Sampler.Latest], [Sampler.Rates] and [Detect] allocate their results.
+// [Sampler.Latest], [Sampler.Findings] and [Detect] allocate their results.
 // Detection is linear in the history's length.
 //
 // Measured with go test -run '^$' -bench 'SamplerSample|Detect' -benchmem
@@ -68,9 +68,10 @@
 //     2×GOMAXPROCS + ThreadSlack (default 16), room for the runtime's own
 //     Ms (sysmon, the template thread, idle Ms).
 //   - stw-pauses: the longest stop-the-world pause in the window, GC or
-//     other, exceeds PauseMax (default 50ms). It is the lower bound of the
-//     highest non-empty bucket of the pause histograms' deltas, so it never
-//     overstates a pause.
+//     other, exceeds PauseMax (default 50ms). The rule compares the lower
+//     bound of the highest non-empty bucket of the pause histograms'
+//     deltas, so that it never overstates a pause; the evidence gives the
+//     upper bound, as for every histogram figure (see Quantiles).
 //
 // # Quantiles
 //
@@ -97,8 +98,9 @@
 // under GODEBUG=schedtrace=X (and scheddetail=1). Other lines are skipped;
 // a malformed SCHED line, or a malformed P, M or G line inside a detailed
 // record, becomes a [*ParseError] with its line number. Lines longer than
-// [MaxTraceLine], records beyond [MaxTraceRecords] and detail lines beyond
-// [MaxTraceDetail] are not kept, so memory stays bounded on any input.
+// 64 KiB, records beyond 65,536 and detail lines beyond 262,144 over the
+// whole input are not kept (a ParseError says so for the first two), so
+// memory stays bounded on any input.
 //
 // # Catalogue of metrics
 //

@@ -62,8 +62,9 @@ func ExampleSampler() {
 	s.SampleNow()
 	time.Sleep(10 * time.Millisecond)
 	s.SampleNow()
-	d, _ := s.Rates()
-	fmt.Println(len(s.History()), "samples; goroutines are being created:", d.GoroutinesCreatedPerSec > 0)
+	h := s.History()
+	d := schedstats.Diff(h[0], h[1])
+	fmt.Println(len(h), "samples; goroutines are being created:", d.GoroutinesCreatedPerSec > 0)
 	// Output:
 	// 2 samples; goroutines are being created: true
 }

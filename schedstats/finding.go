@@ -74,21 +74,12 @@ type Evidence struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 	Unit  string  `json:"unit,omitempty"` // "seconds", "goroutines", ...; empty for a pure number
-	// Bound is empty when Value is the figure itself, and says so when it
-	// is a histogram bucket's bound, as quantiles are.
-	Bound Bound     `json:"bound,omitempty"`
-	Trend []float64 `json:"trend,omitempty"`
+	// AtMost says that Value is an upper bound of the figure, not the
+	// figure itself: a histogram quantile or maximum, by the rule of
+	// Histogram.Quantile. gdiag prints it as "≤4.2s".
+	AtMost bool      `json:"atMost,omitempty"`
+	Trend  []float64 `json:"trend,omitempty"` // for an AtMost figure, upper bounds too
 }
-
-// Bound says which side of the figure an Evidence value lies on when a
-// histogram only knows the bucket that holds the figure.
-type Bound string
-
-// The bounds of Evidence.Bound.
-const (
-	UpperBound Bound = "upper" // the figure is at most Value, as a quantile is (Histogram.Quantile)
-	LowerBound Bound = "lower" // the figure is at least Value (Histogram.Max)
-)
 
 // Thresholds tunes Detect. Each zero field takes the default shown, so the
 // zero value is the default configuration.

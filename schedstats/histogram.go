@@ -60,23 +60,6 @@ func (h Histogram) Quantile(q float64) float64 {
 	return math.NaN()
 }
 
-// Max returns the lower bound, in seconds, of the highest non-empty bucket:
-// a conservative estimate of the largest recorded value. It returns 0 for an
-// empty histogram or when that bound is negative or infinite.
-func (h Histogram) Max() float64 {
-	for i := min(len(h.Counts), len(h.Bounds)) - 1; i >= 0; i-- {
-		if h.Counts[i] == 0 {
-			continue
-		}
-		lo := h.Bounds[i]
-		if math.IsInf(lo, 0) || lo < 0 {
-			return 0
-		}
-		return lo
-	}
-	return 0
-}
-
 // Sub returns h − prev, the values recorded between two readings of the same
 // cumulative histogram. If the bucket layouts differ (or prev is empty), it
 // returns a copy of h; a bucket that went backwards (a reset) counts as zero.
@@ -113,8 +96,8 @@ func sameLayout(a, b Histogram) bool {
 	return true
 }
 
-// Clone returns a deep copy of h.
-func (h Histogram) Clone() Histogram {
+// clone returns a deep copy of h.
+func (h Histogram) clone() Histogram {
 	return Histogram{Bounds: cloneSlice(h.Bounds), Counts: cloneSlice(h.Counts)}
 }
 
@@ -136,9 +119,9 @@ func cloneSlice[T any](s []T) []T {
 func (s Snapshot) Clone() Snapshot {
 	c := s
 	c.LocalRunQueues = cloneSlice(s.LocalRunQueues)
-	c.SchedLatency = s.SchedLatency.Clone()
-	c.GCPauses = s.GCPauses.Clone()
-	c.OtherPauses = s.OtherPauses.Clone()
+	c.SchedLatency = s.SchedLatency.clone()
+	c.GCPauses = s.GCPauses.clone()
+	c.OtherPauses = s.OtherPauses.clone()
 	return c
 }
 

@@ -97,8 +97,8 @@ func TestHistogramSubCountMax(t *testing.T) {
 	if got := d.Count(); got != 7 {
 		t.Errorf("Count() = %d; want 7", got)
 	}
-	if got := d.Max(); got != 0.1 {
-		t.Errorf("Max() = %v; want 0.1", got)
+	if lo, hi := d.QuantileBucket(1); lo != 0.1 || hi != inf || d.Quantile(1) != 0.1 {
+		t.Errorf("QuantileBucket(1), Quantile(1) = %v, %v, %v; want 0.1, +Inf, 0.1", lo, hi, d.Quantile(1))
 	}
 	d.Counts[0] = 99
 	if cur.Counts[0] != 7 {
@@ -112,9 +112,6 @@ func TestHistogramSubCountMax(t *testing.T) {
 	other := hist([]float64{0, 1, inf}, 1, 1)
 	if got := cur.Sub(other); !reflect.DeepEqual(got, cur) {
 		t.Errorf("Sub(other layout) = %v; want %v", got, cur)
-	}
-	if got := (schedstats.Histogram{}).Max(); got != 0 {
-		t.Errorf("empty Max() = %v; want 0", got)
 	}
 }
 
@@ -197,8 +194,8 @@ func TestDiff(t *testing.T) {
 // TestHistogramMalformed checks that inconsistent layouts never panic.
 func TestHistogramMalformed(t *testing.T) {
 	h := schedstats.Histogram{Bounds: []float64{0}, Counts: []uint64{1, 2, 3}}
-	if got := h.Max(); got != 0 {
-		t.Errorf("Max() of a short-bounds histogram = %v; want 0", got)
+	if lo, hi := h.QuantileBucket(1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("QuantileBucket(1) of a short-bounds histogram = %v, %v; want NaN", lo, hi)
 	}
 	if got := h.Quantile(0.5); !math.IsNaN(got) {
 		t.Errorf("Quantile(0.5) of a short-bounds histogram = %v; want NaN", got)

@@ -49,11 +49,10 @@ or it exited before anything could be concluded; 4: interrupted or timed out.
 
 --json prints the Report (fields target, pid, window, findings[] with
 cause, title, severity, score, summary, evidence[] {name, value, unit,
-bound, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
+atMost, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
 flat, percent, unit}, pool, next[]; notChecked[], errors[]). A finding is
-a schedstats.Finding with doctor's additions; an evidence bound of "upper"
-means the figure is at most value (a histogram quantile, printed "≤"),
-"lower" at least value ("≥").`,
+a schedstats.Finding with doctor's additions; evidence with atMost true is
+an upper bound of the figure (a histogram quantile, printed "≤").`,
 		Examples: []string{
 			"gdiag doctor 1234",
 			"gdiag doctor 1234 --window 30s --json | jq -r '.findings[].cause'",

@@ -91,18 +91,13 @@ func renderFinding(b *strings.Builder, n int, f Finding) {
 }
 
 // formatEvidence prints an evidence figure in its unit, readably, and a
-// histogram bound as a bound: "≤524ms" for a quantile, "≥52.4ms" for the
-// lower bound of a pause.
+// histogram bound as a bound: "≤524ms" for a quantile.
 func formatEvidence(e schedstats.Evidence) string {
 	switch {
-	case e.Bound == schedstats.UpperBound && e.Unit == "seconds":
+	case e.AtMost && e.Unit == "seconds":
 		return cli.AtMost(e.Value)
-	case e.Bound == schedstats.LowerBound && e.Unit == "seconds":
-		return cli.AtLeast(e.Value)
-	case e.Bound == schedstats.UpperBound:
+	case e.AtMost:
 		return "≤" + formatValue(e.Value, e.Unit)
-	case e.Bound == schedstats.LowerBound:
-		return "≥" + formatValue(e.Value, e.Unit)
 	}
 	return formatValue(e.Value, e.Unit)
 }

@@ -16,7 +16,7 @@ func sampleReport() *Report {
 			Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: schedstats.Critical,
 				Summary: "Goroutines grew by 900 over the window without levelling off.",
 				Evidence: []schedstats.Evidence{{Name: "goroutines", Value: 950, Unit: "goroutines", Trend: []float64{50, 500, 950}},
-					{Name: "p99", Value: 4.194304, Unit: "seconds", Bound: schedstats.UpperBound}, {Name: "longest", Value: 0.0123, Unit: "seconds"}}},
+					{Name: "p99", Value: 4.194304, Unit: "seconds", AtMost: true}, {Name: "longest", Value: 0.0123, Unit: "seconds"}}},
 			Title: "Goroutine leak in main.leaky", Score: 109,
 			Stacks:    []Stack{{Count: 910, Growth: 900, State: "chan receive", Frames: []string{"main.leaky (main.go:42)"}}},
 			Functions: []Func{{Name: "main.hot", Flat: 1.5, Percent: 60, Unit: "seconds"}},
@@ -97,11 +97,11 @@ type contract struct {
 		Score    float64 `json:"score"`
 		Summary  string  `json:"summary"`
 		Evidence []struct {
-			Name  string    `json:"name"`
-			Value float64   `json:"value"`
-			Unit  string    `json:"unit,omitempty"`
-			Bound string    `json:"bound,omitempty"` // "upper" or "lower" for a histogram bound
-			Trend []float64 `json:"trend,omitempty"`
+			Name   string    `json:"name"`
+			Value  float64   `json:"value"`
+			Unit   string    `json:"unit,omitempty"`
+			AtMost bool      `json:"atMost,omitempty"` // value is an upper bound (a histogram quantile)
+			Trend  []float64 `json:"trend,omitempty"`
 		} `json:"evidence"`
 		Stacks []struct {
 			Count  int      `json:"count"`

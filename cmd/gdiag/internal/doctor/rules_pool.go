@@ -86,7 +86,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		{Name: "max_workers", Value: float64(end.MaxWorkers), Unit: "workers"},
 	}
 	if count > 0 {
-		ev = append(ev, schedstats.Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds", Bound: schedstats.UpperBound})
+		ev = append(ev, schedstats.Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds", AtMost: true})
 	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CausePoolOverload, Evidence: ev}, Pool: end.Name,
 		Next: []string{"gdiag pools " + a.target, "gdiag goroutines " + a.target + " --pkg github.com/gdiag/gdiag/pool"}}

@@ -59,30 +59,44 @@ const stwMinPauses = 2
 const ownPauseIntervals = 2
 
 // pauseEvidence returns the evidence of the pauses in the history: the
-// longest GC and other pauses, the longest per interval, and how many
-// pauses were longer than limit (counting a bucket when its lower bound
-// is, a conservative count).
+// longest GC and other pauses, the longest per interval, reported by the
+// quantile rule (the upper bound of the bucket that holds them); worst,
+// the longest pause's lower bound, which never overstates it; and how
+// many pauses were longer than limit (counting a bucket when its lower
+// bound is, a conservative count).
 func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []schedstats.Evidence, worst float64, long int) {
 	var trend []float64
-	var gc, other float64
+	var gcLo, gcHi, otherLo, otherHi float64
 	for i := 1; i < len(h); i++ {
 		d := schedstats.Diff(h[i-1], h[i])
-		g, o := finite(d.GCPauses.Max()), finite(d.OtherPauses.Max())
+		gLo, gHi := longestPause(d.GCPauses)
+		oLo, oHi := longestPause(d.OtherPauses)
 		long += countAbove(d.GCPauses, limit)
 		if i <= ownPauseIntervals && len(h) > ownPauseIntervals+2 {
-			o = 0
+			oLo, oHi = 0, 0
 		} else {
 			long += countAbove(d.OtherPauses, limit)
 		}
-		gc, other = math.Max(gc, g), math.Max(other, o)
-		trend = append(trend, math.Max(g, o))
+		gcLo, gcHi = math.Max(gcLo, gLo), math.Max(gcHi, gHi)
+		otherLo, otherHi = math.Max(otherLo, oLo), math.Max(otherHi, oHi)
+		trend = append(trend, math.Max(gHi, oHi))
 	}
-	worst = math.Max(gc, other)
 	return []schedstats.Evidence{
-		{Name: "gc_pause_max", Value: gc, Unit: "seconds", Bound: schedstats.LowerBound},
-		{Name: "other_pause_max", Value: other, Unit: "seconds", Bound: schedstats.LowerBound},
-		{Name: "pause_max_per_interval", Value: worst, Unit: "seconds", Bound: schedstats.LowerBound, Trend: trend},
-	}, worst, long
+		{Name: "gc_pause_max", Value: gcHi, Unit: "seconds", AtMost: true},
+		{Name: "other_pause_max", Value: otherHi, Unit: "seconds", AtMost: true},
+		{Name: "pause_max_per_interval", Value: math.Max(gcHi, otherHi), Unit: "seconds", AtMost: true, Trend: trend},
+	}, math.Max(gcLo, otherLo), long
+}
+
+// longestPause returns the bounds of the bucket that holds h's longest
+// pause (schedstats.Histogram.QuantileBucket(1)), finite and not
+// negative; 0, 0 for an empty histogram.
+func longestPause(h schedstats.Histogram) (lo, hi float64) {
+	if h.Count() == 0 {
+		return 0, 0
+	}
+	lo, _ = h.QuantileBucket(1)
+	return math.Max(finite(lo), 0), finite(h.Quantile(1))
 }
 
 // countAbove counts the values of h in buckets whose lower bound exceeds limit.

@@ -47,8 +47,8 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 	fmt.Fprintf(w, "run-queue backlog per P: mean %.2f, max %.2f\n", mean, slices.Max(backlog))
 	fmt.Fprintf(w, "scheduling latency: p50 ≤%v, p99 ≤%v over %d events\n", upper(lat.Quantile(0.5)), upper(lat.Quantile(0.99)), lat.Count())
 	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
-	fmt.Fprintf(w, "GC pauses: %.1f/s, longest %v; other stop-the-world pauses: %.1f/s, longest %v\n",
-		float64(gc.Count())/secs, dur(gc.Max()), float64(other.Count())/secs, dur(other.Max()))
+	fmt.Fprintf(w, "GC pauses: %.1f/s, longest ≤%v; other stop-the-world pauses: %.1f/s, longest ≤%v\n",
+		float64(gc.Count())/secs, upper(gc.Quantile(1)), float64(other.Count())/secs, upper(other.Quantile(1)))
 }
 
 // printPools prints each pool's rates and queue wait over the window.
@@ -90,12 +90,4 @@ func upper(s float64) time.Duration {
 		return 0
 	}
 	return time.Duration(math.Ceil(s*1e6-1e-6)) * time.Microsecond
-}
-
-// dur turns seconds into a rounded duration for printing.
-func dur(s float64) time.Duration {
-	if s != s { // NaN: no events
-		return 0
-	}
-	return time.Duration(s * float64(time.Second)).Round(time.Microsecond)
 }
