@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,5 +265,25 @@ func TestDiscoveryTrust(t *testing.T) {
 	os.WriteFile(filepath.Join(other, pid+".json"), []byte(`{"pid":1,"socket":"/nonexistent"}`), 0o600)
 	if _, err := apiv1.NewClient(pid, apiv1.ClientOptions{Dir: other}); !errors.Is(err, apiv1.ErrUntrusted) {
 		t.Errorf("NewClient(pid) with a file naming pid 1 = %v; want ErrUntrusted", err)
+	}
+}
+
+// TestPoolMirrorsPoolStats: Pool is the wire form of pool.Stats (which
+// has no JSON tags of its own) and must keep every one of its fields, in
+// order, so that a field added to pool.Stats cannot go missing on the
+// wire; Histogram and PoolKey likewise.
+func TestPoolMirrorsPoolStats(t *testing.T) {
+	for _, pair := range [][2]any{{apiv1.Pool{}, pool.Stats{}}, {apiv1.Histogram{}, pool.Histogram{}}, {apiv1.PoolKey{}, pool.KeyStats{}}} {
+		wire, domain := reflect.TypeOf(pair[0]), reflect.TypeOf(pair[1])
+		var w, d []string
+		for i := range wire.NumField() {
+			w = append(w, wire.Field(i).Name)
+		}
+		for i := range domain.NumField() {
+			d = append(d, domain.Field(i).Name)
+		}
+		if strings.Join(w, " ") != strings.Join(d, " ") {
+			t.Errorf("%v has fields %v; %v has %v", wire, w, domain, d)
+		}
 	}
 }

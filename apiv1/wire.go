@@ -90,8 +90,11 @@ type Goroutines struct {
 	Census    Census   `json:"census"`
 }
 
-// Histogram is a pool's duration histogram: Counts[i] counts values at or
-// below Bounds[i]; the last count is for values above the last bound.
+// Histogram is a pool's duration histogram, pool.Histogram on the wire:
+// Counts[i] counts values at or below Bounds[i] (and above Bounds[i-1]);
+// the last count is for values above the last bound. Seconds converts it
+// for schedstats' quantile rule; pool.Histogram(h).Quantile gives the same
+// figures as a duration.
 type Histogram struct {
 	Bounds []time.Duration `json:"bounds"`
 	Counts []uint64        `json:"counts"`
@@ -99,7 +102,9 @@ type Histogram struct {
 	Sum    time.Duration   `json:"sum"`
 }
 
-// Pool is one registered pool's statistics.
+// Pool is one registered pool's statistics: the fields of pool.Stats, in
+// the same order, under JSON names (pool.Stats has no JSON tags of its
+// own); a test keeps the two identical field for field.
 type Pool struct {
 	Name          string    `json:"name"`
 	MinWorkers    int       `json:"minWorkers"`
