@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -276,7 +277,7 @@ func (a *analysis) cpu() {
 			measure, threshold = p99, limit
 		}
 		ev = append(ev, schedEvidence(lat)...)
-		parts = append(parts, fmt.Sprintf("scheduling latency p99 was %v", secDur(p99)))
+		parts = append(parts, "scheduling latency p99 was "+cli.AtMost(p99))
 	}
 	sev, score := grade(measure, threshold)
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseCPUSaturation, Severity: sev, Evidence: ev,

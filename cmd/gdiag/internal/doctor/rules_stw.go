@@ -44,9 +44,15 @@ func (a *analysis) stw() {
 	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
 	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, secDur(worst))},
-		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", secDur(worst).Round(time.Millisecond)),
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond))},
+		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", atLeast(worst, time.Millisecond)),
 		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+}
+
+// atLeast prints a lower bound in seconds cut down to unit, so that
+// rounding never takes it above the bound.
+func atLeast(s float64, unit time.Duration) time.Duration {
+	return time.Duration(finite(s) * float64(time.Second)).Truncate(unit)
 }
 
 // stwMinPauses is how many long pauses make a finding.
