@@ -26,6 +26,8 @@ var (
 	ErrNeedToken = errors.New("a token is needed")
 	// ErrUnauthorized: the agent refused the token (401 or 403).
 	ErrUnauthorized = errors.New("token refused")
+	// ErrBadTarget: NewClient's target is none of the forms it knows.
+	ErrBadTarget = errors.New("not a PID, socket path, HOST:PORT or http(s) URL")
 )
 
 // StatusError is an answer of 400 or more from the agent, with the body

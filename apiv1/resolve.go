@@ -15,9 +15,6 @@ import (
 	"github.com/gdiag/gdiag/internal/peer"
 )
 
-// ErrBadTarget: NewClient's target is none of the forms it knows.
-var ErrBadTarget = errors.New("not a PID, socket path, HOST:PORT or http(s) URL")
-
 // NewClient returns a client of the agent that target names:
 //
 //   - a PID: the agent's discovery file, found in opts.Dir or in
