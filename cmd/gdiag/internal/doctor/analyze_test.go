@@ -279,3 +279,21 @@ func TestAnalyzeEmpty(t *testing.T) {
 		t.Errorf("Analyze(empty) notChecked = %q; want each rule to say what it missed", missing)
 	}
 }
+
+// TestAnalyzeStarvedPoolUnderPauses: long stop-the-world pauses hold up
+// every queued task, so a starved pool ranks below them, however long
+// its queue wait.
+func TestAnalyzeStarvedPoolUnderPauses(t *testing.T) {
+	o := healthy()
+	o.History = history(16, func(i int, s *schedstats.Snapshot) {
+		if i >= 9 {
+			s.OtherPauses.Counts[6] = uint64(i - 8)
+		}
+	})
+	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[3], p.Queued = uint64(50*i), 10 })
+	fs, _, _ := Analyze(o, "1234")
+	if len(fs) != 2 || fs[0].Cause != schedstats.CauseSTWPauses || fs[1].Cause != schedstats.CausePoolOverload ||
+		!strings.Contains(fs[1].Summary, "consequence of the stw-pauses") {
+		t.Fatalf("Analyze = %s; want stw-pauses, then the starved pool as its consequence", causes(fs))
+	}
+}

@@ -25,7 +25,8 @@
 // long pauses under GC pressure or CPU saturation; CPU saturation when at
 // least a quarter of the CPU samples are in the garbage collector; a
 // starved pool (queue wait without rejections) under CPU saturation, mutex
-// contention or GC pressure.
+// contention, GC pressure or long stop-the-world pauses, which hold up
+// every queued task.
 //
 //	cause             signal                                    threshold
 //	goroutine-leak    goroutines over the window (history),      growth ≥ max(100, 10% of the start),

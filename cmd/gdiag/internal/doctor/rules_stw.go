@@ -120,7 +120,7 @@ func countAbove(h schedstats.Histogram, limit float64) int {
 // pauses under GC pressure or CPU saturation, CPU saturation caused by the
 // GC (at least a quarter of the CPU samples in the collector), and a
 // starved pool (long queue wait, no rejections) under CPU saturation,
-// mutex contention or GC pressure.
+// mutex contention, GC pressure or long stop-the-world pauses.
 func (a *analysis) explain() {
 	idx := map[string]int{}
 	for i, f := range a.findings {
@@ -137,24 +137,25 @@ func (a *analysis) explain() {
 			demote(&a.findings[i], g)
 		}
 	}
-	// A pool whose tasks are slow because of contention, the GC or a
-	// saturated CPU waits in its queue: the queue is the symptom.
+	if i, ok := idx[schedstats.CauseSTWPauses]; ok {
+		for _, c := range []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
+			if g, ok := cause(c); ok {
+				demote(&a.findings[i], g)
+				break
+			}
+		}
+	}
+	// A pool whose tasks are slow because of contention, the GC, a
+	// saturated CPU or a stopped world waits in its queue: the queue is
+	// the symptom.
 	for i := range a.findings {
 		f := &a.findings[i]
 		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
 			continue
 		}
-		for _, c := range []string{schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure} {
+		for _, c := range []string{schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure, schedstats.CauseSTWPauses} {
 			if g, ok := cause(c); ok {
 				demote(f, g)
-				break
-			}
-		}
-	}
-	if i, ok := idx[schedstats.CauseSTWPauses]; ok {
-		for _, c := range []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
-			if g, ok := cause(c); ok {
-				demote(&a.findings[i], g)
 				break
 			}
 		}
