@@ -108,12 +108,14 @@ func (gr *Grouper) Add(g *Goroutine) error {
 	return nil
 }
 
-// groupSize estimates the bytes a new group for g keeps.
+// groupSize estimates the bytes a new group for g keeps: the Group, its
+// index entries and ids, its frames and strings (counted even when
+// shared), and room for the slices' growth.
 func groupSize(g *Goroutine) int64 {
-	n := int64(200 + len(g.State) + len(g.CreatedBy.Func) + len(g.CreatedBy.File))
+	n := int64(400 + len(g.State) + len(g.CreatedBy.Func) + len(g.CreatedBy.File))
 	for i := range g.Frames {
 		f := &g.Frames[i]
-		n += int64(64 + len(f.Func) + len(f.File) + len(f.Args))
+		n += int64(80 + len(f.Func) + len(f.File) + len(f.Args))
 	}
 	return n
 }
