@@ -92,7 +92,7 @@ func (s *scanner) crashLine(b []byte) bool {
 		c.Signal = string(b)
 	case bytes.HasPrefix(b, []byte("[signal ")) && bytes.HasSuffix(b, []byte("]")):
 		if c.Signal == "" {
-			c.Signal = string(b[1 : len(b)-1])
+			c.Signal = string(b[len("[signal ") : len(b)-1])
 		} else {
 			s.note(b)
 		}

@@ -8,12 +8,15 @@
 // /debug/pprof/goroutine?debug=2, a panic or fatal error at every
 // GOTRACEBACK level, SIGQUIT output with its register dump, go test's
 // timeout panics and go run's "exit status 2", with the program's own log
-// lines before, between and after the goroutines. It recognises Go 1.17
-// to 1.26 output: "created by ... in goroutine N", wait times, "locked to
-// thread", pprof labels, "...N frames elided...", "goroutine running on
-// other thread; stack unavailable", GODEBUG=tracebackancestors sections,
-// GOTRACEBACK=system's "gp=... m=..." and "fp=... sp=... pc=...", and
-// cgo frames with or without a symbolizer.
+// lines before, between and after the goroutines. It recognises "created
+// by ... in goroutine N" (and the older form without it), wait times,
+// "locked to thread", pprof labels, "...additional frames elided..." and
+// "...N frames elided...", "goroutine running on other thread; stack
+// unavailable", GODEBUG=tracebackancestors sections, GOTRACEBACK=system's
+// "gp=... m=..." and "fp=... sp=... pc=...", and cgo frames with or
+// without a symbolizer. The crash corpus in testdata/crash at the
+// repository's root, which the tests read, holds Go 1.26 and Go 1.19
+// output.
 //
 // The crash report (Dump.Crash) holds the panics in the order printed,
 // with their "[recovered]" markers, a fatal error, a signal, the

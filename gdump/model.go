@@ -112,8 +112,9 @@ type Crash struct {
 	// ("concurrent map writes", "all goroutines are asleep - deadlock!").
 	Fatal string `json:"fatal,omitempty"`
 	// Signal is the signal the runtime reported: "SIGQUIT: quit" for a
-	// dump requested with kill -QUIT, "SIGSEGV: segmentation violation"
-	// with its "[signal ...]" or "PC=..." details.
+	// dump requested with kill -QUIT, "SIGSEGV: segmentation violation
+	// code=0x1 addr=0x0 pc=0x4b7d96" from the "[signal ...]" line after
+	// a panic's message. A "PC=..." line after it is among the Notes.
 	Signal string `json:"signal,omitempty"`
 	// Notes are the runtime's other lines about the crash: "runtime:
 	// goroutine stack exceeds 1000000000-byte limit", "signal arrived

@@ -122,6 +122,13 @@ func FuzzAnalyze(f *testing.F) {
 	}
 	f.Add([]byte("goroutine 1 [running]:\n"))
 	f.Add([]byte("\x1f\x8b"))
+	for _, name := range []string{"gotest-timeout.txt", "sigquit-crasher.txt", "panic-index-none.txt"} {
+		b, err := os.ReadFile(filepath.Join("../../../../testdata/crash", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "in")

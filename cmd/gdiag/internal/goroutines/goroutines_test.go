@@ -243,14 +243,15 @@ func TestAnalyzeTruncated(t *testing.T) {
 func FuzzAnalyze(f *testing.F) {
 	files, _ := filepath.Glob("../../../../gdump/testdata/*.txt")
 	more, _ := filepath.Glob("testdata/*.txt")
-	for _, name := range append(files, more...) {
+	crash, _ := filepath.Glob("../../../../testdata/crash/*.txt")
+	for _, name := range append(append(files, more...), crash...) {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
-	if len(files) == 0 || len(more) == 0 {
+	if len(files) == 0 || len(more) == 0 || len(crash) < 30 {
 		f.Fatal("no seed files found")
 	}
 	f.Add([]byte(sample))
