@@ -247,7 +247,7 @@ func show(env *cli.Env, l *loaded, err error, o Options) error {
 		perr = env.PrintJSON(r)
 	} else if r.TotalGoroutines == 0 {
 		bw := bufio.NewWriter(env.Stdout)
-		writeCrash(bw, r.Source, r.Crash)
+		writeCrash(bw, r.Source, r.Crash, o.Depth)
 		perr = bw.Flush()
 	} else {
 		perr = r.WriteText(env.Stdout, o)

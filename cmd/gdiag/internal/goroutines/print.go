@@ -16,7 +16,7 @@ import (
 func (r Report) WriteText(w io.Writer, o Options) error {
 	bw := bufio.NewWriter(w)
 	if c := r.Crash; c != nil {
-		writeCrash(bw, r.Source, c)
+		writeCrash(bw, r.Source, c, o.Depth)
 	}
 	fmt.Fprintf(bw, "%s: %s in %s", r.Source, plural(r.TotalGoroutines, "goroutine"), plural(r.TotalGroups, "group"))
 	for i, s := range r.ByState {
@@ -53,8 +53,9 @@ func (r Report) WriteText(w io.Writer, o Options) error {
 
 // writeCrash writes the crash report: the message, the panics before it,
 // the runtime's notes, what the traceback level hid, and the goroutine
-// that raised it with its whole stack.
-func writeCrash(w *bufio.Writer, source string, c *Crash) {
+// that raised it with its stack, cut to depth frames as the groups are
+// (0: all).
+func writeCrash(w *bufio.Writer, source string, c *Crash, depth int) {
 	fmt.Fprintf(w, "%s: %s\n", source, c.Message)
 	if _, rest, ok := strings.Cut(fullMessage(&c.Crash), "\n"); ok {
 		fmt.Fprintf(w, "    %s\n", indent(rest, "    ")) // the other lines of a value printed on several
@@ -93,10 +94,13 @@ func writeCrash(w *bufio.Writer, source string, c *Crash) {
 		}
 		where := g.Where()
 		fmt.Fprintf(w, "%s goroutine %d [%s] in %s\n", verb, g.ID, stateText(g.State, g.Wait, g.Wait), where.Func)
-		writeFrames(w, g.Frames, g.CreatedBy, g.ElidedFrames)
+		writeStack(w, gdump.Group{Frames: g.Frames, CreatedBy: g.CreatedBy}.Trim(depth))
+		if g.ElidedFrames > 0 {
+			fmt.Fprintf(w, "    (%s elided by the runtime)\n", plural(g.ElidedFrames, "frame"))
+		}
 	case len(c.RuntimeStack) > 0:
 		fmt.Fprintln(w, "raised by the runtime, on its system stack:")
-		writeFrames(w, c.RuntimeStack, gdump.Frame{}, 0)
+		writeStack(w, gdump.Group{Frames: c.RuntimeStack})
 	case c.Level != gdump.LevelNone && !strings.HasPrefix(c.Signal, "SIGQUIT"):
 		fmt.Fprintln(w, "raised by the runtime, not by a running goroutine")
 	}
@@ -136,21 +140,6 @@ func indent(s, prefix string) string {
 	return strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
-func writeFrames(w io.Writer, frames []gdump.Frame, created gdump.Frame, elided int) {
-	for _, f := range frames {
-		writeFrame(w, f)
-	}
-	if elided > 0 {
-		fmt.Fprintf(w, "    ... %s elided by the runtime\n", plural(elided, "frame"))
-	}
-	if created.Func != "" {
-		fmt.Fprintf(w, "    created by %s\n", created.Func)
-		if created.File != "" {
-			fmt.Fprintf(w, "        %s:%d\n", created.File, created.Line)
-		}
-	}
-}
-
 func writeFrame(w io.Writer, f gdump.Frame) {
 	fmt.Fprintf(w, "    %s\n", f.Func)
 	switch {
@@ -173,7 +162,10 @@ func writeStack(w io.Writer, g gdump.Group) {
 		fmt.Fprintf(w, "    ... %s more (--depth)\n", plural(g.OuterOmitted, "frame"))
 	}
 	if c := g.CreatedBy; c.Func != "" {
-		fmt.Fprintf(w, "    created by %s\n        %s:%d\n", c.Func, c.File, c.Line)
+		fmt.Fprintf(w, "    created by %s\n", c.Func)
+		if c.File != "" {
+			fmt.Fprintf(w, "        %s:%d\n", c.File, c.Line)
+		}
 	}
 }
 
