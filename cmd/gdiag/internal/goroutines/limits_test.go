@@ -2,6 +2,8 @@ package goroutines_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -13,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/goroutines"
 )
 
 const mb = 1 << 20
@@ -215,5 +220,38 @@ func TestInterruptWhileReading(t *testing.T) {
 				t.Errorf("max RSS %d MB; want under %d MB", r.rss/mb, maxRSS/mb)
 			}
 		})
+	}
+}
+
+// cancelling reads an endless dump and cancels its context after n bytes.
+type cancelling struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) Read(p []byte) (int, error) {
+	const g = "goroutine 7 [chan receive]:\nmain.worker()\n\t/src/main.go:40 +0x2a\n\n"
+	if c.n -= len(p); c.n < 0 {
+		c.cancel()
+	}
+	n := 0
+	for n+len(g) <= len(p) {
+		n += copy(p[n:], g)
+	}
+	return n, nil
+}
+
+// TestAnalyzeCanceled cancels the context of a read in progress, as
+// SIGINT does: Analyze returns the interrupted error, and the reading
+// goroutine ends with it.
+func TestAnalyzeCanceled(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out strings.Builder
+	err := goroutines.Analyze(ctx, &cli.Env{Stdout: &out, Stderr: &out}, "stdin", &cancelling{n: 4 * mb, cancel: cancel})
+	var ce *cli.Error
+	if !errors.As(err, &ce) || ce.Code != cli.ExitTimeout || err.Error() != "interrupted while reading stdin" {
+		t.Errorf("Analyze on a cancelled read = %v; want exit %d, interrupted while reading stdin", err, cli.ExitTimeout)
 	}
 }
