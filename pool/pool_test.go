@@ -253,7 +253,7 @@ func TestStopDeadlineDropsQueued(t *testing.T) {
 	<-started
 	g, _ := p.Group(ctx)
 	for range 3 {
-		g.Go(fn)
+		g.Go(pool.Task{Fn: fn})
 	}
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
