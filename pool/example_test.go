@@ -99,7 +99,7 @@ func ExampleRegistered() {
 	p := pool.New("registered-example")
 	for _, q := range pool.Registered() {
 		if q == p {
-			fmt.Println("found", q.Name())
+			fmt.Println("found", q.Stats().Name)
 		}
 	}
 	_ = p.Stop(context.Background())

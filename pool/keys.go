@@ -6,10 +6,9 @@ package pool
 const MaxStatsKeys = 10
 
 // KeyStats is one task key's share of a pool at the moment of a Stats call.
-// The zero value is a key with nothing running or parked. A task whose key
-// is at its limit is parked when a worker reaches it in the queue (or at
-// once, if its key was already at the limit when it was submitted); until
-// then it is only in Stats.Queued.
+// The zero value is a key with nothing running or parked. A task is parked
+// when it is submitted while its key already has as many tasks running or
+// ready as WithKeyLimit allows.
 type KeyStats struct {
 	Key     string // the Task.Key; never empty
 	Running int    // tasks with this key running now

@@ -118,9 +118,6 @@ func New(name string, opts ...Option) *Pool {
 	return p
 }
 
-// Name returns the name given to New.
-func (p *Pool) Name() string { return p.name }
-
 // Submit runs task on a worker, with Normal priority and no key. See Go.
 func (p *Pool) Submit(ctx context.Context, task func(context.Context) error) error {
 	if task == nil {

@@ -8,7 +8,8 @@ type completer interface {
 }
 
 // taskRec is the pool's record of an accepted task. Records are recycled
-// through recPool so that submitting allocates nothing.
+// on the pool's free list (newRec, freeRec), so that submitting allocates
+// nothing.
 type taskRec struct {
 	fn        func(context.Context) error
 	ctx       context.Context

@@ -27,7 +27,7 @@ type Stats struct {
 	MinWorkers    int
 	MaxWorkers    int
 	Workers       int // live worker goroutines
-	Running       int // workers running a task now
+	Running       int // workers running a task
 	Idle          int // workers waiting for work
 	Queued        int // accepted tasks waiting for a worker; see the package documentation
 	Parked        int // accepted tasks held back by the key limit (the sum of every key's KeyStats.Parked)
@@ -38,7 +38,7 @@ type Stats struct {
 	Submitted uint64 // accepted tasks
 	Completed uint64 // tasks that returned nil
 	Failed    uint64 // tasks that returned an error (including their own timeouts)
-	Panicked  uint64 // tasks that panicked
+	Panicked  uint64 // tasks that panicked or called runtime.Goexit (or whose TaskStart panicked)
 	Canceled  uint64 // accepted tasks never run: ctx ended first, or dropped by Stop
 	Rejected  uint64 // refused submissions (not in Submitted)
 
@@ -54,10 +54,7 @@ type Stats struct {
 	// Keys lists the busiest task keys: those with tasks running or held
 	// back by the key limit, at most MaxStatsKeys of them, ordered by
 	// Running (descending), then Key. Tasks without a key are not in it;
-	// it is nil when no running or parked task has a key. Every task with
-	// a key is counted while it runs, with or without WithKeyLimit, at the
-	// cost of a map update under the pool's lock when it starts and ends;
-	// building the list visits each such key once, under the lock.
+	// it is nil when no running or parked task has a key.
 	Keys []KeyStats
 }
 
