@@ -50,7 +50,8 @@ type Pool struct {
 	ready    int               // tasks in queues
 	workers  int
 	running  int
-	wakes    int       // workers woken (or started) that have not yet looked for work
+	wakes    int       // workers woken, started or spinning that have not yet looked for work
+	spinning int       // workers spinning for work (at most one)
 	idle     []*worker // parked workers, oldest first
 	reaper   *time.Timer
 	reaping  bool // reaper is armed
@@ -66,6 +67,7 @@ type Pool struct {
 	submitted uint64     // accepted tasks
 
 	_          cacheLinePad
+	spinHint   atomic.Bool // a task is ready for the spinning worker, or the pool stopped
 	rejected   atomic.Uint64
 	hookPanics atomic.Uint64 // panics recovered from an Observer or the panic handler
 	nextShard  atomic.Uint32
@@ -205,6 +207,24 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	p.waitq = append(p.waitq, w)
 	p.mu.Unlock()
 	var err error
+	if ctx.Done() == nil { // cannot end: a plain receive is cheaper than a select
+		err = <-w.done
+		p.mu.Lock()
+	} else {
+		err = p.waitRoomCtx(ctx, w)
+	}
+	w.r = nil
+	p.freeW = append(p.freeW, w)
+	p.mu.Unlock()
+	if err != nil {
+		p.rejected.Add(1)
+	}
+	return err
+}
+
+// waitRoomCtx is waitRoom's wait when ctx can end. It returns with p.mu held.
+func (p *Pool) waitRoomCtx(ctx context.Context, w *waiter) error {
+	var err error
 	select {
 	case err = <-w.done:
 		p.mu.Lock()
@@ -212,17 +232,11 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 		p.mu.Lock()
 		if i := slices.Index(p.waitq, w); i >= 0 {
 			p.waitq = slices.Delete(p.waitq, i, i+1)
-			p.freeRec(r)
+			p.freeRec(w.r)
 			err = ctx.Err()
 		} else {
 			err = <-w.done // placed or stopped meanwhile: that answer stands
 		}
-	}
-	w.r = nil
-	p.freeW = append(p.freeW, w)
-	p.mu.Unlock()
-	if err != nil {
-		p.rejected.Add(1)
 	}
 	return err
 }
@@ -321,6 +335,9 @@ func (p *Pool) place(r *taskRec) bool {
 	p.ready++
 	p.queued++
 	p.submitted++
+	if p.spinning > 0 {
+		p.spinHint.Store(true)
+	}
 	p.kick()
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -98,6 +99,7 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 		p.release(doneKey)
 		p.free = append(p.free, done)
 	}
+	spun := false
 	for {
 		if p.workers > p.maxW { // shrunk by Resize
 			p.exit()
@@ -115,6 +117,11 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 			p.mu.Unlock()
 			return nil, parked
 		}
+		if !spun && p.spinning == 0 {
+			spun = true
+			p.spin()
+			continue
+		}
 		w.idleSince = nanotime()
 		w.arm()
 		p.idle = append(p.idle, w)
@@ -128,6 +135,31 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 		p.mu.Lock()
 		p.wakes--
 	}
+}
+
+// spinRounds bounds how long a worker without work spins before it parks:
+// this many yields, a few microseconds.
+const spinRounds = 32
+
+// spin lets a worker that found no task look again for a few microseconds
+// before it parks, as the runtime's spinning threads do: when tasks arrive
+// about as fast as workers finish them, the next task is taken without a
+// park and an unpark (a wake-up costs more than an empty task). At most
+// one worker spins at a time, and it counts as waking (p.wakes), so a
+// submitter does not wake another for the task it will take. It is called
+// and returns with p.mu held.
+func (p *Pool) spin() {
+	p.spinning++
+	p.wakes++
+	p.spinHint.Store(false)
+	p.signalRoom() // a spinning worker is room for a blocked submitter
+	p.mu.Unlock()
+	for i := 0; i < spinRounds && !p.spinHint.Load(); i++ {
+		runtime.Gosched()
+	}
+	p.mu.Lock()
+	p.spinning--
+	p.wakes--
 }
 
 // exit uncounts the calling worker and brings in another if queued work
@@ -445,6 +477,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.stopped {
 		p.stopped = true
+		p.spinHint.Store(true)
 		unregister(p)
 		for len(p.idle) > 0 {
 			p.nudge()
