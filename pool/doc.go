@@ -127,9 +127,10 @@
 // pool shows at a glance. Every task with a key is counted while it runs,
 // whether or not WithKeyLimit is set: one map update under the pool's lock
 // when it starts and one when it ends. Tasks without a key pay nothing for
-// it. The map holds only keys with a task running, so its size is bounded
-// by the maximum number of workers, however many distinct keys pass
-// through. Stats visits each key with a running or held-back task once,
+// it. The map holds the keys with a task running and at most as many again
+// plus 64 that ran recently (kept so that a busy key is not deleted and
+// re-added for every task), so its size is bounded by the maximum number
+// of workers, however many distinct keys pass through. Stats visits each key with a running or held-back task once,
 // under the lock (30–70 ns per key: 1,000 running keys add 30–70 µs,
 // BenchmarkStats), and copies out the busiest ten.
 //

@@ -46,15 +46,18 @@ func (t *topKeys) add(k KeyStats) {
 // busiestKeys returns the keys with tasks running or parked, at most
 // MaxStatsKeys of them ordered as Stats.Keys documents, or nil when there
 // are none. It visits every such key once: p.inflight holds the keys of
-// running tasks, p.parked those with tasks held back by the key limit
-// (which may have none running for a moment, between a release and the
-// next take). p.mu held.
+// running tasks (and recent keys at 0), p.parked those with tasks held back
+// by the key limit (which may have none running for a moment, between a
+// release and the next take). p.mu held.
 func (p *Pool) busiestKeys() []KeyStats {
 	if len(p.inflight) == 0 && len(p.parked) == 0 {
 		return nil
 	}
 	var t topKeys
 	for k, n := range p.inflight {
+		if n == 0 {
+			continue
+		}
 		ks := KeyStats{Key: k, Running: n}
 		if len(p.parked) > 0 { // only under a key limit
 			if d := p.parked[k]; d != nil {
@@ -64,7 +67,7 @@ func (p *Pool) busiestKeys() []KeyStats {
 		t.add(ks)
 	}
 	for k, d := range p.parked {
-		if _, running := p.inflight[k]; !running {
+		if p.inflight[k] == 0 {
 			t.add(KeyStats{Key: k, Parked: d.len()})
 		}
 	}

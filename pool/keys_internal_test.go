@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -52,5 +53,29 @@ func TestBusiestKeysParkedOnly(t *testing.T) {
 	}
 	if got := (&Pool{}).busiestKeys(); got != nil {
 		t.Errorf("busiestKeys() with no keys = %+v; want nil", got)
+	}
+}
+
+// TestInflightKeysBounded: keys whose tasks have ended are pruned, so the
+// per-key map stays bounded however many distinct keys pass through.
+func TestInflightKeysBounded(t *testing.T) {
+	p := New("keys", WithMaxWorkers(2), WithoutRegistry())
+	ctx := context.Background()
+	for i := range 10_000 {
+		if err := p.Go(ctx, Task{Key: fmt.Sprint("k", i), Fn: func(context.Context) error { return nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	n, limit := len(p.inflight), p.maxKeys()
+	p.mu.Unlock()
+	if n > limit {
+		t.Errorf("len(inflight) after 10,000 distinct keys = %d; want at most %d", n, limit)
+	}
+	if s := p.Stats(); s.Keys != nil {
+		t.Errorf("Stats().Keys after Stop = %+v; want nil", s.Keys)
 	}
 }

@@ -44,7 +44,7 @@ type Pool struct {
 	mu       sync.Mutex
 	queues   [numPriorities]deque
 	parked   map[string]*deque // tasks held back by their key's limit
-	inflight map[string]int    // running tasks per non-empty key, limit or not
+	inflight map[string]int    // running tasks per non-empty key, limit or not; 0 for recent keys (see release)
 	readyKey map[string]int    // ready tasks per key, under a key limit only
 	queued   int               // accepted, not started: ready plus parked by a key limit
 	ready    int               // tasks in queues
@@ -399,6 +399,9 @@ func (p *Pool) take() *taskRec {
 		}
 		if r.key != "" {
 			p.inflight[r.key]++
+			if len(p.inflight) > p.maxKeys() {
+				p.pruneKeys()
+			}
 			if p.limited(r) {
 				p.unready(r.key)
 			}
@@ -409,6 +412,23 @@ func (p *Pool) take() *taskRec {
 		return r
 	}
 	return nil
+}
+
+// maxKeys bounds p.inflight: the keys of running tasks (at most the
+// maximum number of workers) plus as many recently finished keys. p.mu held.
+func (p *Pool) maxKeys() int { return 2*p.maxW + 64 }
+
+// pruneKeys deletes the keys with no running task from p.inflight. It runs
+// once per maxKeys()/2 or more new keys, so its cost per task stays
+// constant however many distinct keys pass through. p.mu held.
+//
+//go:noinline
+func (p *Pool) pruneKeys() {
+	for k, n := range p.inflight {
+		if n == 0 {
+			delete(p.inflight, k)
+		}
+	}
 }
 
 // unready uncounts a ready task of key under a key limit. p.mu held.
@@ -427,11 +447,7 @@ func (p *Pool) release(key string) {
 	if key == "" {
 		return
 	}
-	if n := p.inflight[key] - 1; n > 0 {
-		p.inflight[key] = n
-	} else {
-		delete(p.inflight, key)
-	}
+	p.inflight[key]-- // a key at 0 stays until pruneKeys, so a busy key is not deleted and re-added per task
 	d := p.parked[key]
 	if d == nil {
 		return
