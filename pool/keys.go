@@ -54,11 +54,11 @@ func (p *Pool) busiestKeys() []KeyStats {
 		return nil
 	}
 	var t topKeys
-	for k, n := range p.inflight {
-		if n == 0 {
+	for k, run := range p.inflight {
+		if *run == 0 {
 			continue
 		}
-		ks := KeyStats{Key: k, Running: n}
+		ks := KeyStats{Key: k, Running: *run}
 		if len(p.parked) > 0 { // only under a key limit
 			if d := p.parked[k]; d != nil {
 				ks.Parked = d.len()
@@ -67,7 +67,7 @@ func (p *Pool) busiestKeys() []KeyStats {
 		t.add(ks)
 	}
 	for k, d := range p.parked {
-		if p.inflight[k] == 0 {
+		if p.runningKey(k) == 0 {
 			t.add(KeyStats{Key: k, Parked: d.len()})
 		}
 	}

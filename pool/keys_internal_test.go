@@ -44,7 +44,7 @@ func TestBusiestKeysParkedOnly(t *testing.T) {
 		return d
 	}
 	p := &Pool{
-		inflight: map[string]int{"a": 2, "b": 2},
+		inflight: map[string]*int{"a": ptr(2), "b": ptr(2), "gone": ptr(0)},
 		parked:   map[string]*deque{"a": parked(1), "z": parked(3)},
 	}
 	want := []KeyStats{{Key: "a", Running: 2, Parked: 1}, {Key: "b", Running: 2}, {Key: "z", Parked: 3}}
@@ -79,3 +79,5 @@ func TestInflightKeysBounded(t *testing.T) {
 		t.Errorf("Stats().Keys after Stop = %+v; want nil", s.Keys)
 	}
 }
+
+func ptr(n int) *int { return &n }

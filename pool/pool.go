@@ -45,7 +45,8 @@ type Pool struct {
 	mu       sync.Mutex
 	queues   [numPriorities]deque
 	parked   map[string]*deque // tasks held back by their key's limit
-	inflight map[string]int    // running tasks per non-empty key, limit or not; 0 for recent keys (see release)
+	inflight map[string]*int   // running tasks per non-empty key, limit or not; 0 for recent keys (see release)
+	freeRuns []*int            // recycled inflight counters
 	readyKey map[string]int    // ready tasks per key, under a key limit only
 	queued   int               // accepted, not started: ready plus parked by a key limit
 	ready    int               // tasks in queues
@@ -99,7 +100,7 @@ func New(name string, opts ...Option) *Pool {
 		cfg:      cfg,
 		observed: cfg.observer != nil,
 		parked:   make(map[string]*deque),
-		inflight: make(map[string]int),
+		inflight: make(map[string]*int),
 		readyKey: make(map[string]int),
 		minW:     cfg.minWorkers,
 		maxW:     cfg.maxWorkers,
@@ -346,7 +347,7 @@ func (p *Pool) place(r *taskRec) bool {
 	spare := p.spare()
 	parked := p.queued - p.ready
 	if p.limited(r) {
-		if p.inflight[r.key]+p.readyKey[r.key] >= p.cfg.keyLimit {
+		if p.runningKey(r.key)+p.readyKey[r.key] >= p.cfg.keyLimit {
 			if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
 				return false
 			}
@@ -429,10 +430,12 @@ func (p *Pool) take() *taskRec {
 			continue
 		}
 		if r.key != "" {
-			p.inflight[r.key]++
-			if len(p.inflight) > p.maxKeys() {
-				p.pruneKeys()
+			run := p.inflight[r.key]
+			if run == nil {
+				run = p.addKey(r.key)
 			}
+			*run++
+			r.run = run
 			if p.limited(r) {
 				p.unready(r.key)
 			}
@@ -449,15 +452,44 @@ func (p *Pool) take() *taskRec {
 // maximum number of workers) plus as many recently finished keys. p.mu held.
 func (p *Pool) maxKeys() int { return 2*p.maxW + 64 }
 
-// pruneKeys deletes the keys with no running task from p.inflight. It runs
-// once per maxKeys()/2 or more new keys, so its cost per task stays
-// constant however many distinct keys pass through. p.mu held.
+// runningKey returns how many tasks with key run. p.mu held.
+func (p *Pool) runningKey(key string) int {
+	if run := p.inflight[key]; run != nil {
+		return *run
+	}
+	return 0
+}
+
+// addKey adds key to p.inflight with a recycled counter at 0, first
+// pruning the map when it is at its bound. A task keeps a pointer to its
+// key's counter (taskRec.run), so that its end costs no map lookup. p.mu
+// held.
 //
 //go:noinline
+func (p *Pool) addKey(key string) *int {
+	if len(p.inflight) >= p.maxKeys() {
+		p.pruneKeys()
+	}
+	var run *int
+	if n := len(p.freeRuns); n > 0 {
+		run = p.freeRuns[n-1]
+		p.freeRuns = p.freeRuns[:n-1]
+	} else {
+		run = new(int)
+	}
+	p.inflight[key] = run
+	return run
+}
+
+// pruneKeys deletes the keys with no running task from p.inflight, whose
+// counters no task points to. It runs once per maxKeys()/2 or more new
+// keys, so its cost per task stays constant however many distinct keys
+// pass through. p.mu held.
 func (p *Pool) pruneKeys() {
-	for k, n := range p.inflight {
-		if n == 0 {
+	for k, run := range p.inflight {
+		if *run == 0 {
 			delete(p.inflight, k)
+			p.freeRuns = append(p.freeRuns, run)
 		}
 	}
 }
@@ -474,11 +506,11 @@ func (p *Pool) unready(key string) {
 // release undoes the key accounting of a finished task and makes the
 // oldest task of that key held back by the key limit, if any, ready at the
 // front of its priority's queue. p.mu held.
-func (p *Pool) release(key string) {
+func (p *Pool) release(key string, run *int) {
 	if key == "" {
 		return
 	}
-	p.inflight[key]-- // a key at 0 stays until pruneKeys, so a busy key is not deleted and re-added per task
+	*run-- // a key at 0 stays until pruneKeys, so a busy key is not deleted and re-added per task
 	d := p.parked[key]
 	if d == nil {
 		return

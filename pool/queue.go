@@ -15,6 +15,7 @@ type taskRec struct {
 	ctx       context.Context
 	done      completer
 	key       string
+	run       *int // the key's running count in p.inflight, once started
 	label     string
 	timeout   int64 // nanoseconds
 	submitted int64 // monotonic nanoseconds, when timed

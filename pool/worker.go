@@ -83,11 +83,12 @@ func (p *Pool) work() {
 // worker waited.
 func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bool) {
 	var doneKey string
+	var doneRun *int
 	if done != nil {
 		// Clear the record before taking the lock: the worker owns it
 		// until it is back on the free list, and the lock is the pool's
 		// most contended line.
-		doneKey = done.key
+		doneKey, doneRun = done.key, done.run
 		*done = taskRec{}
 	}
 	p.mu.Lock()
@@ -96,7 +97,7 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 	}
 	if done != nil {
 		p.running--
-		p.release(doneKey)
+		p.release(doneKey, doneRun)
 		p.free = append(p.free, done)
 	}
 	spun := false
@@ -429,7 +430,7 @@ func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError) {
 	}
 	p.mu.Lock()
 	p.running--
-	p.release(r.key)
+	p.release(r.key, r.run)
 	p.freeRec(r)
 	p.exit()
 	p.mu.Unlock()
