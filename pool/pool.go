@@ -42,31 +42,35 @@ type Pool struct {
 
 	_ cacheLinePad
 
-	mu       sync.Mutex
-	queues   [numPriorities]deque
+	// What every submission and every task end touches, packed into as
+	// few cache lines as possible: these lines move between the cores of
+	// the submitter and the worker at every task.
+	mu        sync.Mutex
+	ready     int // tasks in queues
+	queued    int // accepted, not started: ready plus parked by a key limit
+	running   int
+	wakes     int // workers woken, started or spinning that have not yet looked for work
+	spinning  int // workers spinning for work (at most one)
+	workers   int
+	submitted uint64 // accepted tasks
+	maxW      int
+	sampleC   int        // submissions since the last timed one
+	free      []*taskRec // recycled task records
+	idle      []*worker  // parked workers, oldest first
+	waitq     []*waiter  // blocked submitters, oldest first
+	stopped   bool
+	queues    [numPriorities]deque
+
+	// The rest of the lock's state.
 	parked   map[string]*deque // tasks held back by their key's limit
 	inflight map[string]*int   // running tasks per non-empty key, limit or not; 0 for recent keys (see release)
 	freeRuns []*int            // recycled inflight counters
 	readyKey map[string]int    // ready tasks per key, under a key limit only
-	queued   int               // accepted, not started: ready plus parked by a key limit
-	ready    int               // tasks in queues
-	workers  int
-	running  int
-	wakes    int       // workers woken, started or spinning that have not yet looked for work
-	spinning int       // workers spinning for work (at most one)
-	idle     []*worker // parked workers, oldest first
 	reaper   *time.Timer
 	reaping  bool // reaper is armed
 	minW     int
-	maxW     int
-	stopped  bool
-	waitq    []*waiter     // blocked submitters, oldest first
 	freeW    []*waiter     // recycled waiters
 	drained  chan struct{} // closed when stopped and no worker is left
-
-	sampleC   int        // submissions since the last timed one
-	free      []*taskRec // recycled task records
-	submitted uint64     // accepted tasks
 
 	_          cacheLinePad
 	spinHint   atomic.Bool // a task is ready for the spinning worker, or the pool stopped
