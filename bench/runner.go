@@ -215,20 +215,23 @@ func newErrgroup(workers int, m Mode, task func()) Runner {
 	return r
 }
 
-var errBusy = errors.New("bench: busy")
+// retryTry calls try, which reports whether the library took the task,
+// until it does, yielding in between.
+func retryTry(try func() bool) {
+	for !try() {
+		runtime.Gosched()
+	}
+}
 
 func (r *errgroupRunner) Submit() error {
-	if !r.failFast {
+	if r.failFast {
+		retryTry(func() bool { return r.g.TryGo(r.task) })
+	} else {
 		r.g.Go(r.task)
-		return nil
 	}
-	return retry(func() error {
-		if r.g.TryGo(r.task) {
-			return nil
-		}
-		return errBusy
-	}, func(err error) bool { return err == errBusy })
+	return nil
 }
+
 func (r *errgroupRunner) Wait() { _ = r.g.Wait() }
 
 type chanRunner struct {
@@ -244,17 +247,14 @@ func newChan(workers int, m Mode, task func()) Runner {
 }
 
 func (r *chanRunner) Submit() error {
-	if !r.failFast {
+	if r.failFast {
+		retryTry(func() bool { return r.p.TryGo(r.task) })
+	} else {
 		r.p.Go(r.task)
-		return nil
 	}
-	return retry(func() error {
-		if r.p.TryGo(r.task) {
-			return nil
-		}
-		return errBusy
-	}, func(err error) bool { return err == errBusy })
+	return nil
 }
+
 func (r *chanRunner) Wait() { r.p.Close() }
 
 // goRunner is the unbounded reference: one goroutine per task.
