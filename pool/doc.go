@@ -28,10 +28,14 @@
 // GOMAXPROCS). A worker that takes a task and sees more waiting brings in
 // the next worker, so the pool grows to meet a backlog one worker at a time
 // (each within microseconds), while a steady stream of tasks is served by
-// the workers already awake, without a wake-up per task. A worker above the
-// minimum that stays idle for the idle timeout (WithIdleTimeout, default
-// 10 s) exits, oldest first (one timer per pool, not one per worker), so
-// the pool shrinks when idle. Resize changes both bounds at run time.
+// the workers already awake, without a wake-up per task. A worker that
+// finds no task looks again for a few microseconds (yielding, at most one
+// worker at a time) before it goes idle, so that tasks arriving about as
+// fast as workers finish them are taken without a park and a wake-up. A
+// worker above the minimum that stays idle for the idle timeout
+// (WithIdleTimeout, default 10 s) exits, oldest first (one timer per pool,
+// not one per worker), so the pool shrinks when idle. Resize changes both
+// bounds at run time.
 //
 // # Queue, priorities, keys and overload
 //
@@ -48,7 +52,9 @@
 //
 // When the queue is full Submit blocks until there is room or its ctx ends
 // (the default), or returns ErrOverloaded at once (WithFailFast). After
-// Stop, Submit returns ErrStopped.
+// Stop, Submit returns ErrStopped. A submitter that finds the pool full
+// retries a few times, yielding, before it blocks, unless other submitters
+// are already blocked.
 //
 // The pool always wakes a blocked submitter when room appears for its task:
 // a queue slot, an idle worker, a worker slot under the maximum, or, for a
