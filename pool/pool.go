@@ -220,7 +220,7 @@ func (p *Pool) spinRoom(r *taskRec) bool {
 }
 
 // waiter is a submitter blocked for room. The pool places its task for it
-// (admit) and then sends nil, or sends ErrStopped; the submitter removes
+// (placeWaiters) and then sends nil, or sends ErrStopped; the submitter removes
 // itself only when its ctx ends first.
 type waiter struct {
 	r    *taskRec
@@ -309,13 +309,13 @@ func (p *Pool) signalRoom() {
 	if p.ready > 0 && p.roomLeft() < max(p.cfg.queueSize/2, 1) {
 		return
 	}
-	p.admit()
+	p.placeWaiters()
 }
 
-// admit places every blocked submitter's task that fits. p.mu held.
+// placeWaiters places every blocked submitter's task that fits. p.mu held.
 //
 //go:noinline
-func (p *Pool) admit() {
+func (p *Pool) placeWaiters() {
 	kept := p.waitq[:0]
 	for _, w := range p.waitq {
 		if !p.place(w.r) {
