@@ -156,14 +156,15 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 		p.rejected.Add(1)
 		return err
 	}
-	rv := taskRec{fn: t.Fn, ctx: ctx, done: done, key: t.Key, label: t.Label, prio: t.Priority, timeout: int64(t.Timeout)}
+	// The record is built on the stack; place copies it into a pooled
+	// record only when it accepts the task, so a refused submission costs
+	// no record.
+	r := &taskRec{fn: t.Fn, ctx: ctx, done: done, key: t.Key, label: t.Label, prio: t.Priority, timeout: int64(t.Timeout)}
 	if p.observed {
-		rv.timed, rv.submitted = true, nanotime()
+		r.timed, r.submitted = true, nanotime()
 	}
 	p.mu.Lock()
-	r := p.newRec()
-	*r = rv
-	if !rv.timed && p.sampleN > 0 {
+	if !r.timed && p.sampleN > 0 {
 		// Sampling keeps the clock reads a timed task costs off most
 		// tasks; the counters stay exact. A counter under the lock the
 		// submission takes anyway is cheaper than an atomic one.
@@ -189,7 +190,6 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 	if p.stopped {
 		err = ErrStopped
 	}
-	p.freeRec(r)
 	p.mu.Unlock()
 	p.rejected.Add(1)
 	return err
@@ -209,10 +209,10 @@ func (p *Pool) spinRoom(r *taskRec) bool {
 		p.mu.Unlock()
 		runtime.Gosched()
 		p.mu.Lock()
+		if r.timed {
+			r.submitted = nanotime()
+		}
 		if p.place(r) {
-			if r.timed {
-				r.submitted = nanotime()
-			}
 			return true
 		}
 	}
@@ -223,7 +223,7 @@ func (p *Pool) spinRoom(r *taskRec) bool {
 // (placeWaiters) and then sends nil, or sends ErrStopped; the submitter removes
 // itself only when its ctx ends first.
 type waiter struct {
-	r    *taskRec
+	r    taskRec
 	done chan error // capacity 1
 }
 
@@ -239,7 +239,7 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	} else {
 		w = &waiter{done: make(chan error, 1)}
 	}
-	w.r = r
+	w.r = *r
 	p.waitq = append(p.waitq, w)
 	p.mu.Unlock()
 	var err error
@@ -249,7 +249,7 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	} else {
 		err = p.waitRoomCtx(ctx, w)
 	}
-	w.r = nil
+	w.r = taskRec{}
 	p.freeW = append(p.freeW, w)
 	p.mu.Unlock()
 	if err != nil {
@@ -268,7 +268,6 @@ func (p *Pool) waitRoomCtx(ctx context.Context, w *waiter) error {
 		p.mu.Lock()
 		if i := slices.Index(p.waitq, w); i >= 0 {
 			p.waitq = slices.Delete(p.waitq, i, i+1)
-			p.freeRec(w.r)
 			err = ctx.Err()
 		} else {
 			err = <-w.done // placed or stopped meanwhile: that answer stands
@@ -318,12 +317,12 @@ func (p *Pool) signalRoom() {
 func (p *Pool) placeWaiters() {
 	kept := p.waitq[:0]
 	for _, w := range p.waitq {
-		if !p.place(w.r) {
-			kept = append(kept, w)
-			continue
-		}
 		if w.r.timed {
 			w.r.submitted = nanotime()
+		}
+		if !p.place(&w.r) {
+			kept = append(kept, w)
+			continue
 		}
 		w.done <- nil
 	}
@@ -336,7 +335,7 @@ func (p *Pool) placeWaiters() {
 // Stats.Keys; a task without one costs only the empty-key test.
 func (p *Pool) limited(r *taskRec) bool { return p.cfg.keyLimit > 0 && r.key != "" }
 
-// place accepts r if it can and makes sure a worker is on its way. Under a
+// place accepts a copy of r if it can and makes sure a worker is on its way. Under a
 // key limit, a task whose key already has as many tasks running or ready as
 // the limit allows is parked (held back) instead, so that every ready task
 // can run when a worker takes it. A task counts as waiting only beyond the
@@ -355,7 +354,7 @@ func (p *Pool) place(r *taskRec) bool {
 			if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
 				return false
 			}
-			p.park(r)
+			p.park(p.newRec(r))
 			p.queued++
 			p.submitted++
 			return true
@@ -367,7 +366,7 @@ func (p *Pool) place(r *taskRec) bool {
 	} else if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
 		return false
 	}
-	p.queues[r.prio.level()].pushBack(r)
+	p.queues[r.prio.level()].pushBack(p.newRec(r))
 	p.ready++
 	p.queued++
 	p.submitted++

@@ -23,16 +23,20 @@ type taskRec struct {
 	timed     bool // measure queue wait and run time
 }
 
-// newRec returns a recycled or new record. p.mu held: the free list rides
-// on the lock the hot path takes anyway, which is cheaper than a sync.Pool.
-func (p *Pool) newRec() *taskRec {
+// newRec returns a recycled or new record holding a copy of v. p.mu held:
+// the free list rides on the lock the hot path takes anyway, which is
+// cheaper than a sync.Pool.
+func (p *Pool) newRec(v *taskRec) *taskRec {
+	var r *taskRec
 	if n := len(p.free); n > 0 {
-		r := p.free[n-1]
+		r = p.free[n-1]
 		p.free[n-1] = nil
 		p.free = p.free[:n-1]
-		return r
+	} else {
+		r = new(taskRec)
 	}
-	return new(taskRec)
+	*r = *v
+	return r
 }
 
 // freeRec recycles r. p.mu held. The free list never holds more records

@@ -487,7 +487,6 @@ func (p *Pool) Stop(ctx context.Context) error {
 			p.reaper.Stop()
 		}
 		for _, w := range p.waitq { // blocked submitters see ErrStopped
-			p.freeRec(w.r)
 			w.done <- ErrStopped
 		}
 		clear(p.waitq)
