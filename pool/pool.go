@@ -231,12 +231,8 @@ type waiter struct {
 // (ErrStopped) or ctx ends (ctx.Err()). Called with p.mu held; returns with
 // it released. Waiters are recycled, so blocking allocates nothing.
 func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
-	var w *waiter
-	if n := len(p.freeW); n > 0 {
-		w = p.freeW[n-1]
-		p.freeW[n-1] = nil
-		p.freeW = p.freeW[:n-1]
-	} else {
+	w := popFree(&p.freeW)
+	if w == nil {
 		w = &waiter{done: make(chan error, 1)}
 	}
 	w.r = *r
@@ -473,11 +469,8 @@ func (p *Pool) addKey(key string) *int {
 	if len(p.inflight) >= p.maxKeys() {
 		p.pruneKeys()
 	}
-	var run *int
-	if n := len(p.freeRuns); n > 0 {
-		run = p.freeRuns[n-1]
-		p.freeRuns = p.freeRuns[:n-1]
-	} else {
+	run := popFree(&p.freeRuns)
+	if run == nil {
 		run = new(int)
 	}
 	p.inflight[key] = run

@@ -27,16 +27,24 @@ type taskRec struct {
 // the free list rides on the lock the hot path takes anyway, which is
 // cheaper than a sync.Pool.
 func (p *Pool) newRec(v *taskRec) *taskRec {
-	var r *taskRec
-	if n := len(p.free); n > 0 {
-		r = p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
-	} else {
+	r := popFree(&p.free)
+	if r == nil {
 		r = new(taskRec)
 	}
 	*r = *v
 	return r
+}
+
+// popFree removes and returns the last element of a free list, or nil.
+func popFree[T any](list *[]*T) *T {
+	n := len(*list)
+	if n == 0 {
+		return nil
+	}
+	v := (*list)[n-1]
+	(*list)[n-1] = nil
+	*list = (*list)[:n-1]
+	return v
 }
 
 // freeRec recycles r. p.mu held. The free list never holds more records
