@@ -131,8 +131,8 @@
 // and how many the key limit holds back (KeyStats): at most MaxStatsKeys
 // (10) keys, most running first, ties by key, so that one key taking the
 // pool shows at a glance. Every task with a key is counted while it runs,
-// whether or not WithKeyLimit is set: one map update under the pool's lock
-// when it starts and one when it ends. Tasks without a key pay nothing for
+// whether or not WithKeyLimit is set: one map lookup under the pool's lock
+// when it starts; the task keeps a pointer to its key's count for its end. Tasks without a key pay nothing for
 // it. The map holds the keys with a task running and at most as many again
 // plus 64 that ran recently (kept so that a busy key is not deleted and
 // re-added for every task), so its size is bounded by the maximum number
