@@ -57,6 +57,7 @@ type PoolCollector struct {
 	buf         []pool.Stats
 	pools       map[string]*poolState // by name: the pools of the last scrape
 	scrape      uint64                // counts scrapes, to forget pools and keys
+	out         []prometheus.Metric
 	dropped     int
 	droppedKeys int
 }
@@ -151,9 +152,7 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 			ps.cur, ps.last = ps.last, ps.cur
 			c.build(ps)
 		}
-		// A pool's series go as soon as they are ready, so that the
-		// registry processes them while the next pool is read.
-		send(ch, ps.series)
+		c.out = append(c.out, ps.series...)
 		droppedKeys += ps.last.droppedKeys
 	}
 	for name, ps := range c.pools {
@@ -167,6 +166,9 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.dropped, c.droppedKeys = dropped, droppedKeys
 	clear(c.buf) // drop references to histogram slices until the next scrape
+	send(ch, c.out)
+	clear(c.out)
+	c.out = c.out[:0]
 }
 
 // state returns the state of the named pool, making it the first time, or
