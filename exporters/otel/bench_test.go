@@ -3,7 +3,6 @@ package otel_test
 import (
 	"context"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	gotel "github.com/gdiag/gdiag/exporters/otel"
+	"github.com/gdiag/gdiag/internal/cputime"
 	"github.com/gdiag/gdiag/pool"
 )
 
@@ -47,12 +47,12 @@ func BenchmarkSpan(b *testing.B) {
 		ctx, parent := tracer.Start(context.Background(), "request")
 		defer parent.End()
 		b.ReportAllocs()
-		start := cpuTime()
+		start := cputime.Process()
 		for b.Loop() {
 			_, span := tracer.Start(ctx, "pool.task bench noop")
 			span.End()
 		}
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	})
 	for _, bc := range []struct {
 		name     string
@@ -88,7 +88,7 @@ func BenchmarkSpan(b *testing.B) {
 			task := pool.Task{Label: "noop", Key: "t1", Fn: fn}
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := cpuTime()
+			start := cputime.Process()
 			for range b.N {
 				wg.Add(1)
 				if err := p.Go(ctx, task); err != nil {
@@ -96,19 +96,7 @@ func BenchmarkSpan(b *testing.B) {
 				}
 			}
 			wg.Wait()
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime returns the user and system CPU time the process has used, all
-// goroutines and the garbage collector included: the pool's workers run on
-// other threads than the benchmark's, and on a shared machine the
-// wall-clock time mostly measures the wait for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	gdiagprom "github.com/gdiag/gdiag/exporters/prometheus"
+	"github.com/gdiag/gdiag/internal/cputime"
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -137,22 +136,13 @@ func busyRegistry(tb testing.TB) *prometheus.Registry {
 // measures the wait for a core.
 func gatherLoop(b *testing.B, g prometheus.Gatherer) {
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if _, err := g.Gather(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime returns the user and system CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchPools returns 20 pools that have run 100 tasks each; stop stops

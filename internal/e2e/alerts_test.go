@@ -79,7 +79,7 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	// How close the healthy demo came: the longest each alert stayed
 	// active (pending) against its for:, as Prometheus recorded it.
 	for _, a := range alertsActive(t, prom, window) {
-		t.Logf("healthy demo: %s was pending for up to %gs (scaled for: %s)", a.name, a.seconds, alertsFor(t, rules, a.alertname))
+		t.Logf("healthy demo: %s was pending for up to %.1fs (scaled for: %s)", a.name, a.value, alertsFor(t, rules, a.alertname))
 	}
 
 	// The leak: 50 goroutines a second that never end.
@@ -192,38 +192,23 @@ func alertsCheckLoaded(t *testing.T, s promServer) {
 // over Prometheus's ALERTS series, by name and their pool and kind labels.
 func alertsFiring(t *testing.T, s promServer, query string) []string {
 	t.Helper()
-	var r struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	promGetJSON(t, s.url+"/api/v1/query?query="+url.QueryEscape(query), &r)
-	if r.Status != "success" {
-		t.Fatalf("query %s: status %s", query, r.Status)
-	}
 	var names []string
-	for _, res := range r.Data.Result {
-		m := res.Metric
-		names = append(names, fmt.Sprintf("%s{pool=%q,kind=%q}", m["alertname"], m["pool"], m["kind"]))
+	for _, a := range alertsQuery(t, s, query) {
+		names = append(names, a.name)
 	}
-	sort.Strings(names)
 	return names
 }
 
-type alertActive struct {
-	name, alertname string
-	seconds         float64
+// alertResult is one series of an instant query over alert series.
+type alertResult struct {
+	name, alertname string // name: the alert name with its pool and kind labels
+	value           float64
 }
 
-// alertsActive returns, for every alert that was pending or firing in the
-// last window, the longest time it stayed active, from Prometheus's
-// ALERTS_FOR_STATE series (whose value is the time the alert went active).
-func alertsActive(t *testing.T, s promServer, window time.Duration) []alertActive {
+// alertsQuery runs an instant query whose series carry alert labels, and
+// returns them sorted by name.
+func alertsQuery(t *testing.T, s promServer, query string) []alertResult {
 	t.Helper()
-	q := fmt.Sprintf(`max_over_time((timestamp(ALERTS_FOR_STATE) - ALERTS_FOR_STATE)[%ds:1s])`, int(window.Seconds()))
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -233,23 +218,32 @@ func alertsActive(t *testing.T, s promServer, window time.Duration) []alertActiv
 			} `json:"result"`
 		} `json:"data"`
 	}
-	promGetJSON(t, s.url+"/api/v1/query?query="+url.QueryEscape(q), &r)
+	promGetJSON(t, s.url+"/api/v1/query?query="+url.QueryEscape(query), &r)
 	if r.Status != "success" {
-		t.Fatalf("query %s: status %s", q, r.Status)
+		t.Fatalf("query %s: status %s", query, r.Status)
 	}
-	var out []alertActive
+	out := make([]alertResult, 0, len(r.Data.Result))
 	for _, res := range r.Data.Result {
 		m := res.Metric
 		v, _ := res.Value[1].(string)
-		secs, _ := strconv.ParseFloat(v, 64)
-		out = append(out, alertActive{
+		f, _ := strconv.ParseFloat(v, 64)
+		out = append(out, alertResult{
 			name:      fmt.Sprintf("%s{pool=%q,kind=%q}", m["alertname"], m["pool"], m["kind"]),
 			alertname: m["alertname"],
-			seconds:   secs,
+			value:     f,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
+}
+
+// alertsActive returns, for every alert that was pending or firing in the
+// last window, the longest time in seconds it stayed active, from
+// Prometheus's ALERTS_FOR_STATE series (whose value is the time the alert
+// went active).
+func alertsActive(t *testing.T, s promServer, window time.Duration) []alertResult {
+	t.Helper()
+	return alertsQuery(t, s, fmt.Sprintf(`max_over_time((timestamp(ALERTS_FOR_STATE) - ALERTS_FOR_STATE)[%ds:1s])`, int(window.Seconds())))
 }
 
 // alertsFor returns the for: of the named alert in rules, or "none".
