@@ -102,8 +102,17 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	t.Logf("goroutine growth over the last 30s: %g; alerts firing: %s", v, strings.Join(alertsFiring(t, prom, `ALERTS{alertstate="firing"}`), ", "))
 }
 
+// alertsScrape is the scrape interval: a prime number of milliseconds just
+// under a second, so that no periodic activity of the demo (its load ticks
+// every 20ms, its batch jobs every 100ms) is sampled at the same point of
+// its cycle at every scrape, which would make an instant gauge such as the
+// busy workers or the runnable goroutines read the same extreme value again
+// and again. Ranges of the scaled rules (2s at least) still hold two
+// samples.
+const alertsScrape = "973ms"
+
 // alertsStartServer is promStartServer with the rules loaded and evaluated
-// every second.
+// every second, scraping every alertsScrape.
 func alertsStartServer(t *testing.T, bin, target string, rules []byte) promServer {
 	t.Helper()
 	dir := t.TempDir()
@@ -113,16 +122,16 @@ func alertsStartServer(t *testing.T, bin, target string, rules []byte) promServe
 	}
 	cfg := filepath.Join(dir, "prometheus.yml")
 	conf := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: %[3]s
+  scrape_timeout: %[3]s
   evaluation_interval: 1s
 rule_files:
-  - %q
+  - %[1]q
 scrape_configs:
   - job_name: demo
     static_configs:
-      - targets: [%q]
-`, rulesPath, target)
+      - targets: [%[2]q]
+`, rulesPath, target, alertsScrape)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
