@@ -317,3 +317,56 @@ func TestOTelName(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProducerHistogram feeds arbitrary histogram layouts to the producer:
+// it must never panic, and must keep the count of every bucket that has
+// bounds.
+func FuzzProducerHistogram(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, []byte{5, 0, 7})
+	f.Add([]byte{}, []byte{1})
+	f.Add([]byte{255, 0, 128, 3, 9}, []byte{1, 2, 3, 4, 5, 6})
+	f.Fuzz(func(t *testing.T, bounds, counts []byte) {
+		h := schedstats.Histogram{}
+		for i, b := range bounds {
+			switch b {
+			case 255:
+				h.Bounds = append(h.Bounds, math.Inf(1))
+			case 254:
+				h.Bounds = append(h.Bounds, math.NaN())
+			case 0:
+				h.Bounds = append(h.Bounds, math.Inf(-1))
+			default:
+				h.Bounds = append(h.Bounds, float64(b)*float64(i+1)*1e-4)
+			}
+		}
+		var want uint64
+		for i, c := range counts {
+			h.Counts = append(h.Counts, uint64(c))
+			if i+1 < len(h.Bounds) {
+				want += uint64(c)
+			}
+		}
+		read := func(s *schedstats.Snapshot) {
+			*s = schedstats.Snapshot{SchedLatency: h, Sources: schedstats.Sources{Latency: schedstats.SourceRuntimeMetrics}}
+		}
+		var rm metricdata.ResourceMetrics
+		r := sdkmetric.NewManualReader(sdkmetric.WithProducer(gotel.NewProducer(gotel.MetricsOptions{Read: read, Pools: func() []*pool.Pool { return nil }})))
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+		defer mp.Shutdown(context.Background())
+		if err := r.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				d := m.Data.(metricdata.Histogram[float64]).DataPoints[0]
+				var sum uint64
+				for _, n := range d.BucketCounts {
+					sum += n
+				}
+				if d.Count != want || sum != want || len(d.BucketCounts) != len(d.Bounds)+1 {
+					t.Fatalf("%s: count %d, buckets %v summing to %d; want %d", m.Name, d.Count, d.BucketCounts, sum, want)
+				}
+			}
+		}
+	})
+}
