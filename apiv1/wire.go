@@ -112,7 +112,8 @@ type Pool struct {
 	Workers       int       `json:"workers"`
 	Running       int       `json:"running"`
 	Idle          int       `json:"idle"`
-	Queued        int       `json:"queued"`
+	Queued        int       `json:"queued"` // waiting for a worker
+	Parked        int       `json:"parked"` // held back by the key limit
 	QueueCapacity int       `json:"queueCapacity"`
 	KeyLimit      int       `json:"keyLimit"`
 	Stopped       bool      `json:"stopped"`
@@ -122,6 +123,7 @@ type Pool struct {
 	Panicked      uint64    `json:"panicked"`
 	Canceled      uint64    `json:"canceled"`
 	Rejected      uint64    `json:"rejected"`
+	HookPanics    uint64    `json:"hookPanics"` // panics recovered from observers and panic handlers
 	QueueWait     Histogram `json:"queueWait"`
 	RunTime       Histogram `json:"runTime"`
 	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first

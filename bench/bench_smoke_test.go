@@ -19,34 +19,38 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
 // every task ran exactly once and that no more than workers ran at a time.
 func TestAllRun(t *testing.T) {
 	const tasks, workers = 500, 4
-	for _, lib := range bench.Libraries() {
-		t.Run(lib.Name, func(t *testing.T) {
-			var ran, running, peak atomic.Int64
-			r := lib.New(workers, func() {
-				now := running.Add(1)
-				for {
-					p := peak.Load()
-					if now <= p || peak.CompareAndSwap(p, now) {
-						break
-					}
-				}
-				time.Sleep(10 * time.Microsecond)
-				running.Add(-1)
-				ran.Add(1)
-			})
-			for range tasks {
-				if err := r.Submit(); err != nil {
-					t.Fatalf("Submit() = %v; want nil", err)
-				}
+	for _, m := range bench.Modes {
+		for _, lib := range bench.Libraries() {
+			t.Run(m.String()+"/"+lib.Name, func(t *testing.T) { runAll(t, lib, m, tasks, workers) })
+		}
+	}
+}
+
+func runAll(t *testing.T, lib bench.Library, m bench.Mode, tasks, workers int) {
+	var ran, running, peak atomic.Int64
+	r := lib.New(workers, m, func() {
+		now := running.Add(1)
+		for {
+			p := peak.Load()
+			if now <= p || peak.CompareAndSwap(p, now) {
+				break
 			}
-			r.Wait()
-			if got := ran.Load(); got != tasks {
-				t.Errorf("%s ran %d tasks; want %d", lib.Name, got, tasks)
-			}
-			if got := peak.Load(); lib.Name != "go" && got > workers {
-				t.Errorf("%s ran %d tasks at once; want at most %d", lib.Name, got, workers)
-			}
-		})
+		}
+		time.Sleep(10 * time.Microsecond)
+		running.Add(-1)
+		ran.Add(1)
+	})
+	for range tasks {
+		if err := r.Submit(); err != nil {
+			t.Fatalf("Submit() = %v; want nil", err)
+		}
+	}
+	r.Wait()
+	if got := ran.Load(); got != int64(tasks) {
+		t.Errorf("%s ran %d tasks; want %d", lib.Name, got, tasks)
+	}
+	if got := peak.Load(); lib.Name != "go" && got > int64(workers) {
+		t.Errorf("%s ran %d tasks at once; want at most %d", lib.Name, got, workers)
 	}
 }
 
@@ -61,7 +65,7 @@ func TestLibraries(t *testing.T) {
 			t.Errorf("LibraryByName(%q) = %q, %v; want %q, true", lib.Name, got.Name, ok, lib.Name)
 		}
 	}
-	for _, want := range []string{"gdiag", "gdiag-nostats", "ants", "pond", "conc", "errgroup", "chan", "go"} {
+	for _, want := range []string{"gdiag", "gdiag-nostats", "gdiag-keyed", "ants", "pond", "conc", "errgroup", "chan", "go"} {
 		if !seen[want] {
 			t.Errorf("Libraries() lacks %q", want)
 		}
@@ -100,7 +104,7 @@ func TestMeasure(t *testing.T) {
 
 // TestMeasureIncomplete checks that Measure notices a library that drops tasks.
 func TestMeasureIncomplete(t *testing.T) {
-	lossy := bench.Library{Name: "lossy", New: func(int, func()) bench.Runner { return dropAll{} }}
+	lossy := bench.Library{Name: "lossy", New: func(int, bench.Mode, func()) bench.Runner { return dropAll{} }}
 	_, err := bench.Measure(lossy, 10, 1, 0, time.Millisecond)
 	if !errors.Is(err, bench.ErrIncomplete) {
 		t.Fatalf("Measure(lossy) error = %v; want ErrIncomplete", err)

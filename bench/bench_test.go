@@ -13,26 +13,37 @@ import (
 // BenchmarkTiny measures the per-task cost of each library: every op is one
 // task doing one atomic add. b.N tasks are submitted and all of them have
 // finished before the timer stops; the Runner is built before it starts.
+// queue= is the Mode: workers (as many waiting tasks as workers, Submit
+// blocks), default, or failfast (refused when full, retried).
 func BenchmarkTiny(b *testing.B) {
-	for _, workers := range []int{2, 1000} {
-		for _, lib := range bench.Libraries() {
-			b.Run(fmt.Sprintf("lib=%s/workers=%d", lib.Name, workers), func(b *testing.B) {
-				var n atomic.Int64
-				r := lib.New(workers, func() { n.Add(1) })
-				b.ReportAllocs()
-				b.ResetTimer()
-				for range b.N {
-					if err := r.Submit(); err != nil {
-						b.Fatal(err)
-					}
+	for _, m := range bench.Modes {
+		for _, workers := range []int{2, 1000} {
+			for _, lib := range bench.Libraries() {
+				if m != bench.Default && lib.Name == "go" {
+					continue // unbounded: the same in every mode
 				}
-				r.Wait()
-				b.StopTimer()
-				if got := n.Load(); got != int64(b.N) {
-					b.Fatalf("%s ran %d tasks; want %d", lib.Name, got, b.N)
-				}
-			})
+				b.Run(fmt.Sprintf("queue=%s/lib=%s/workers=%d", m, lib.Name, workers), func(b *testing.B) {
+					tiny(b, lib, workers, m)
+				})
+			}
 		}
+	}
+}
+
+func tiny(b *testing.B, lib bench.Library, workers int, m bench.Mode) {
+	var n atomic.Int64
+	r := lib.New(workers, m, func() { n.Add(1) })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := r.Submit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.Wait()
+	b.StopTimer()
+	if got := n.Load(); got != int64(b.N) {
+		b.Fatalf("%s ran %d tasks; want %d", lib.Name, got, b.N)
 	}
 }
 
@@ -45,7 +56,7 @@ func BenchmarkSleep10us(b *testing.B) {
 		b.Run(fmt.Sprintf("lib=%s/workers=%d", lib.Name, workers), func(b *testing.B) {
 			var n atomic.Int64
 			var wg sync.WaitGroup
-			r := lib.New(workers, func() {
+			r := lib.New(workers, bench.Default, func() {
 				time.Sleep(10 * time.Microsecond)
 				n.Add(1)
 				wg.Done()

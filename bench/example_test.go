@@ -12,7 +12,7 @@ import (
 func ExampleLibrary() {
 	var n atomic.Int64
 	lib, _ := bench.LibraryByName("conc")
-	r := lib.New(4, func() { n.Add(1) })
+	r := lib.New(4, bench.Default, func() { n.Add(1) })
 	for range 100 {
 		if err := r.Submit(); err != nil {
 			fmt.Println(err)
@@ -25,7 +25,7 @@ func ExampleLibrary() {
 
 func ExampleChanPool() {
 	var n atomic.Int64
-	p := bench.NewChanPool(2)
+	p := bench.NewChanPool(2, 2)
 	for range 10 {
 		p.Go(func() { n.Add(1) })
 	}

@@ -44,7 +44,7 @@ type Result struct {
 func Measure(lib Library, tasks, workers int, sleep, every time.Duration) (Result, error) {
 	res := Result{Lib: lib.Name, Tasks: tasks, Workers: workers, Sleep: sleep.String()}
 	var done atomic.Int64
-	r := lib.New(workers, func() {
+	r := lib.New(workers, Default, func() {
 		time.Sleep(sleep)
 		done.Add(1)
 	})

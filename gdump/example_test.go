@@ -38,3 +38,45 @@ func Example() {
 	// 2 × [chan receive] main.worker, longest wait 5m0s
 	// 1 × [running] main.main, longest wait 0s
 }
+
+const crash = `2026/11/29 12:31:08 server: listening on :8080
+panic: runtime error: index out of range [5] with length 3
+
+goroutine 1 [running]:
+main.index(...)
+	/src/main.go:119
+main.main()
+	/src/main.go:69 +0x2f2
+exit status 2
+`
+
+// Read takes a crash as a terminal shows it: the log line before and
+// go run's exit status after are not goroutines.
+func ExampleRead() {
+	d, err := gdump.Read(strings.NewReader(crash), gdump.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := d.Crash
+	fmt.Println(c.Message())
+	fmt.Printf("raised by goroutine %d in %s\n", c.Goroutine.ID, c.Goroutine.Where().Func)
+	fmt.Printf("%d goroutine, level %q, %d other lines, exit %q\n", d.Count, d.Level, d.Other, d.Exit)
+	// Output:
+	// panic: runtime error: index out of range [5] with length 3
+	// raised by goroutine 1 in main.index
+	// 1 goroutine, level "single", 2 other lines, exit "exit status 2"
+}
+
+// A Grouper groups goroutines as Scan reads them, without keeping them.
+func ExampleScan() {
+	var gr gdump.Grouper
+	d, err := gdump.Scan(strings.NewReader(dump), gdump.Options{}, gr.Add)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d goroutines in %d groups\n", d.Count, gr.Len())
+	// Output:
+	// 3 goroutines in 2 groups
+}

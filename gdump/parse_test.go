@@ -79,28 +79,59 @@ func TestParseFramesApart(t *testing.T) {
 	}
 }
 
-func TestParseErrors(t *testing.T) {
-	tests := []struct{ name, in string }{
-		{"no header", "hello\nworld\n"},
-		{"bad id", "goroutine x [running]:\nmain.main()\n\t/x.go:1\n"},
-		{"missing location", "goroutine 1 [running]:\nmain.main()\nmain.f()\n\t/x.go:1\n"},
-		{"missing location at end", "goroutine 1 [running]:\nmain.main()\n"},
-		{"bad line", "goroutine 1 [running]:\nmain.main()\n\t/x.go:abc\n"},
-		{"bad offset", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0xzz\n"},
-		{"not a call", "goroutine 1 [running]:\nmain.main\n\t/x.go:1\n"},
-		{"empty state", "goroutine 1 []:\n"},
-		{"bad wait", "goroutine 1 [sleep, x minutes]:\n"},
-		{"junk after goroutine", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n\nnot a header\n"},
-		{"frame after created by", "goroutine 2 [sleep]:\ncreated by main.main\n\t/x.go:1\nmain.f()\n\t/x.go:2\n"},
+// TestReadDamaged checks that damaged stacks keep the goroutines around
+// them, list the lines at fault and never fail.
+func TestReadDamaged(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		count     int // goroutines
+		frames    int // of the last goroutine
+		problems  int
+		other     int
+		truncated bool
+	}{
+		{"missing location", "goroutine 1 [running]:\nmain.main()\nmain.f()\n\t/x.go:1\n", 1, 0, 1, 3, false},
+		{"missing location at end", "goroutine 1 [running]:\nmain.main()\n", 1, 1, 0, 0, true},
+		{"bad line", "goroutine 1 [running]:\nmain.main()\n\t/x.go:abc\nmain.f()\n\t/x.go:2\n", 1, 2, 1, 0, false},
+		{"bad offset", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0xzz\n", 1, 1, 1, 0, false},
+		{"bare word then file", "goroutine 1 [running]:\nmain.main\n\t/x.go:1\n", 1, 0, 0, 2, false},
+		{"bad id", "goroutine x [running]:\nmain.main()\n\t/x.go:1\n", 0, 0, 1, 3, false},
+		{"empty state", "goroutine 1 []:\n", 0, 0, 1, 1, false},
+		{"bad wait", "goroutine 1 [sleep, x minutes]:\n", 0, 0, 1, 1, false},
+		{"log line after", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n\nnot a header\n", 1, 1, 0, 1, false},
+		{"log line between", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1\nserver stopped\ngoroutine 2 [sleep]:\nmain.f()\n\t/x.go:2\n", 2, 1, 0, 1, false},
+		{"frame after created by", "goroutine 2 [sleep]:\ncreated by main.main\n\t/x.go:1\nmain.f()\n\t/x.go:2\n", 1, 0, 0, 2, false},
+		{"cut in a header", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\ngoroutine 2 [chan rec", 1, 1, 1, 1, true},
+		{"cut in a location", "goroutine 1 [running]:\nmain.main()\n\t/x.go:", 1, 1, 1, 0, true},
+		{"stray indented line", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n\tstray\n", 1, 1, 1, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := gdump.Parse(strings.NewReader(tt.in))
-			var se *gdump.SyntaxError
-			if !errors.Is(err, gdump.ErrSyntax) || !errors.As(err, &se) || se.Line < 1 {
-				t.Errorf("Parse(%q) error = %v; want a *SyntaxError wrapping ErrSyntax", tt.in, err)
+			d, err := gdump.Read(strings.NewReader(tt.in), gdump.Options{})
+			if err != nil {
+				t.Fatalf("Read error = %v", err)
+			}
+			frames := -1
+			if len(d.Goroutines) > 0 {
+				frames = len(d.Goroutines[len(d.Goroutines)-1].Frames)
+			}
+			if d.Count != tt.count || len(d.Goroutines) != tt.count || tt.count > 0 && frames != tt.frames ||
+				len(d.Problems) != tt.problems || d.Other != tt.other || d.Truncated != tt.truncated {
+				t.Errorf("Read(%q) = %d goroutines, %d frames in the last, problems %+v, %d other lines, truncated %v; want %d, %d, %d problems, %d, %v",
+					tt.in, d.Count, frames, d.Problems, d.Other, d.Truncated, tt.count, tt.frames, tt.problems, tt.other, tt.truncated)
 			}
 		})
+	}
+}
+
+func TestParseNoGoroutine(t *testing.T) {
+	for _, in := range []string{"hello\nworld\n", "goroutine x [running]:\n", "panic: boom\n"} {
+		_, err := gdump.Parse(strings.NewReader(in))
+		var se *gdump.SyntaxError
+		if !errors.Is(err, gdump.ErrSyntax) || !errors.As(err, &se) || se.Line < 1 {
+			t.Errorf("Parse(%q) error = %v; want a *SyntaxError wrapping ErrSyntax", in, err)
+		}
 	}
 	if gs, err := gdump.Parse(strings.NewReader("")); err != nil || len(gs) != 0 {
 		t.Errorf("Parse(\"\") = %v, %v; want none, nil", gs, err)
@@ -150,36 +181,61 @@ func TestParseLive(t *testing.T) {
 	}
 }
 
-func TestParseTestdata(t *testing.T) {
+// TestReadTestdata reads the package's damaged samples: each must list
+// the line at fault.
+func TestReadTestdata(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.txt")
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		_, err := gdump.Parse(bytes.NewReader(b))
-		wantErr := strings.HasPrefix(filepath.Base(f), "bad_")
-		if (err != nil) != wantErr {
-			t.Errorf("Parse(%s) error = %v; want error: %v", f, err, wantErr)
+		d, err := gdump.Read(bytes.NewReader(b), gdump.Options{})
+		wantProblems := strings.HasPrefix(filepath.Base(f), "bad_")
+		if err != nil || (len(d.Problems) > 0) != wantProblems {
+			t.Errorf("Read(%s) = problems %+v, error %v; want problems: %v", f, d.Problems, err, wantProblems)
 		}
 	}
 }
 
+// FuzzParse reads arbitrary bytes with Read and Scan: no panic, an
+// error only for a bound of Options, and the same goroutines both ways.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.txt")
-	for _, name := range files {
-		b, _ := os.ReadFile(name)
+	crash, _ := filepath.Glob("../testdata/crash/*.txt")
+	for _, name := range append(files, crash...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
 		f.Add(b)
 	}
+	if len(crash) < 20 {
+		f.Fatalf("found %d crash files in ../testdata/crash; want the corpus", len(crash))
+	}
 	f.Add([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n"))
+	opts := gdump.Options{MaxLine: 4096, MaxFrames: 50, MaxBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		gs, err := gdump.Parse(bytes.NewReader(b))
-		if err != nil && !errors.Is(err, gdump.ErrSyntax) {
-			t.Fatalf("Parse error %v does not wrap ErrSyntax", err)
+		d, err := gdump.Read(bytes.NewReader(b), opts)
+		if err != nil && !errors.Is(err, gdump.ErrLimit) {
+			t.Fatalf("Read error %v does not wrap ErrLimit", err)
+		}
+		if d.Count != len(d.Goroutines) || len(d.Problems) > gdump.MaxProblems {
+			t.Fatalf("Read: Count %d, %d goroutines, %d problems", d.Count, len(d.Goroutines), len(d.Problems))
+		}
+		var gr gdump.Grouper
+		sd, serr := gdump.Scan(bytes.NewReader(b), opts, gr.Add)
+		if (serr == nil) != (err == nil) || sd.Count != d.Count || sd.Level != d.Level {
+			t.Fatalf("Scan = %d goroutines, level %q, %v; Read = %d, %q, %v", sd.Count, sd.Level, serr, d.Count, d.Level, err)
 		}
 		total := 0
-		for _, g := range gdump.GroupGoroutines(gs) {
+		for _, g := range gr.Groups() {
 			total += g.Count
 		}
-		if total != len(gs) {
-			t.Fatalf("groups hold %d goroutines; Parse returned %d", total, len(gs))
+		if all := gdump.GroupGoroutines(d.Goroutines); total != d.Count || len(all) != gr.Len() {
+			t.Fatalf("groups hold %d goroutines in %d groups; Read found %d in %d", total, gr.Len(), d.Count, len(all))
+		}
+		for i := range d.Goroutines {
+			if g := &d.Goroutines[i]; len(g.Frames) > opts.MaxFrames {
+				t.Fatalf("goroutine %d has %d frames; MaxFrames is %d", g.ID, len(g.Frames), opts.MaxFrames)
+			}
 		}
 	})
 }

@@ -74,12 +74,12 @@ func ExamplePool_Group() {
 	defer p.Stop(context.Background())
 	g, _ := p.Group(context.Background())
 	for _, name := range []string{"prices", "limits", "positions"} {
-		g.Go(func(ctx context.Context) error {
+		g.Go(pool.Task{Label: name, Fn: func(ctx context.Context) error {
 			if name == "limits" {
 				return fmt.Errorf("load %s: unavailable", name)
 			}
 			return nil
-		})
+		}})
 	}
 	fmt.Println(g.Wait())
 	// Output: load limits: unavailable
@@ -101,7 +101,7 @@ func ExampleRegistered() {
 	p := pool.New("registered-example")
 	for _, q := range pool.Registered() {
 		if q == p {
-			fmt.Println("found", q.Name())
+			fmt.Println("found", q.Stats().Name)
 		}
 	}
 	_ = p.Stop(context.Background())

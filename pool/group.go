@@ -28,15 +28,13 @@ func (p *Pool) Group(ctx context.Context) (*Group, context.Context) {
 	return g, gctx
 }
 
-// Go submits fn to the pool. If the pool refuses it (stopped, overloaded,
-// or the group's context ended), that error becomes the group's error.
-// A panic in fn becomes a *PanicError returned by Wait.
-func (g *Group) Go(fn func(context.Context) error) {
-	g.GoTask(Task{Fn: fn})
-}
-
-// GoTask is Go with a priority, key, label or timeout. t.Fn must not be nil.
-func (g *Group) GoTask(t Task) {
+// Go submits t to the pool with the group's context. If the pool refuses
+// it (stopped, overloaded, or the group's context ended), that error
+// becomes the group's error. A panic in t.Fn becomes a *PanicError returned
+// by Wait. Go takes a Task, as Pool.Go does, so that a group's tasks can
+// carry a priority, key, label or timeout; Pool.Submit is the shorthand for
+// a bare function. Go panics if t.Fn is nil.
+func (g *Group) Go(t Task) {
 	if t.Fn == nil {
 		panic("pool: nil task")
 	}

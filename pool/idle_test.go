@@ -35,9 +35,7 @@ func TestIdleWorkersAreNotContention(t *testing.T) {
 		release.Done()
 	}
 	runAll()
-	for p.Stats().Idle < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "every worker to go idle", func() bool { return p.Stats().Idle == n })
 	before := mutexWait()
 	var dump bytes.Buffer
 	pprof.Lookup("goroutine").WriteTo(&dump, 2)

@@ -6,10 +6,9 @@ package pool
 const MaxStatsKeys = 10
 
 // KeyStats is one task key's share of a pool at the moment of a Stats call.
-// The zero value is a key with nothing running or parked. A task whose key
-// is at its limit is parked when a worker reaches it in the queue (or at
-// once, if its key was already at the limit when it was submitted); until
-// then it is only in Stats.Queued.
+// The zero value is a key with nothing running or parked. A task is parked
+// when it is submitted while its key already has as many tasks running or
+// ready as WithKeyLimit allows.
 type KeyStats struct {
 	Key     string // the Task.Key; never empty
 	Running int    // tasks with this key running now
@@ -47,16 +46,19 @@ func (t *topKeys) add(k KeyStats) {
 // busiestKeys returns the keys with tasks running or parked, at most
 // MaxStatsKeys of them ordered as Stats.Keys documents, or nil when there
 // are none. It visits every such key once: p.inflight holds the keys of
-// running tasks, p.parked those with tasks held back by the key limit
-// (which may have none running for a moment, between a release and the
-// next take). p.mu held.
+// running tasks (and recent keys at 0), p.parked those with tasks held back
+// by the key limit (which may have none running for a moment, between a
+// release and the next take). p.mu held.
 func (p *Pool) busiestKeys() []KeyStats {
 	if len(p.inflight) == 0 && len(p.parked) == 0 {
 		return nil
 	}
 	var t topKeys
-	for k, n := range p.inflight {
-		ks := KeyStats{Key: k, Running: n}
+	for k, run := range p.inflight {
+		if *run == 0 {
+			continue
+		}
+		ks := KeyStats{Key: k, Running: *run}
 		if len(p.parked) > 0 { // only under a key limit
 			if d := p.parked[k]; d != nil {
 				ks.Parked = d.len()
@@ -65,7 +67,7 @@ func (p *Pool) busiestKeys() []KeyStats {
 		t.add(ks)
 	}
 	for k, d := range p.parked {
-		if _, running := p.inflight[k]; !running {
+		if p.runningKey(k) == 0 {
 			t.add(KeyStats{Key: k, Parked: d.len()})
 		}
 	}

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -43,7 +44,7 @@ func TestBusiestKeysParkedOnly(t *testing.T) {
 		return d
 	}
 	p := &Pool{
-		inflight: map[string]int{"a": 2, "b": 2},
+		inflight: map[string]*int{"a": ptr(2), "b": ptr(2), "gone": ptr(0)},
 		parked:   map[string]*deque{"a": parked(1), "z": parked(3)},
 	}
 	want := []KeyStats{{Key: "a", Running: 2, Parked: 1}, {Key: "b", Running: 2}, {Key: "z", Parked: 3}}
@@ -54,3 +55,29 @@ func TestBusiestKeysParkedOnly(t *testing.T) {
 		t.Errorf("busiestKeys() with no keys = %+v; want nil", got)
 	}
 }
+
+// TestInflightKeysBounded: keys whose tasks have ended are pruned, so the
+// per-key map stays bounded however many distinct keys pass through.
+func TestInflightKeysBounded(t *testing.T) {
+	p := New("keys", WithMaxWorkers(2), WithoutRegistry())
+	ctx := context.Background()
+	for i := range 10_000 {
+		if err := p.Go(ctx, Task{Key: fmt.Sprint("k", i), Fn: func(context.Context) error { return nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	n, limit := len(p.inflight), p.maxKeys()
+	p.mu.Unlock()
+	if n > limit {
+		t.Errorf("len(inflight) after 10,000 distinct keys = %d; want at most %d", n, limit)
+	}
+	if s := p.Stats(); s.Keys != nil {
+		t.Errorf("Stats().Keys after Stop = %+v; want nil", s.Keys)
+	}
+}
+
+func ptr(n int) *int { return &n }

@@ -110,3 +110,40 @@ func TestStatsKeysNone(t *testing.T) {
 		stop(t, p)
 	}
 }
+
+// TestStatsSplitsParkedFromQueued: tasks held back by a key limit are
+// Parked, not Queued, and the two together never exceed the queue's
+// capacity, even when the tasks arrive faster than workers start (where a
+// reader once saw QUEUED 65/64 with half the workers idle).
+func TestStatsSplitsParkedFromQueued(t *testing.T) {
+	p := pool.New("held", pool.WithMaxWorkers(8), pool.WithQueueSize(2), pool.WithKeyLimit(1),
+		pool.WithFailFast(), pool.WithoutRegistry())
+	fn, started, release := blocker()
+	ctx := context.Background()
+	var accepted int
+	for range 5 { // before any worker has started: one runs, two are held, two refused
+		if err := p.Go(ctx, pool.Task{Fn: fn, Key: "tenant-a"}); err == nil {
+			accepted++
+		}
+	}
+	<-started
+	s := p.Stats()
+	if accepted != 3 || s.Running != 1 || s.Queued != 0 || s.Parked != 2 || s.Rejected != 2 {
+		t.Errorf("accepted %d, Stats() = running %d queued %d parked %d rejected %d; want 3 1 0 2 2",
+			accepted, s.Running, s.Queued, s.Parked, s.Rejected)
+	}
+	if s.Queued+s.Parked > s.QueueCapacity {
+		t.Errorf("Stats() = queued %d + parked %d > capacity %d", s.Queued, s.Parked, s.QueueCapacity)
+	}
+	if want := []pool.KeyStats{{Key: "tenant-a", Running: 1, Parked: 2}}; !slices.Equal(s.Keys, want) {
+		t.Errorf("Stats().Keys = %+v; want %+v", s.Keys, want)
+	}
+	// Another key still gets a worker at once: the held tasks wait for
+	// their key, not for a worker.
+	if err := p.Go(ctx, pool.Task{Fn: fn, Key: "tenant-b"}); err != nil {
+		t.Errorf("Go(tenant-b) with workers idle = %v; want nil", err)
+	}
+	release()
+	stop(t, p)
+	reconcile(t, p.Stats())
+}

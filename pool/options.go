@@ -59,13 +59,12 @@ func WithStats(enabled bool) Option { return func(c *config) { c.stats = enabled
 
 // WithStatsSampling makes the histograms time one task in n (default 16);
 // 1 times every task. Timing a task costs two or three monotonic clock
-// reads (about 30 ns each), more than the rest of the pool's work, so the
-// default samples: three reads of about 33 ns each, spread over 16 tasks,
-// add about 6 ns per task (over 8 tasks, about 12 ns: 15% of an empty
-// task's cost). A
-// deterministic stride keeps the estimate unbiased for workloads without a
-// period of exactly n. Counters are exact whatever n is,
-// and with an Observer every task is timed. New panics if n < 1.
+// reads (about 30 ns each on a virtual machine), more than the rest of the
+// pool's work on an empty task, so the default spreads that cost over 16
+// tasks: about 6 ns per task. A deterministic stride keeps the estimate
+// unbiased for workloads without a period of exactly n. Counters are exact
+// whatever n is, and with an Observer every task is timed. New panics if
+// n < 1.
 func WithStatsSampling(n int) Option { return func(c *config) { c.sampleEvery = n } }
 
 // WithoutRegistry keeps the pool out of Registered.
@@ -76,8 +75,9 @@ func WithoutRegistry() Option { return func(c *config) { c.registry = false } }
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // WithKeyLimit caps how many tasks with the same non-empty Task.Key run at
-// once; further tasks of that key wait (counted as Queued) while other keys'
-// tasks run. Zero, the default, means no cap. New panics if n < 0.
+// once; further tasks of that key are held back (counted in Stats.Parked,
+// taking queue slots) while other keys' tasks run. Zero, the default, means
+// no cap. New panics if n < 0.
 func WithKeyLimit(n int) Option { return func(c *config) { c.keyLimit = n } }
 
 // WithObserver installs an Observer for every task. Without one, the pool
@@ -85,11 +85,12 @@ func WithKeyLimit(n int) Option { return func(c *config) { c.keyLimit = n } }
 func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
 
 // WithPanicHandler sets a function called (on the worker goroutine) with
-// each task panic, after it has been recovered and counted.
+// each task panic, after it has been recovered and before it is counted. A
+// panic in the handler is recovered and counted in Stats.HookPanics.
 func WithPanicHandler(h func(*PanicError)) Option { return func(c *config) { c.panicHandler = h } }
 
-// WithLogger sets a logger for rare events (task panics, tasks dropped by
-// Stop). A nil logger, the default, is silent.
+// WithLogger sets a logger for rare events (task panics, hook panics, tasks
+// dropped by Stop). A nil logger, the default, is silent.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 func (c *config) validate() {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,11 @@ var ErrOverloaded = errors.New("pool: overloaded")
 
 // ErrStopped is returned by Submit and Go after Stop has been called.
 var ErrStopped = errors.New("pool: stopped")
+
+// ErrGoexit is the value of the *PanicError a task ends with when it calls
+// runtime.Goexit (as testing.T.FailNow does), so errors.Is(err, ErrGoexit)
+// tells it from a panic.
+var ErrGoexit = errors.New("pool: task called runtime.Goexit")
 
 // epoch anchors the monotonic clock used for all task timing: one
 // time.Since is a single monotonic clock read.
@@ -32,37 +39,45 @@ type Pool struct {
 	observed bool            // an observer needs every task timed
 	sampleN  int             // time one task in sampleN for the histograms; 0 = never
 	labels   context.Context // pprof labels pool=<name>, set once per worker
-	subObs   SubmitObserver
 
 	_ cacheLinePad
 
-	mu       sync.Mutex
-	queues   [numPriorities]deque
-	parked   map[string]*deque // tasks waiting for their key's limit
-	inflight map[string]int    // running tasks per non-empty key, limit or not
-	queued   int               // accepted, not started: ready plus parked by a key limit
-	ready    int               // tasks in queues
-	workers  int
-	running  int
-	wakes    int       // workers woken (or started) that have not yet looked for work
-	idle     []*worker // parked workers, oldest first
+	// What every submission and every task end touches, packed into as
+	// few cache lines as possible: these lines move between the cores of
+	// the submitter and the worker at every task.
+	mu        sync.Mutex
+	ready     int // tasks in queues
+	queued    int // accepted, not started: ready plus parked by a key limit
+	running   int
+	wakes     int // workers woken, started or spinning that have not yet looked for work
+	spinning  int // workers spinning for work (at most one)
+	workers   int
+	submitted uint64 // accepted tasks
+	maxW      int
+	sampleC   int        // submissions since the last timed one
+	free      []*taskRec // recycled task records
+	idle      []*worker  // parked workers, oldest first
+	waitq     []*waiter  // blocked submitters, oldest first
+	stopped   bool
+	queues    [numPriorities]deque
+
+	// The rest of the lock's state.
+	parked   map[string]*deque // tasks held back by their key's limit
+	inflight map[string]*int   // running tasks per non-empty key, limit or not; 0 for recent keys (see release)
+	freeRuns []*int            // recycled inflight counters
+	readyKey map[string]int    // ready tasks per key, under a key limit only
 	reaper   *time.Timer
 	reaping  bool // reaper is armed
 	minW     int
-	maxW     int
-	stopped  bool
-	waiters  int           // submitters blocked for room
-	room     chan struct{} // capacity 1: a blocked submitter may retry; closed by Stop
+	freeW    []*waiter     // recycled waiters
 	drained  chan struct{} // closed when stopped and no worker is left
 
-	sampleC   int        // submissions since the last timed one
-	free      []*taskRec // recycled task records
-	submitted uint64     // accepted tasks
-
-	_         cacheLinePad
-	rejected  atomic.Uint64
-	nextShard atomic.Uint32
-	shards    [numShards]shard // outcome counters and histograms, per worker
+	_          cacheLinePad
+	spinHint   atomic.Bool // a task is ready for the spinning worker, or the pool stopped
+	rejected   atomic.Uint64
+	hookPanics atomic.Uint64 // panics recovered from an Observer or the panic handler
+	nextShard  atomic.Uint32
+	shards     [numShards]shard // outcome counters and histograms, per worker
 
 	labelMu  sync.Mutex
 	labelCtx map[string]context.Context
@@ -89,15 +104,14 @@ func New(name string, opts ...Option) *Pool {
 		cfg:      cfg,
 		observed: cfg.observer != nil,
 		parked:   make(map[string]*deque),
-		inflight: make(map[string]int),
+		inflight: make(map[string]*int),
+		readyKey: make(map[string]int),
 		minW:     cfg.minWorkers,
 		maxW:     cfg.maxWorkers,
 		drained:  make(chan struct{}),
-		room:     make(chan struct{}, 1),
 		labels:   pprof.WithLabels(context.Background(), pprof.Labels("pool", name)),
 		labelCtx: make(map[string]context.Context),
 	}
-	p.subObs, _ = cfg.observer.(SubmitObserver)
 	if cfg.stats {
 		p.sampleN = cfg.sampleEvery
 	}
@@ -111,9 +125,6 @@ func New(name string, opts ...Option) *Pool {
 	}
 	return p
 }
-
-// Name returns the name given to New.
-func (p *Pool) Name() string { return p.name }
 
 // Submit runs task on a worker, with Normal priority and no key. See Go.
 func (p *Pool) Submit(ctx context.Context, task func(context.Context) error) error {
@@ -145,18 +156,15 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 		p.rejected.Add(1)
 		return err
 	}
-	rv := taskRec{fn: t.Fn, ctx: ctx, done: done, key: t.Key, label: t.Label, prio: t.Priority, timeout: int64(t.Timeout)}
+	// The record is built on the stack; place copies it into a pooled
+	// record only when it accepts the task, so a refused submission costs
+	// no record.
+	r := &taskRec{fn: t.Fn, ctx: ctx, done: done, key: t.Key, label: t.Label, prio: t.Priority, timeout: int64(t.Timeout)}
 	if p.observed {
-		rv.timed, rv.submitted = true, nanotime()
-	}
-	if p.subObs != nil {
-		// Before placing, so that it always precedes TaskStart.
-		p.subObs.TaskSubmit(ctx, p.info(t.Priority, t.Key, t.Label, rv.submitted, 0))
+		r.timed, r.submitted = true, nanotime()
 	}
 	p.mu.Lock()
-	r := p.newRec()
-	*r = rv
-	if !rv.timed && p.sampleN > 0 {
+	if !r.timed && p.sampleN > 0 {
 		// Sampling keeps the clock reads a timed task costs off most
 		// tasks; the counters stay exact. A counter under the lock the
 		// submission takes anyway is cheaper than an atomic one.
@@ -165,79 +173,157 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 			r.timed, r.submitted = true, nanotime()
 		}
 	}
-	for !p.place(r) {
-		err := ErrStopped
-		if !p.stopped {
-			err = ErrOverloaded
-			if !p.cfg.failFast {
-				err = p.waitRoom(ctx)
-			}
-		}
-		if err != nil {
-			p.freeRec(r)
+	if p.place(r) {
+		p.mu.Unlock()
+		return nil
+	}
+	if !p.cfg.failFast && !p.stopped {
+		if p.spinRoom(r) {
 			p.mu.Unlock()
-			p.rejected.Add(1)
-			return err
+			return nil
 		}
-		if r.timed {
-			r.submitted = nanotime()
+		if !p.stopped { // Stop may have come while spinRoom yielded the lock
+			return p.waitRoom(ctx, r) // unlocks p.mu
 		}
 	}
-	if p.waiters > 0 && p.roomLeft() > 0 {
-		p.notifyRoom() // the next blocked submitter may fit too
+	err := ErrOverloaded
+	if p.stopped {
+		err = ErrStopped
 	}
 	p.mu.Unlock()
-	return nil
-}
-
-// waitRoom blocks, with p.mu released, until room may have appeared or ctx
-// ends. It returns with p.mu held.
-func (p *Pool) waitRoom(ctx context.Context) error {
-	p.waiters++
-	p.mu.Unlock()
-	var err error
-	select {
-	case <-p.room:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	p.mu.Lock()
-	p.waiters--
+	p.rejected.Add(1)
 	return err
 }
 
-// roomLeft returns how many more tasks the pool could accept now (ignoring key
-// limits). p.mu held.
-func (p *Pool) roomLeft() int {
-	spare := len(p.idle) + p.wakes + max(p.maxW-p.workers, 0)
-	return p.cfg.queueSize - (p.queued - p.ready) - max(p.ready-spare, 0)
+// spinRoom retries placing r a few times, yielding between tries, before
+// its submitter blocks: on a pool whose workers are draining the queue,
+// room usually appears within a few microseconds, sooner than a park and a
+// wake-up would take. Only a submitter with nobody blocked ahead of it
+// spins, so that blocked submitters keep their turn. It reports whether r
+// was placed; it is called and returns with p.mu held.
+func (p *Pool) spinRoom(r *taskRec) bool {
+	for range spinRounds / 2 {
+		if len(p.waitq) > 0 || p.stopped {
+			return false
+		}
+		p.mu.Unlock()
+		runtime.Gosched()
+		p.mu.Lock()
+		if r.timed {
+			r.submitted = nanotime()
+		}
+		if p.place(r) {
+			return true
+		}
+	}
+	return false
 }
 
-// signalRoom wakes a blocked submitter; called with p.mu held whenever a
-// queue slot, an idle worker or a worker slot may have appeared. While the
-// workers still have queued work, it waits until the queue has drained to
-// half, so that a submitter feeding a full pool wakes once per burst rather
-// than once per task. Without queued work any room counts: nothing else
-// would free more.
+// waiter is a submitter blocked for room. The pool places its task for it
+// (placeWaiters) and then sends nil, or sends ErrStopped; the submitter removes
+// itself only when its ctx ends first.
+type waiter struct {
+	r    taskRec
+	done chan error // capacity 1
+}
+
+// waitRoom blocks until the pool has placed r (nil), the pool stops
+// (ErrStopped) or ctx ends (ctx.Err()). Called with p.mu held; returns with
+// it released. Waiters are recycled, so blocking allocates nothing.
+func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
+	w := popFree(&p.freeW)
+	if w == nil {
+		w = &waiter{done: make(chan error, 1)}
+	}
+	w.r = *r
+	p.waitq = append(p.waitq, w)
+	p.mu.Unlock()
+	var err error
+	if ctx.Done() == nil { // cannot end: a plain receive is cheaper than a select
+		err = <-w.done
+		p.mu.Lock()
+	} else {
+		err = p.waitRoomCtx(ctx, w)
+	}
+	w.r = taskRec{}
+	p.freeW = append(p.freeW, w)
+	p.mu.Unlock()
+	if err != nil {
+		p.rejected.Add(1)
+	}
+	return err
+}
+
+// waitRoomCtx is waitRoom's wait when ctx can end. It returns with p.mu held.
+func (p *Pool) waitRoomCtx(ctx context.Context, w *waiter) error {
+	var err error
+	select {
+	case err = <-w.done:
+		p.mu.Lock()
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.Index(p.waitq, w); i >= 0 {
+			p.waitq = slices.Delete(p.waitq, i, i+1)
+			err = ctx.Err()
+		} else {
+			err = <-w.done // placed or stopped meanwhile: that answer stands
+		}
+	}
+	return err
+}
+
+// roomLeft returns how many more runnable tasks the pool could accept now.
+// A task counts as waiting only beyond the workers that can take it at once
+// (idle, waking or yet to start), and tasks held by a key limit take queue
+// capacity. p.mu held.
+func (p *Pool) roomLeft() int {
+	return p.cfg.queueSize - (p.queued - p.ready) - (p.ready - p.spare())
+}
+
+// spare returns how many workers can take a task at once: idle, waking, or
+// yet to start under the maximum. p.mu held.
+func (p *Pool) spare() int { return len(p.idle) + p.wakes + max(p.maxW-p.workers, 0) }
+
+// waiting returns how many ready tasks wait beyond the spare workers: what
+// Stats reports as Queued. p.mu held.
+func (p *Pool) waiting() int { return max(p.ready-p.spare(), 0) }
+
+// signalRoom places the tasks of blocked submitters that fit now, oldest
+// first, and wakes those submitters. It is called with p.mu held wherever a
+// queue slot, an idle worker, a worker slot or a key's turn may have
+// appeared. A submitter whose task does not fit (its key at its limit and
+// the queue full) stays blocked without holding back the others. While the
+// workers still have queued work, it waits until half the queue is free, so
+// that a submitter feeding a saturated pool wakes once per burst rather
+// than once per task; without queued work any room counts, since nothing
+// else would free more.
 func (p *Pool) signalRoom() {
-	if p.waiters == 0 {
+	if len(p.waitq) == 0 {
 		return
 	}
-	if n := p.roomLeft(); n > 0 && (p.ready == 0 || n >= max(p.cfg.queueSize/2, 1)) {
-		p.notifyRoom()
+	if p.ready > 0 && p.roomLeft() < max(p.cfg.queueSize/2, 1) {
+		return
 	}
+	p.placeWaiters()
 }
 
-// notifyRoom lets one blocked submitter retry. The token channel holds at
-// most one wake-up; a submitter that gets room passes the turn on. p.mu held.
-func (p *Pool) notifyRoom() {
-	if p.stopped {
-		return // room is closed
+// placeWaiters places every blocked submitter's task that fits. p.mu held.
+//
+//go:noinline
+func (p *Pool) placeWaiters() {
+	kept := p.waitq[:0]
+	for _, w := range p.waitq {
+		if w.r.timed {
+			w.r.submitted = nanotime()
+		}
+		if !p.place(&w.r) {
+			kept = append(kept, w)
+			continue
+		}
+		w.done <- nil
 	}
-	select {
-	case p.room <- struct{}{}:
-	default:
-	}
+	clear(p.waitq[len(kept):])
+	p.waitq = kept
 }
 
 // limited reports whether r is subject to the key limit. Every task with a
@@ -245,33 +331,44 @@ func (p *Pool) notifyRoom() {
 // Stats.Keys; a task without one costs only the empty-key test.
 func (p *Pool) limited(r *taskRec) bool { return p.cfg.keyLimit > 0 && r.key != "" }
 
-// place accepts r if it can, into its queue or, at its key's limit, the
-// parked list, and makes sure a worker is on its way. A task counts as
-// waiting only beyond the workers that can take it at once (idle, waking,
-// or yet to start), so WithQueueSize(0) still accepts a task a worker can
-// run. It returns false when the pool is stopped or full. p.mu held.
+// place accepts a copy of r if it can and makes sure a worker is on its way. Under a
+// key limit, a task whose key already has as many tasks running or ready as
+// the limit allows is parked (held back) instead, so that every ready task
+// can run when a worker takes it. A task counts as waiting only beyond the
+// workers that can take it at once (idle, waking, or yet to start), so
+// WithQueueSize(0) still accepts a task a worker can run; parked tasks
+// always take queue capacity. It returns false when the pool is stopped or
+// full. p.mu held.
 func (p *Pool) place(r *taskRec) bool {
 	if p.stopped {
 		return false
 	}
-	spare := len(p.idle) + p.wakes + max(p.maxW-p.workers, 0)
+	spare := p.spare()
 	parked := p.queued - p.ready
-	if p.limited(r) && p.inflight[r.key] >= p.cfg.keyLimit {
-		if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
+	if p.limited(r) {
+		if p.runningKey(r.key)+p.readyKey[r.key] >= p.cfg.keyLimit {
+			if parked+1+max(p.ready-spare, 0) > p.cfg.queueSize {
+				return false
+			}
+			p.park(p.newRec(r))
+			p.queued++
+			p.submitted++
+			return true
+		}
+		if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
 			return false
 		}
-		p.park(r)
-		p.queued++
-		p.submitted++
-		return true
-	}
-	if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
+		p.readyKey[r.key]++
+	} else if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
 		return false
 	}
-	p.queues[r.prio.level()].pushBack(r)
+	p.queues[r.prio.level()].pushBack(p.newRec(r))
 	p.ready++
 	p.queued++
 	p.submitted++
+	if p.spinning > 0 {
+		p.spinHint.Store(true)
+	}
 	p.kick()
 	return true
 }
@@ -320,56 +417,107 @@ func (p *Pool) park(r *taskRec) {
 	d.pushBack(r)
 }
 
-// take removes and returns the next runnable task, highest priority first,
-// parking tasks whose key is at its limit. p.mu held.
+// take removes and returns the next task, the oldest of the highest
+// priority, or nil. p.mu held.
 func (p *Pool) take() *taskRec {
 	if p.ready == 0 {
 		return nil
 	}
 	for lv := numPriorities - 1; lv >= 0; lv-- {
-		q := &p.queues[lv]
-		for q.len() > 0 {
-			r := q.popFront()
-			if r.key != "" {
-				if p.limited(r) && p.inflight[r.key] >= p.cfg.keyLimit {
-					p.ready--
-					p.park(r)
-					continue
-				}
-				p.inflight[r.key]++
-			}
-			p.queued--
-			p.ready--
-			p.signalRoom()
-			return r
+		r := p.queues[lv].popFront()
+		if r == nil {
+			continue
 		}
+		if r.key != "" {
+			run := p.inflight[r.key]
+			if run == nil {
+				run = p.addKey(r.key)
+			}
+			*run++
+			r.run = run
+			if p.limited(r) {
+				p.unready(r.key)
+			}
+		}
+		p.queued--
+		p.ready--
+		p.signalRoom()
+		return r
 	}
 	return nil
 }
 
-// release undoes the key accounting of a finished task and moves one task
-// of that key, if any is waiting, back to the front of its queue (only a
-// key limit parks tasks). p.mu held.
-func (p *Pool) release(key string) (unparked bool) {
-	if key == "" {
-		return false
+// maxKeys bounds p.inflight: the keys of running tasks (at most the
+// maximum number of workers) plus as many recently finished keys. p.mu held.
+func (p *Pool) maxKeys() int { return 2*p.maxW + 64 }
+
+// runningKey returns how many tasks with key run. p.mu held.
+func (p *Pool) runningKey(key string) int {
+	if run := p.inflight[key]; run != nil {
+		return *run
 	}
-	if n := p.inflight[key] - 1; n > 0 {
-		p.inflight[key] = n
+	return 0
+}
+
+// addKey adds key to p.inflight with a recycled counter at 0, first
+// pruning the map when it is at its bound. A task keeps a pointer to its
+// key's counter (taskRec.run), so that its end costs no map lookup. p.mu
+// held.
+//
+//go:noinline
+func (p *Pool) addKey(key string) *int {
+	if len(p.inflight) >= p.maxKeys() {
+		p.pruneKeys()
+	}
+	run := popFree(&p.freeRuns)
+	if run == nil {
+		run = new(int)
+	}
+	p.inflight[key] = run
+	return run
+}
+
+// pruneKeys deletes the keys with no running task from p.inflight, whose
+// counters no task points to. It runs once per maxKeys()/2 or more new
+// keys, so its cost per task stays constant however many distinct keys
+// pass through. p.mu held.
+func (p *Pool) pruneKeys() {
+	for k, run := range p.inflight {
+		if *run == 0 {
+			delete(p.inflight, k)
+			p.freeRuns = append(p.freeRuns, run)
+		}
+	}
+}
+
+// unready uncounts a ready task of key under a key limit. p.mu held.
+func (p *Pool) unready(key string) {
+	if n := p.readyKey[key] - 1; n > 0 {
+		p.readyKey[key] = n
 	} else {
-		delete(p.inflight, key)
+		delete(p.readyKey, key)
 	}
+}
+
+// release undoes the key accounting of a finished task and makes the
+// oldest task of that key held back by the key limit, if any, ready at the
+// front of its priority's queue. p.mu held.
+func (p *Pool) release(key string, run *int) {
+	if key == "" {
+		return
+	}
+	*run-- // a key at 0 stays until pruneKeys, so a busy key is not deleted and re-added per task
 	d := p.parked[key]
 	if d == nil {
-		return false
+		return
 	}
 	u := d.popFront()
 	if d.len() == 0 {
 		delete(p.parked, key)
 	}
 	p.queues[u.prio.level()].pushFront(u)
+	p.readyKey[key]++
 	p.ready++
-	return true
 }
 
 // Resize changes the worker bounds at run time. Extra idle workers exit at

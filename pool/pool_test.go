@@ -41,9 +41,9 @@ func stop(t *testing.T, p *pool.Pool) {
 // reconcile checks the documented identity after Stop has returned nil.
 func reconcile(t *testing.T, s pool.Stats) {
 	t.Helper()
-	if got := s.Completed + s.Failed + s.Panicked + s.Canceled; got != s.Submitted || s.Queued != 0 || s.Running != 0 {
-		t.Fatalf("outcomes %d (c=%d f=%d p=%d x=%d), queued %d, running %d; want %d outcomes, nothing queued or running",
-			got, s.Completed, s.Failed, s.Panicked, s.Canceled, s.Queued, s.Running, s.Submitted)
+	if got := s.Completed + s.Failed + s.Panicked + s.Canceled; got != s.Submitted || s.Queued != 0 || s.Parked != 0 || s.Running != 0 {
+		t.Fatalf("outcomes %d (c=%d f=%d p=%d x=%d), queued %d, parked %d, running %d; want %d outcomes, nothing queued, parked or running",
+			got, s.Completed, s.Failed, s.Panicked, s.Canceled, s.Queued, s.Parked, s.Running, s.Submitted)
 	}
 }
 
@@ -253,7 +253,7 @@ func TestStopDeadlineDropsQueued(t *testing.T) {
 	<-started
 	g, _ := p.Group(ctx)
 	for range 3 {
-		g.Go(fn)
+		g.Go(pool.Task{Fn: fn})
 	}
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()

@@ -8,12 +8,14 @@ type completer interface {
 }
 
 // taskRec is the pool's record of an accepted task. Records are recycled
-// through recPool so that submitting allocates nothing.
+// on the pool's free list (newRec, freeRec), so that submitting allocates
+// nothing.
 type taskRec struct {
 	fn        func(context.Context) error
 	ctx       context.Context
 	done      completer
 	key       string
+	run       *int // the key's running count in p.inflight, once started
 	label     string
 	timeout   int64 // nanoseconds
 	submitted int64 // monotonic nanoseconds, when timed
@@ -21,16 +23,28 @@ type taskRec struct {
 	timed     bool // measure queue wait and run time
 }
 
-// newRec returns a recycled or new record. p.mu held: the free list rides
-// on the lock the hot path takes anyway, which is cheaper than a sync.Pool.
-func (p *Pool) newRec() *taskRec {
-	if n := len(p.free); n > 0 {
-		r := p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
-		return r
+// newRec returns a recycled or new record holding a copy of v. p.mu held:
+// the free list rides on the lock the hot path takes anyway, which is
+// cheaper than a sync.Pool.
+func (p *Pool) newRec(v *taskRec) *taskRec {
+	r := popFree(&p.free)
+	if r == nil {
+		r = new(taskRec)
 	}
-	return new(taskRec)
+	*r = *v
+	return r
+}
+
+// popFree removes and returns the last element of a free list, or nil.
+func popFree[T any](list *[]*T) *T {
+	n := len(*list)
+	if n == 0 {
+		return nil
+	}
+	v := (*list)[n-1]
+	(*list)[n-1] = nil
+	*list = (*list)[:n-1]
+	return v
 }
 
 // freeRec recycles r. p.mu held. The free list never holds more records

@@ -27,19 +27,26 @@ type Stats struct {
 	MinWorkers    int
 	MaxWorkers    int
 	Workers       int // live worker goroutines
-	Running       int // workers running a task now
+	Running       int // workers running a task
 	Idle          int // workers waiting for work
-	Queued        int // accepted, not started (including tasks held back by a key limit)
-	QueueCapacity int
+	Queued        int // accepted tasks waiting for a worker; see the package documentation
+	Parked        int // accepted tasks held back by the key limit (the sum of every key's KeyStats.Parked)
+	QueueCapacity int // Queued + Parked never exceeds it
 	KeyLimit      int // maximum running tasks per key; 0 means no limit
 	Stopped       bool
 
 	Submitted uint64 // accepted tasks
 	Completed uint64 // tasks that returned nil
 	Failed    uint64 // tasks that returned an error (including their own timeouts)
-	Panicked  uint64 // tasks that panicked
+	Panicked  uint64 // tasks that panicked or called runtime.Goexit (or whose TaskStart panicked)
 	Canceled  uint64 // accepted tasks never run: ctx ended first, or dropped by Stop
 	Rejected  uint64 // refused submissions (not in Submitted)
+
+	// HookPanics counts panics recovered from an Observer method or the
+	// WithPanicHandler function. It is not a task outcome: a task whose
+	// TaskEnd or panic handler panicked keeps its own outcome; a task whose
+	// TaskStart panicked is not run and ends Panicked.
+	HookPanics uint64
 
 	QueueWait Histogram // from acceptance to start, for tasks that started
 	RunTime   Histogram // from start to end, for tasks that ran
@@ -47,10 +54,7 @@ type Stats struct {
 	// Keys lists the busiest task keys: those with tasks running or held
 	// back by the key limit, at most MaxStatsKeys of them, ordered by
 	// Running (descending), then Key. Tasks without a key are not in it;
-	// it is nil when no running or parked task has a key. Every task with
-	// a key is counted while it runs, with or without WithKeyLimit, at the
-	// cost of a map update under the pool's lock when it starts and ends;
-	// building the list visits each such key once, under the lock.
+	// it is nil when no running or parked task has a key.
 	Keys []KeyStats
 }
 
@@ -189,7 +193,8 @@ func (p *Pool) Stats() Stats {
 		Workers:       p.workers,
 		Running:       p.running,
 		Idle:          len(p.idle),
-		Queued:        p.queued,
+		Queued:        p.waiting(),
+		Parked:        p.queued - p.ready,
 		QueueCapacity: p.cfg.queueSize,
 		KeyLimit:      p.cfg.keyLimit,
 		Stopped:       p.stopped,
@@ -198,6 +203,7 @@ func (p *Pool) Stats() Stats {
 	}
 	p.mu.Unlock()
 	s.Rejected = p.rejected.Load()
+	s.HookPanics = p.hookPanics.Load()
 	s.QueueWait = newHistogram()
 	s.RunTime = newHistogram()
 	for i := range p.shards {

@@ -88,7 +88,7 @@ type TaskInfo struct {
 	Key       string
 	Label     string
 	Submitted time.Time     // when the pool accepted the task
-	QueueWait time.Duration // from acceptance to start; 0 in TaskSubmit
+	QueueWait time.Duration // from acceptance to start
 }
 
 // TaskResult describes how a task ended.
@@ -108,15 +108,6 @@ type TaskResult struct {
 type Observer interface {
 	TaskStart(ctx context.Context, t TaskInfo) context.Context
 	TaskEnd(ctx context.Context, t TaskInfo, r TaskResult)
-}
-
-// SubmitObserver is an optional extension of Observer: when the Observer
-// also implements it, TaskSubmit is called on the submitting goroutine just
-// before the pool tries to accept the task, so it always precedes
-// TaskStart. If the submission is then refused (Go returns an error), no
-// other call follows for that task.
-type SubmitObserver interface {
-	TaskSubmit(ctx context.Context, t TaskInfo)
 }
 
 // PanicError is the error a panicking task becomes. It carries the panic

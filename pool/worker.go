@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -52,7 +53,12 @@ func (p *Pool) work() {
 	pprof.SetGoroutineLabels(p.labels)
 	w := newWorker()
 	sh := &p.shards[p.nextShard.Add(1)%numShards]
-	var r *taskRec
+	var r, cur *taskRec // cur is the task being run, nil between tasks
+	defer func() {
+		if cur != nil { // runtime.Goexit in the task or one of its hooks
+			p.goexited(sh, cur)
+		}
+	}()
 	var now int64
 	woken := true
 	for {
@@ -65,7 +71,9 @@ func (p *Pool) work() {
 			now = 0 // the worker's clock is stale
 		}
 		woken = false
+		cur = r
 		now = p.run(sh, r, now)
+		cur = nil
 	}
 }
 
@@ -75,11 +83,12 @@ func (p *Pool) work() {
 // worker waited.
 func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bool) {
 	var doneKey string
+	var doneRun *int
 	if done != nil {
 		// Clear the record before taking the lock: the worker owns it
 		// until it is back on the free list, and the lock is the pool's
 		// most contended line.
-		doneKey = done.key
+		doneKey, doneRun = done.key, done.run
 		*done = taskRec{}
 	}
 	p.mu.Lock()
@@ -88,13 +97,13 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 	}
 	if done != nil {
 		p.running--
-		p.release(doneKey)
+		p.release(doneKey, doneRun)
 		p.free = append(p.free, done)
 	}
+	spun := false
 	for {
 		if p.workers > p.maxW { // shrunk by Resize
 			p.exit()
-			p.kick()
 			p.mu.Unlock()
 			return nil, parked
 		}
@@ -108,6 +117,11 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 			p.exit()
 			p.mu.Unlock()
 			return nil, parked
+		}
+		if !spun && p.spinning == 0 {
+			spun = true
+			p.spin()
+			continue
 		}
 		w.idleSince = nanotime()
 		w.arm()
@@ -124,9 +138,36 @@ func (p *Pool) next(w *worker, done *taskRec, woken bool) (r *taskRec, parked bo
 	}
 }
 
-// exit uncounts the calling worker. p.mu held.
+// spinRounds bounds how long a worker without work spins before it parks:
+// this many yields, a few microseconds.
+const spinRounds = 32
+
+// spin lets a worker that found no task look again for a few microseconds
+// before it parks, as the runtime's spinning threads do: when tasks arrive
+// about as fast as workers finish them, the next task is taken without a
+// park and an unpark (a wake-up costs more than an empty task). At most
+// one worker spins at a time, and it counts as waking (p.wakes), so a
+// submitter does not wake another for the task it will take. It is called
+// and returns with p.mu held.
+func (p *Pool) spin() {
+	p.spinning++
+	p.wakes++
+	p.spinHint.Store(false)
+	p.signalRoom() // a spinning worker is room for a blocked submitter
+	p.mu.Unlock()
+	for i := 0; i < spinRounds && !p.spinHint.Load(); i++ {
+		runtime.Gosched()
+	}
+	p.mu.Lock()
+	p.spinning--
+	p.wakes--
+}
+
+// exit uncounts the calling worker and brings in another if queued work
+// needs one. p.mu held.
 func (p *Pool) exit() {
 	p.workers--
+	p.kick()
 	p.signalRoom()
 	if p.stopped && p.workers == 0 {
 		close(p.drained)
@@ -176,6 +217,10 @@ func (p *Pool) reap() {
 // task's start needs no extra read. Tasks with an observer, a timeout or a
 // label take runFull; this path is kept small so that a worker's stack
 // stays within the goroutine's starting size.
+//
+// Hooks (the observer, the panic handler) run before the outcome is
+// counted, so that a runtime.Goexit in a task or a hook always finds its
+// task uncounted (see goexited).
 func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 	if !r.timed {
 		now = 0
@@ -202,9 +247,9 @@ func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 	}
 	switch {
 	case pe != nil:
+		p.panicked(r, pe)
 		err = pe
 		sh.panicked.Add(1)
-		p.panicked(r, pe)
 	case err != nil:
 		sh.failed.Add(1)
 	default:
@@ -220,11 +265,11 @@ func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 //
 //go:noinline
 func (p *Pool) canceled(sh *shard, r *taskRec, now int64, err error) {
-	sh.canceled.Add(1)
-	if o := p.cfg.observer; o != nil {
+	if p.cfg.observer != nil {
 		wait := max(now-r.submitted, 0)
-		o.TaskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, wait), TaskResult{Outcome: Canceled, Err: err})
+		p.taskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, wait), TaskResult{Outcome: Canceled, Err: err}, r)
 	}
+	sh.canceled.Add(1)
 	if r.done != nil {
 		r.done.complete(err)
 	}
@@ -243,15 +288,25 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	if r.timed && p.cfg.stats {
 		sh.queueWait.observe(time.Duration(wait))
 	}
-	var cancel context.CancelFunc
 	if r.timeout > 0 {
+		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(r.timeout))
+		defer cancel()
 	}
 	var info TaskInfo
 	obs := p.cfg.observer
 	if obs != nil {
 		info = p.info(r.prio, r.key, r.label, r.submitted, wait)
-		ctx = obs.TaskStart(ctx, info)
+		var pe *PanicError
+		if ctx, pe = p.taskStart(ctx, info, r); pe != nil {
+			// The observer failed before the task began: the task is not
+			// run, and ends with the observer's panic.
+			sh.panicked.Add(1)
+			if r.done != nil {
+				r.done.complete(pe)
+			}
+			return now
+		}
 	}
 	if r.label != "" {
 		pprof.SetGoroutineLabels(p.labelContext(r.label))
@@ -259,9 +314,6 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	err, pe := p.call(ctx, r)
 	if r.label != "" {
 		pprof.SetGoroutineLabels(p.labels)
-	}
-	if cancel != nil {
-		cancel()
 	}
 	var end int64
 	var runTime time.Duration
@@ -277,18 +329,22 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	case pe != nil:
 		outcome = Panicked
 		err = pe
-		sh.panicked.Add(1)
 	case err != nil:
 		outcome = Failed
-		sh.failed.Add(1)
-	default:
-		sh.completed.Add(1)
 	}
 	if obs != nil {
-		obs.TaskEnd(ctx, info, TaskResult{Outcome: outcome, RunTime: runTime, Err: err, Panic: pe})
+		p.taskEnd(ctx, info, TaskResult{Outcome: outcome, RunTime: runTime, Err: err, Panic: pe}, r)
 	}
 	if pe != nil {
 		p.panicked(r, pe)
+	}
+	switch outcome {
+	case Panicked:
+		sh.panicked.Add(1)
+	case Failed:
+		sh.failed.Add(1)
+	default:
+		sh.completed.Add(1)
 	}
 	if r.done != nil {
 		r.done.complete(err)
@@ -296,7 +352,8 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	return end
 }
 
-// panicked logs and hands on a task panic, once counted.
+// panicked logs and hands on a task panic, before it is counted. A panic
+// in the handler is contained like a task's.
 //
 //go:noinline
 func (p *Pool) panicked(r *taskRec, pe *PanicError) {
@@ -304,8 +361,79 @@ func (p *Pool) panicked(r *taskRec, pe *PanicError) {
 		l.Error("pool: task panicked", "pool", p.name, "label", r.label, "panic", fmt.Sprint(pe.Value))
 	}
 	if h := p.cfg.panicHandler; h != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				p.hookPanic("panic handler", r, v)
+			}
+		}()
 		h(pe)
 	}
+}
+
+// taskStart calls the observer's TaskStart, containing a panic.
+//
+//go:noinline
+func (p *Pool) taskStart(ctx context.Context, info TaskInfo, r *taskRec) (c context.Context, pe *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			c, pe = ctx, p.hookPanic("TaskStart", r, v)
+		}
+	}()
+	if c = p.cfg.observer.TaskStart(ctx, info); c == nil {
+		c = ctx
+	}
+	return c, nil
+}
+
+// taskEnd calls the observer's TaskEnd, containing a panic.
+//
+//go:noinline
+func (p *Pool) taskEnd(ctx context.Context, info TaskInfo, res TaskResult, r *taskRec) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.hookPanic("TaskEnd", r, v)
+		}
+	}()
+	p.cfg.observer.TaskEnd(ctx, info, res)
+}
+
+// hookPanic counts and logs a panic recovered from a hook, and returns it
+// as the *PanicError of r.
+func (p *Pool) hookPanic(hook string, r *taskRec, v any) *PanicError {
+	p.hookPanics.Add(1)
+	if l := p.cfg.logger; l != nil {
+		l.Error("pool: hook panicked", "pool", p.name, "hook", hook, "label", r.label, "panic", fmt.Sprint(v))
+	}
+	return &PanicError{Pool: p.name, Label: r.label, Value: v, Stack: debug.Stack()}
+}
+
+// goexited finishes r when runtime.Goexit ends the worker goroutine while
+// it runs r or one of r's hooks: r ends Panicked with ErrGoexit, and the
+// worker's place (its count, r's key, r's record) is given back, with a new
+// worker started if queued work needs one. The bookkeeping is deferred so
+// that it happens even if a hook called here calls runtime.Goexit again.
+func (p *Pool) goexited(sh *shard, r *taskRec) {
+	pe := &PanicError{Pool: p.name, Label: r.label, Value: ErrGoexit, Stack: debug.Stack()}
+	defer p.lost(sh, r, pe)
+	if p.cfg.observer != nil {
+		info := p.info(r.prio, r.key, r.label, r.submitted, 0)
+		p.taskEnd(r.ctx, info, TaskResult{Outcome: Panicked, Err: pe, Panic: pe}, r)
+	}
+	p.panicked(r, pe)
+}
+
+// lost counts r as Panicked and gives back what its exiting worker held.
+func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError) {
+	sh.panicked.Add(1)
+	if r.done != nil {
+		r.done.complete(pe)
+	}
+	p.mu.Lock()
+	p.running--
+	p.release(r.key, r.run)
+	p.freeRec(r)
+	p.exit()
+	p.mu.Unlock()
 }
 
 // call runs the task function, turning a panic into a *PanicError.
@@ -350,6 +478,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.stopped {
 		p.stopped = true
+		p.spinHint.Store(true)
 		unregister(p)
 		for len(p.idle) > 0 {
 			p.nudge()
@@ -357,7 +486,11 @@ func (p *Pool) Stop(ctx context.Context) error {
 		if p.reaper != nil {
 			p.reaper.Stop()
 		}
-		close(p.room) // blocked and later submitters see stopped
+		for _, w := range p.waitq { // blocked submitters see ErrStopped
+			w.done <- ErrStopped
+		}
+		clear(p.waitq)
+		p.waitq = p.waitq[:0]
 		if p.workers == 0 {
 			close(p.drained)
 		}
@@ -372,10 +505,10 @@ func (p *Pool) Stop(ctx context.Context) error {
 	dropped, running := p.drop()
 	cause := ctx.Err()
 	for _, r := range dropped {
-		p.shards[0].canceled.Add(1)
-		if o := p.cfg.observer; o != nil {
-			o.TaskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, 0), TaskResult{Outcome: Canceled, Err: ErrStopped})
+		if p.cfg.observer != nil {
+			p.taskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, 0), TaskResult{Outcome: Canceled, Err: ErrStopped}, r)
 		}
+		p.shards[0].canceled.Add(1)
 		if r.done != nil {
 			r.done.complete(ErrStopped)
 		}
@@ -404,5 +537,6 @@ func (p *Pool) drop() (dropped []*taskRec, running int) {
 	}
 	p.queued -= len(dropped)
 	p.ready = 0
+	clear(p.readyKey)
 	return dropped, p.running
 }

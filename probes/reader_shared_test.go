@@ -78,14 +78,9 @@ func TestSharedReaderHelper(t *testing.T) {
 	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
 	}
-	r := sdkmetric.NewManualReader()
+	r := sdkmetric.NewManualReader(sdkmetric.WithProducer(gotel.NewProducer(gotel.MetricsOptions{})))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
 	defer mp.Shutdown(context.Background())
-	unregister, err := gotel.RegisterMetrics(mp, gotel.MetricsOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unregister()
 	var rm metricdata.ResourceMetrics
 	if err := r.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)

@@ -93,10 +93,10 @@ func pools() []apiv1.Pool {
 		st := p.Stats()
 		out[i] = apiv1.Pool{
 			Name: st.Name, MinWorkers: st.MinWorkers, MaxWorkers: st.MaxWorkers, Workers: st.Workers,
-			Running: st.Running, Idle: st.Idle, Queued: st.Queued, QueueCapacity: st.QueueCapacity,
+			Running: st.Running, Idle: st.Idle, Queued: st.Queued, Parked: st.Parked, QueueCapacity: st.QueueCapacity,
 			KeyLimit: st.KeyLimit, Stopped: st.Stopped,
 			Submitted: st.Submitted, Completed: st.Completed, Failed: st.Failed, Panicked: st.Panicked,
-			Canceled: st.Canceled, Rejected: st.Rejected,
+			Canceled: st.Canceled, Rejected: st.Rejected, HookPanics: st.HookPanics,
 			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
 			Keys: poolKeys(st.Keys),
 		}

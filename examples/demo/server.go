@@ -76,7 +76,7 @@ func (s *server) work(w http.ResponseWriter, r *http.Request) {
 	slow := s.incidents.slowTasks()
 	g, _ := s.httpPool.Group(ctx) // the tasks receive the group's context, a child of ctx
 	for i := range n {
-		g.GoTask(pool.Task{
+		g.Go(pool.Task{
 			Key:      tenant,
 			Priority: tenantPriority(tenant),
 			Label:    "work",

@@ -156,60 +156,44 @@ func TestQuantileAgreement(t *testing.T) {
 		t.Errorf("gdiag doctor: queue_wait_p99 = %v in %+v; the library %v", got, findings, w)
 	}
 
-	// The Prometheus exporter: pool buckets are the pool's own, so the
-	// quantile from the exposition is the library's; the scheduler's are
-	// coarser, and the rule then gives the first exposed bound at or above
-	// the library's quantile.
+	// The exporters publish histograms, whose quantile a backend takes by
+	// the same rule. Pool buckets are the pool's own, so the quantile from
+	// the exposition is the library's; the scheduler's are coarser, and the
+	// rule then gives the first exposed bound at or above the library's.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(promexp.NewPoolCollector(func() []*pool.Pool { return []*pool.Pool{p} }, 0), promexp.NewSchedCollector(fixedRead))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	promWait := promHistogram(t, mfs, "gdiag_pool_queue_wait_seconds", "")
-	promLat := promHistogram(t, mfs, "gdiag_sched_latency_seconds", "")
-	for _, q := range qs {
-		if got, w := promWait.Quantile(q), lib.Quantile(q).Seconds(); got != w {
-			t.Errorf("q=%v: Prometheus exposition of the pool gives %v; the library %v", q, got, w)
-		}
-		exposed := promLat.Bounds[1 : len(promLat.Bounds)-1]
-		w := lat.Quantile(q)
-		if k := slices.IndexFunc(exposed, func(b float64) bool { return b >= w }); k >= 0 {
-			w = exposed[k]
-		} else {
-			w = exposed[len(exposed)-1]
-		}
-		if got := promLat.Quantile(q); got != w {
-			t.Errorf("q=%v: Prometheus exposition of the latency gives %v; want %v, the first exposed bound ≥ the library's %v", q, got, w, lat.Quantile(q))
-		}
-	}
-
-	// The OpenTelemetry exporter publishes the quantiles themselves.
-	r := sdkmetric.NewManualReader()
+	r := sdkmetric.NewManualReader(sdkmetric.WithProducer(gotel.NewProducer(gotel.MetricsOptions{Read: fixedRead, Pools: func() []*pool.Pool { return []*pool.Pool{p} }})))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
 	defer mp.Shutdown(context.Background())
-	unregister, err := gotel.RegisterMetrics(mp, gotel.MetricsOptions{Read: fixedRead, Pools: func() []*pool.Pool { return []*pool.Pool{p} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unregister()
 	var rm metricdata.ResourceMetrics
 	if err := r.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	for name, h := range map[string]func(float64) float64{
-		gotel.OTelName("gdiag_pool_queue_wait_seconds"): func(q float64) float64 { return lib.Quantile(q).Seconds() },
-		gotel.OTelName("gdiag_sched_latency_seconds"):   lat.Quantile,
+	for _, e := range []struct {
+		exporter  string
+		wait, lat schedstats.Histogram
+	}{
+		{"Prometheus", promHistogram(t, mfs, "gdiag_pool_queue_wait_seconds"), promHistogram(t, mfs, "gdiag_sched_latency_seconds")},
+		{"OpenTelemetry", otelHistogram(t, rm, gotel.OTelName("gdiag_pool_queue_wait_seconds")), otelHistogram(t, rm, gotel.OTelName("gdiag_sched_latency_seconds"))},
 	} {
-		n := 0
-		for q, v := range otelQuantiles(rm, name) {
-			n++
-			if v != h(q) {
-				t.Errorf("OpenTelemetry %s{gdiag.quantile=%v} = %v; the library %v", name, q, v, h(q))
+		for _, q := range qs {
+			if got, w := e.wait.Quantile(q), lib.Quantile(q).Seconds(); got != w {
+				t.Errorf("q=%v: the %s exposition of the pool gives %v; the library %v", q, e.exporter, got, w)
 			}
-		}
-		if n == 0 {
-			t.Errorf("OpenTelemetry published no quantile of %s", name)
+			exposed := e.lat.Bounds[1 : len(e.lat.Bounds)-1]
+			w := lat.Quantile(q)
+			if k := slices.IndexFunc(exposed, func(b float64) bool { return b >= w }); k >= 0 {
+				w = exposed[k]
+			} else {
+				w = exposed[len(exposed)-1]
+			}
+			if got := e.lat.Quantile(q); got != w {
+				t.Errorf("q=%v: the %s exposition of the latency gives %v; want %v, the first exposed bound ≥ the library's %v", q, e.exporter, got, w, lat.Quantile(q))
+			}
 		}
 	}
 }
@@ -241,17 +225,14 @@ func runJSON(t *testing.T, c cli.Command, args []string, v any) {
 }
 
 // promHistogram rebuilds, in schedstats' layout, the first histogram of
-// the named family whose label values include label (any when empty).
-func promHistogram(t *testing.T, mfs []*dto.MetricFamily, name, label string) schedstats.Histogram {
+// the named family.
+func promHistogram(t *testing.T, mfs []*dto.MetricFamily, name string) schedstats.Histogram {
 	t.Helper()
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			if label != "" && !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetValue() == label }) {
-				continue
-			}
 			h := schedstats.Histogram{Bounds: []float64{0}}
 			var prev uint64
 			for _, b := range m.GetHistogram().GetBucket() {
@@ -268,25 +249,21 @@ func promHistogram(t *testing.T, mfs []*dto.MetricFamily, name, label string) sc
 	return schedstats.Histogram{}
 }
 
-// otelQuantiles returns the values of the named quantile gauge by
-// gdiag.quantile, for the pool "agreement" or the unlabelled latency.
-func otelQuantiles(rm metricdata.ResourceMetrics, name string) map[float64]float64 {
-	out := map[float64]float64{}
+// otelHistogram rebuilds, in schedstats' layout, the first point of the
+// named OpenTelemetry histogram.
+func otelHistogram(t *testing.T, rm metricdata.ResourceMetrics, name string) schedstats.Histogram {
+	t.Helper()
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			g, ok := m.Data.(metricdata.Gauge[float64])
-			if m.Name != name || !ok {
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if m.Name != name || !ok || len(h.DataPoints) == 0 {
 				continue
 			}
-			for _, dp := range g.DataPoints {
-				if v, ok := dp.Attributes.Value("gdiag.pool.name"); ok && v.AsString() != "agreement" {
-					continue
-				}
-				if q, ok := dp.Attributes.Value("gdiag.quantile"); ok {
-					out[q.AsFloat64()] = dp.Value
-				}
-			}
+			dp := h.DataPoints[0]
+			bounds := append(append([]float64{0}, dp.Bounds...), math.Inf(1))
+			return schedstats.Histogram{Bounds: bounds, Counts: slices.Clone(dp.BucketCounts)}
 		}
 	}
-	return out
+	t.Fatalf("no OpenTelemetry histogram %s", name)
+	return schedstats.Histogram{}
 }

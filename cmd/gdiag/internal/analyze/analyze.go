@@ -5,18 +5,21 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
-// MaxFile is the largest file analyze reads (profiles are read whole).
+// MaxFile is the largest profile, trace or schedtrace log analyze reads
+// (profiles are read whole); goroutine dumps are bounded by their reader.
 const MaxFile = 1 << 30
 
 // Analyzers are the analyses of the kinds other commands own.
 type Analyzers struct {
-	Goroutines func(env *cli.Env, name string, r io.Reader) error
+	// Goroutines reads the dump itself, bounded, and stops when ctx ends.
+	Goroutines func(ctx context.Context, env *cli.Env, name string, r io.Reader) error
 	Profile    func(env *cli.Env, name string, data []byte) error
 	Trace      func(env *cli.Env, name string, r io.Reader) error
 }
@@ -29,7 +32,8 @@ func Command(a Analyzers) cli.Command {
 		Summary: "analyse a saved goroutine dump, schedtrace log, profile or trace",
 		Help: `Reads a saved file (or - for standard input), recognises its kind by content,
 and analyses it offline, as the live command for that kind would:
-  goroutine dump (debug=2, or a crash's output)   as gdiag goroutines
+  goroutine dump (debug=2, a crash's or SIGQUIT's
+  output, with log lines around it)                 as gdiag goroutines
   GODEBUG=schedtrace=1000[,scheddetail=1] output    run-queue backlog, threads
   pprof profile (.pb.gz)                            as gdiag profile: top functions
   execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits
@@ -47,20 +51,24 @@ what was wrong.`,
 				if len(args) != 1 {
 					return cli.Usagef("analyze takes one FILE (or - for standard input)")
 				}
-				return run(env, a, args[0], Kind(*kind))
+				return run(ctx, env, a, args[0], Kind(*kind))
 			}
 		},
 	}
 }
 
-func run(env *cli.Env, a Analyzers, name string, kind Kind) error {
+// detectSize is how much of a file Detect sees: enough for a crash
+// report after a long log.
+const detectSize = 1 << 20
+
+func run(ctx context.Context, env *cli.Env, a Analyzers, name string, kind Kind) error {
 	f, err := open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(io.LimitReader(f, MaxFile), 64<<10)
-	head, err := br.Peek(64 << 10)
+	br := bufio.NewReaderSize(f, detectSize)
+	head, err := br.Peek(detectSize)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return cli.Input(name, err)
 	}
@@ -69,20 +77,24 @@ func run(env *cli.Env, a Analyzers, name string, kind Kind) error {
 	}
 	if kind == "auto" {
 		if kind = Detect(head); kind == Unknown {
-			return cli.Input(name, errors.New("not a goroutine dump, schedtrace log, pprof profile or execution trace"))
+			return cli.Input(name, errors.New("not a goroutine dump, crash output, schedtrace log, pprof profile or execution trace"))
 		}
 	}
+	limited := io.LimitReader(br, MaxFile)
 	switch {
 	case kind == Schedtrace:
-		return analyzeSchedtrace(env, name, br)
+		return analyzeSchedtrace(env, name, limited)
 	case kind == Goroutines && a.Goroutines != nil:
-		return a.Goroutines(env, name, br)
+		return a.Goroutines(ctx, env, name, br) // bounded by the dump reader itself
 	case kind == Trace && a.Trace != nil:
-		return a.Trace(env, name, br)
+		return a.Trace(env, name, limited)
 	case kind == Profile && a.Profile != nil:
-		data, err := io.ReadAll(br)
+		data, err := io.ReadAll(io.LimitReader(br, MaxFile+1))
 		if err != nil {
 			return cli.Input(name, err)
+		}
+		if len(data) > MaxFile {
+			return cli.Input(name, fmt.Errorf("larger than %d MB: not a profile gdiag reads", MaxFile>>20))
 		}
 		return a.Profile(env, name, data)
 	case kind == Goroutines || kind == Trace || kind == Profile:

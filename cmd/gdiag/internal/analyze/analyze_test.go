@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -30,6 +31,11 @@ func TestDetect(t *testing.T) {
 		{"dump", "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n", Goroutines},
 		{"crash", "panic: boom\n\ngoroutine 7 [running]:\nmain.f()\n", Goroutines},
 		{"dump 1.26 header", "goroutine 1 gp=0xc000002380 m=0 mp=0x5d7ec0 [running]:\n", Goroutines},
+		{"dump 1.26 header without an m", "log line\ngoroutine 2 gp=0x38cda1baa780 m=nil [force gc (idle)]:\n", Goroutines},
+		{"crash, goroutines beyond the head", "2026/11/29 server: starting\nfatal error: concurrent map writes\n", Goroutines},
+		{"GOTRACEBACK=none", "panic: boom\n", Goroutines},
+		{"SIGQUIT", "SIGQUIT: quit\nPC=0x4723a1 m=0 sigcode=0\n", Goroutines},
+		{"log line mentioning a panic", "2026/11/29 handler: panic: boom\n", Unknown},
 		{"gzip profile", "\x1f\x8b\x08\x00", Profile},
 		{"raw profile", "\x0a\x04\x08\x01\x10\x02", Profile},
 		{"trace", "go 1.26 trace\x00\x00\x00\x01", Trace},
@@ -51,7 +57,7 @@ func env() (*cli.Env, *bytes.Buffer) {
 func TestSchedtrace(t *testing.T) {
 	for _, name := range []string{"schedtrace_plain.txt", "schedtrace_detail.txt"} {
 		e, out := env()
-		if err := run(e, Analyzers{}, filepath.Join(schedData, name), "auto"); err != nil {
+		if err := run(context.Background(), e, Analyzers{}, filepath.Join(schedData, name), "auto"); err != nil {
 			t.Fatalf("analyze %s: %v", name, err)
 		}
 		for _, want := range []string{"schedtrace,", "GOMAXPROCS", "runnable per P", "verdict:"} {
@@ -71,7 +77,7 @@ func TestSummariseBacklog(t *testing.T) {
 	e.JSON = true
 	f := filepath.Join(t.TempDir(), "sched.log")
 	os.WriteFile(f, []byte(log.String()), 0o600)
-	if err := run(e, Analyzers{}, f, "auto"); err != nil {
+	if err := run(context.Background(), e, Analyzers{}, f, "auto"); err != nil {
 		t.Fatal(err)
 	}
 	// 16 runnable on 2 Ps in every record: 8 per P, all above 2.
@@ -93,17 +99,17 @@ func TestBadInput(t *testing.T) {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(data), 0o600)
 		e, _ := env()
-		err := run(e, Analyzers{}, p, "auto")
+		err := run(context.Background(), e, Analyzers{}, p, "auto")
 		var ce *cli.Error
 		if !errors.As(err, &ce) || ce.Code != cli.ExitInput {
 			t.Errorf("analyze %s = %v; want an input error (exit 5)", name, err)
 		}
 	}
 	e, _ := env()
-	if err := run(e, Analyzers{}, filepath.Join(dir, "missing"), "auto"); err == nil {
+	if err := run(context.Background(), e, Analyzers{}, filepath.Join(dir, "missing"), "auto"); err == nil {
 		t.Error("analyze of a missing file succeeded")
 	}
-	if err := run(e, Analyzers{}, dir, "auto"); err == nil {
+	if err := run(context.Background(), e, Analyzers{}, dir, "auto"); err == nil {
 		t.Error("analyze of a directory succeeded")
 	}
 }
@@ -116,6 +122,13 @@ func FuzzAnalyze(f *testing.F) {
 	}
 	f.Add([]byte("goroutine 1 [running]:\n"))
 	f.Add([]byte("\x1f\x8b"))
+	for _, name := range []string{"gotest-timeout.txt", "sigquit-crasher.txt", "panic-index-none.txt"} {
+		b, err := os.ReadFile(filepath.Join("../../../../testdata/crash", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "in")
@@ -124,6 +137,6 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		e, _ := env()
 		e.JSON = len(data)%2 == 0
-		_ = run(e, Analyzers{}, p, "auto") // must not panic or hang
+		_ = run(context.Background(), e, Analyzers{}, p, "auto") // must not panic or hang
 	})
 }

@@ -18,11 +18,15 @@ const (
 )
 
 var (
-	goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ mp=0x[0-9a-f]+ )?\[`)
-	schedLine       = regexp.MustCompile(`(?m)^SCHED \d+ms: gomaxprocs=`)
+	goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=0x[0-9a-f]+ )?)?\[`)
+	// crashStart matches the first line of a crash report, for crash
+	// output whose goroutines come after more than the head Detect sees,
+	// or are not printed at all (GOTRACEBACK=none).
+	crashStart = regexp.MustCompile(`(?m)^(panic: |fatal error: |SIG[A-Z]+: )`)
+	schedLine  = regexp.MustCompile(`(?m)^SCHED \d+ms: gomaxprocs=`)
 )
 
-// Detect names the kind of a file from its first bytes (64 KiB is plenty).
+// Detect names the kind of a file from its first bytes (a megabyte).
 // Text kinds are recognised by a line anywhere in head, since logs often
 // start with the program's own output.
 func Detect(head []byte) Kind {
@@ -33,7 +37,7 @@ func Detect(head []byte) Kind {
 		return Profile // pprof profiles are gzipped protobuf
 	case schedLine.Match(head):
 		return Schedtrace
-	case goroutineHeader.Match(head):
+	case goroutineHeader.Match(head) || crashStart.Match(head):
 		return Goroutines
 	case looksLikeProto(head):
 		return Profile

@@ -18,8 +18,19 @@ line gives the totals and the count by state.
 
 The argument is a dump FILE when it names an existing regular file, or "-"
 for stdin: a debug=2 goroutine dump (/debug/pprof/goroutine?debug=2, or
---save from this command), or the output of a panic or of SIGQUIT, panic
-message included. Anything else is a TARGET, whose debug=2 dump is fetched.
+--save from this command), or what a crashing program printed, as a
+terminal or a log has it: a panic or fatal error at any GOTRACEBACK level,
+SIGQUIT output with its registers, go test's timeout panic, go run's
+"exit status 2", with log lines before, between and after the goroutines.
+Anything else is a TARGET, whose debug=2 dump is fetched.
+
+For a crash, the report opens with its message ("panic: ...", "fatal
+error: ...", "SIGQUIT: quit"), the panics before it, the goroutine that
+raised it with its whole stack, and what the traceback level hid (the
+default, GOTRACEBACK=single, prints only the crashing goroutine). Lines
+that belong to no goroutine are skipped and counted; lines that look like
+part of a stack but do not parse, and a file cut in the middle of a stack,
+are listed as notes at the end.
 
 Filters apply to each goroutine before grouping:
   --state S      the state contains S, ignoring case ("chan" matches chan
@@ -31,6 +42,9 @@ Filters apply to each goroutine before grouping:
   --min-wait D   blocked at least D; the runtime prints whole minutes from
                  one minute on, so a goroutine without a wait time counts as
                  0 and --min-wait 30s keeps those blocked a minute or more
+--depth N shows N frames of each stack: those that tell the group apart,
+from the first frame outside the runtime and the standard library outwards
+(a connection's read loop, not internal/poll.runtime_pollWait).
 
 --diff compares two dumps: two FILEs or TARGETs (--diff A B), or a TARGET at
 two moments (--diff TARGET --after 10s). It lists the groups that grew by at
@@ -43,24 +57,31 @@ request-handling groups come and go: raise --grow (say to 20) or narrow with
 
 --json prints a Report (one dump) or a Diff (--diff); the fields are
 documented on the Go types in cmd/gdiag/internal/goroutines (report.go,
-diff.go):
-  Report {source, totalGoroutines, totalGroups, byState: [{state, count}],
-          matchedGoroutines, matchedGroups, groups: [Group]}
-  Group  {count, state, frames: [{func, file, line}], framesOmitted,
-          createdBy: {func, file, line}, minWaitSeconds, maxWaitSeconds, ids}
+diff.go) and package gdump (Group, Frame, Crash):
+  Report {source, crash: Crash, totalGoroutines, totalGroups,
+          byState: [{state, count}], matchedGoroutines, matchedGroups,
+          groups: [Group], notes}
+  Crash  {message, level, shown, panics: [{value, recovered, repanicked}],
+          fatal, signal, notes, runtimeStack: [Frame], goroutine, line, exit}
+  Group  {state, frames: [Frame], count, minWait, maxWait (nanoseconds),
+          createdBy: Frame, ids, innerFramesOmitted, outerFramesOmitted}
+  Frame  {func, args, file, line, offset, pc}
   Diff   {before, after, beforeGoroutines, afterGoroutines, grow, grown,
-          shrunk, groups: [{before, after, delta, state, frames,
-          framesOmitted, createdBy, maxWaitSeconds}]}
+          shrunk, groups: [{before, after, delta, ...Group}]}
 
-A truncated or garbage file exits with code 5 and the line at fault.`
+Reading is bounded: at most --max-size of input (4G), lines of at most 1 MB,
+and distinct stacks that fit in 96 MB; SIGINT or SIGTERM stops it. A file
+with no goroutine at all (garbage, empty, or a crash printed with
+GOTRACEBACK=none) exits with code 5 and says what was wrong.`
 
 // flags are gdiag goroutines' own flags.
 type flags struct {
 	Options
-	diff  bool
-	after time.Duration
-	grow  int
-	save  string
+	diff    bool
+	after   time.Duration
+	grow    int
+	save    string
+	maxSize size
 }
 
 // Command returns the goroutines command.
@@ -76,6 +97,7 @@ func Command() cli.Command {
 			"gdiag goroutines 1234 --pkg github.com/you/svc --depth 8",
 			"gdiag goroutines 1234 --save before.txt",
 			"gdiag goroutines crash.log",
+			"go test ./... 2>&1 | gdiag goroutines - --depth 6",
 			"curl -s localhost:6060/debug/pprof/goroutine?debug=2 | gdiag goroutines -",
 			"gdiag goroutines --diff before.txt after.txt --grow 10",
 			"gdiag goroutines --diff 1234 --after 30s --pkg github.com/you/svc",
@@ -92,6 +114,8 @@ func Command() cli.Command {
 			fs.DurationVar(&f.after, "after", 10*time.Second, "with --diff and one TARGET: take the second dump this long after the first")
 			fs.IntVar(&f.grow, "grow", 1, "with --diff: exit 1 when a group grew by at least this many goroutines")
 			fs.StringVar(&f.save, "save", "", "also write the target's raw debug=2 dump to this file, for gdiag goroutines FILE or gdiag analyze later")
+			f.maxSize = DefaultMaxSize
+			fs.Var(&f.maxSize, "max-size", "read at most this much of a dump (a file, stdin or a target's answer), such as 512M or 8G")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				if err := f.check(fs); err != nil {
 					return err
@@ -130,19 +154,17 @@ func runOne(ctx context.Context, env *cli.Env, f *flags, args []string) error {
 	if len(args) != 1 {
 		return cli.Usagef("give one TARGET or FILE (two with --diff)")
 	}
-	gs, err := load(ctx, env, args[0], f.save)
-	if err != nil {
-		return err
+	l, err := load(ctx, env, args[0], f.save, f.Options, int64(f.maxSize))
+	if l != nil {
+		l.source = sourceName(args[0])
 	}
-	r := NewReport(sourceName(args[0]), gs, f.Options)
-	if env.JSON {
-		return env.PrintJSON(r)
-	}
-	return r.WriteText(env.Stdout, f.Options)
+	return show(env, l, err, f.Options)
 }
 
 func runDiff(ctx context.Context, env *cli.Env, f *flags, args []string) error {
-	var d Diff
+	var a, b *loaded
+	var err error
+	max := int64(f.maxSize)
 	switch len(args) {
 	case 1:
 		if isFile(args[0]) {
@@ -151,32 +173,28 @@ func runDiff(ctx context.Context, env *cli.Env, f *flags, args []string) error {
 		if err := target.CheckDuration("after", f.after); err != nil {
 			return err
 		}
-		a, err := load(ctx, env, args[0], "")
-		if err != nil {
+		if a, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
 			return err
 		}
 		if err := sleep(ctx, f.after); err != nil {
 			return err
 		}
-		b, err := load(ctx, env, args[0], "")
-		if err != nil {
+		if b, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
 			return err
 		}
-		d = NewDiff(args[0]+" at t0", fmt.Sprintf("%s at t0+%v", args[0], f.after), a, b, f.Options, f.grow)
+		a.source, b.source = args[0]+" at t0", fmt.Sprintf("%s at t0+%v", args[0], f.after)
 	case 2:
-		a, err := load(ctx, env, args[0], "")
-		if err != nil {
+		if a, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
 			return err
 		}
-		b, err := load(ctx, env, args[1], "")
-		if err != nil {
+		if b, err = load(ctx, env, args[1], "", f.Options, max); err != nil {
 			return err
 		}
-		d = NewDiff(sourceName(args[0]), sourceName(args[1]), a, b, f.Options, f.grow)
+		a.source, b.source = sourceName(args[0]), sourceName(args[1])
 	default:
 		return cli.Usagef("--diff takes two dumps (FILE FILE), or one TARGET and --after")
 	}
-	var err error
+	d := newDiff(a.source, b.source, a.dump.Count, b.dump.Count, a.c.groups(), b.c.groups(), f.Options, f.grow)
 	if env.JSON {
 		err = env.PrintJSON(d)
 	} else {

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gdiag/gdiag/gdump"
 )
@@ -24,36 +23,45 @@ type Diff struct {
 	Groups           []DiffGroup `json:"groups"` // those that grew by at least Grow, most first, at most --top
 }
 
-// DiffGroup is one group that grew between the two dumps.
+// DiffGroup is one group that grew between the two dumps: the group as
+// it is in the second dump, with its size in both.
 type DiffGroup struct {
 	Before int `json:"before"` // goroutines in the first dump; 0 for a new group
 	After  int `json:"after"`
 	Delta  int `json:"delta"` // After - Before
-	Stack
-	MaxWaitSeconds int64 `json:"maxWaitSeconds"` // in the second dump
+	gdump.Group
 }
 
 // NewDiff compares the goroutines of two dumps after applying o's
 // filters to both; groups that grew by at least grow (at least 1) are
 // listed. It never fails.
 func NewDiff(before, after string, a, b []gdump.Goroutine, o Options, grow int) Diff {
-	grow = max(grow, 1)
-	d := Diff{Before: before, After: after, BeforeGoroutines: len(a), AfterGoroutines: len(b), Grow: grow, Groups: []DiffGroup{}}
-	if o.filtered() {
-		a, b = filter(a, o), filter(b, o)
+	ca, cb := newCollector(o, 0), newCollector(o, 0)
+	for i := range a {
+		_ = ca.add(&a[i])
 	}
+	for i := range b {
+		_ = cb.add(&b[i])
+	}
+	return newDiff(before, after, len(a), len(b), ca.groups(), cb.groups(), o, grow)
+}
+
+// newDiff compares the groups ga of a dump of na goroutines with the
+// groups gb of one of nb.
+func newDiff(before, after string, na, nb int, ga, gb []gdump.Group, o Options, grow int) Diff {
+	grow = max(grow, 1)
+	d := Diff{Before: before, After: after, BeforeGoroutines: na, AfterGoroutines: nb, Grow: grow, Groups: []DiffGroup{}}
 	old := map[string]int{}
-	for _, g := range gdump.GroupGoroutines(a) {
+	for _, g := range ga {
 		old[groupKey(g)] = g.Count
 	}
-	for _, g := range gdump.GroupGoroutines(b) {
+	for _, g := range gb {
 		k := groupKey(g)
 		n, ok := old[k]
 		delete(old, k)
 		switch {
 		case g.Count-n >= grow:
-			d.Groups = append(d.Groups, DiffGroup{Before: n, After: g.Count, Delta: g.Count - n,
-				Stack: newStack(g, o.Depth), MaxWaitSeconds: int64(g.MaxWait / time.Second)})
+			d.Groups = append(d.Groups, DiffGroup{Before: n, After: g.Count, Delta: g.Count - n, Group: g.Trim(o.Depth)})
 		case ok && g.Count < n:
 			d.Shrunk++
 		}
@@ -69,8 +77,8 @@ func NewDiff(before, after string, a, b []gdump.Goroutine, o Options, grow int) 
 	return d
 }
 
-// groupKey identifies a group across dumps, as GroupGoroutines does
-// within one: state, every frame's location, and the creator.
+// groupKey identifies a group across dumps, as gdump groups within one:
+// state, every frame's location, and the creator.
 func groupKey(g gdump.Group) string {
 	var b strings.Builder
 	b.WriteString(g.State)
@@ -89,4 +97,7 @@ func writeKeyFrame(b *strings.Builder, f gdump.Frame) {
 	b.WriteString(f.File)
 	b.WriteByte(':')
 	b.WriteString(strconv.Itoa(f.Line))
+	if f.File == "" && f.PC != 0 {
+		b.WriteString(" pc=" + strconv.FormatUint(f.PC, 16)) // a cgo frame: the PC is its place
+	}
 }

@@ -2,6 +2,7 @@ package goroutines_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,7 +102,7 @@ func TestNewReport(t *testing.T) {
 	}
 	r := goroutines.NewReport("x", gs, goroutines.Options{})
 	g := r.Groups[0]
-	if g.State != "chan receive" || g.MinWaitSeconds != 180 || g.MaxWaitSeconds != 720 || g.CreatedBy == nil ||
+	if g.State != "chan receive" || g.MinWait != 3*time.Minute || g.MaxWait != 12*time.Minute ||
 		g.CreatedBy.Func != "main.main" || g.Frames[0].Func != "example.com/svc/jobs.worker" || g.Frames[0].Line != 10 {
 		t.Errorf("NewReport first group = %+v; want 7 chan receive, 3 to 12 minutes, worker created by main.main", g)
 	}
@@ -169,7 +170,7 @@ func TestAnalyze(t *testing.T) {
 	}
 	var out bytes.Buffer
 	env := &cli.Env{Stdout: &out, Stderr: &out}
-	if err := goroutines.Analyze(env, "demo-leak.txt", bytes.NewReader(b)); err != nil {
+	if err := goroutines.Analyze(context.Background(), env, "demo-leak.txt", bytes.NewReader(b)); err != nil {
 		t.Fatalf("Analyze(demo-leak.txt) = %v", err)
 	}
 	if !strings.HasPrefix(out.String(), "demo-leak.txt: 155 goroutines in 17 groups: 136 chan receive,") ||
@@ -178,7 +179,7 @@ func TestAnalyze(t *testing.T) {
 	}
 	out.Reset()
 	env.JSON = true
-	if err := goroutines.Analyze(env, "demo-leak.txt", bytes.NewReader(b)); err != nil {
+	if err := goroutines.Analyze(context.Background(), env, "demo-leak.txt", bytes.NewReader(b)); err != nil {
 		t.Fatalf("Analyze(demo-leak.txt, JSON) = %v", err)
 	}
 	var r goroutines.Report
@@ -196,20 +197,41 @@ func TestAnalyzeErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"empty", "", "no goroutines in the dump"},
 		{"garbage", "hello\nworld\n", "line 1: no goroutine header found"},
-		{"truncated after a call", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\nmain.f(0x1)\n", "missing location line at end of input"},
-		{"truncated in a header", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\ngoroutine 2 [chan rec", "line 5: expected a goroutine header"},
-		{"truncated in a location", "goroutine 1 [running]:\nmain.main()\n\t/x.go:", "line 3: expected file:line"},
+		{"bad header", "goroutine x [running]:\nmain.main()\n\t/x.go:1\n", "line 1: bad goroutine id"},
+		{"crash without goroutines", "panic: boom\n", "no goroutine in the dump: the runtime printed the crash report alone (GOTRACEBACK=none)"},
+		{"too long a line", "goroutine 1 [running]:\nmain.main(" + strings.Repeat("0x1, ", 300000) + "0x1)\n", "line 2 is longer than 1048576 bytes"},
 		{"debug=1", "goroutine profile: total 3\n2 @ 0x43e8ce 0x40a5c5\n", "a debug=1 goroutine profile"},
 		{"gzip", "\x1f\x8b\x08\x00\x00\x00", "gzip-compressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := goroutines.Analyze(&cli.Env{Stdout: &out, Stderr: &out}, "f.txt", strings.NewReader(tt.in))
+			err := goroutines.Analyze(context.Background(), &cli.Env{Stdout: &out, Stderr: &out}, "f.txt", strings.NewReader(tt.in))
 			var ce *cli.Error
 			if !errors.As(err, &ce) || ce.Code != cli.ExitInput || !strings.Contains(err.Error(), tt.want) ||
 				!strings.HasPrefix(err.Error(), "f.txt: ") || ce.Hint == "" {
 				t.Errorf("Analyze(%q) = %v; want a cli.Error, exit 5, naming f.txt, with %q and a hint", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAnalyzeTruncated reads dumps cut in the middle of a stack: the
+// goroutines before the cut are reported, with a note that says where
+// the file was cut.
+func TestAnalyzeTruncated(t *testing.T) {
+	tests := []struct{ name, in, note string }{
+		{"after a call", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\nmain.f(0x1)\n", "it was cut"},
+		{"in a header", "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\ngoroutine 2 [chan rec", `line 5: malformed goroutine header: "goroutine 2 [chan rec"`},
+		{"in a location", "goroutine 1 [running]:\nmain.main()\n\t/x.go:", `line 3: expected file:line: "\t/x.go:"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := goroutines.Analyze(context.Background(), &cli.Env{Stdout: &out, Stderr: &out}, "f.txt", strings.NewReader(tt.in))
+			if err != nil || !strings.HasPrefix(out.String(), "f.txt: 1 goroutine in 1 group: 1 running\n") || !strings.Contains(out.String(), "\nnote: ") ||
+				!strings.Contains(out.String(), tt.note) {
+				t.Errorf("Analyze(%q) = %v; want goroutine 1 and a note with %q\n%s", tt.in, err, tt.note, out.String())
 			}
 		})
 	}
@@ -221,21 +243,22 @@ func TestAnalyzeErrors(t *testing.T) {
 func FuzzAnalyze(f *testing.F) {
 	files, _ := filepath.Glob("../../../../gdump/testdata/*.txt")
 	more, _ := filepath.Glob("testdata/*.txt")
-	for _, name := range append(files, more...) {
+	crash, _ := filepath.Glob("../../../../testdata/crash/*.txt")
+	for _, name := range append(append(files, more...), crash...) {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
-	if len(files) == 0 || len(more) == 0 {
+	if len(files) == 0 || len(more) == 0 || len(crash) < 30 {
 		f.Fatal("no seed files found")
 	}
 	f.Add([]byte(sample))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, js := range []bool{false, true} {
 			var out bytes.Buffer
-			err := goroutines.Analyze(&cli.Env{Stdout: &out, Stderr: &out, JSON: js}, "fuzz", bytes.NewReader(b))
+			err := goroutines.Analyze(context.Background(), &cli.Env{Stdout: &out, Stderr: &out, JSON: js}, "fuzz", bytes.NewReader(b))
 			if ce := (*cli.Error)(nil); err != nil && (!errors.As(err, &ce) || ce.Code != cli.ExitInput) {
 				t.Fatalf("Analyze error = %v; want a cli.Error with code 5", err)
 			}

@@ -2,6 +2,7 @@ package goroutines
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ type Options struct {
 	MinWait time.Duration
 	// Top limits the report to the Top largest groups; 0 shows all.
 	Top int
-	// Depth shows only the first Depth frames of each stack; 0 shows all.
+	// Depth shows only Depth frames of each stack, those that identify
+	// it (see gdump.Group.Trim); 0 shows all.
 	Depth int
 }
 
@@ -55,16 +57,31 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-// Report is one dump's goroutines grouped by identical state and stack:
-// gdiag goroutines' --json output.
+// Report is one dump's goroutines grouped by identical state and stack,
+// after the crash report that came with them: gdiag goroutines' --json
+// output.
 type Report struct {
-	Source            string       `json:"source"`            // the file, "-" for stdin, or the target
-	TotalGoroutines   int          `json:"totalGoroutines"`   // in the dump
-	TotalGroups       int          `json:"totalGroups"`       // in the dump, before filters
-	ByState           []StateCount `json:"byState"`           // every goroutine by state, most first
-	MatchedGoroutines int          `json:"matchedGoroutines"` // passing the filters
-	MatchedGroups     int          `json:"matchedGroups"`     // passing the filters, before --top
-	Groups            []Group      `json:"groups"`            // largest first, at most --top
+	Source string `json:"source"` // the file, "stdin", or the target
+	// Crash is the crash the dump came with, first because it is what a
+	// reader looks for first; absent for a dump nothing crashed in.
+	Crash             *Crash        `json:"crash,omitempty"`
+	TotalGoroutines   int           `json:"totalGoroutines"`   // in the dump
+	TotalGroups       int           `json:"totalGroups"`       // in the dump, before filters
+	ByState           []StateCount  `json:"byState"`           // every goroutine by state, most first
+	MatchedGoroutines int           `json:"matchedGoroutines"` // passing the filters
+	MatchedGroups     int           `json:"matchedGroups"`     // passing the filters, before --top
+	Groups            []gdump.Group `json:"groups"`            // largest first, at most --top, trimmed to --depth
+	Notes             []string      `json:"notes,omitempty"`   // what the reader skipped, could not parse, or found cut
+}
+
+// Crash is a crash report as gdiag goroutines shows it: gdump's model of
+// it, with the message in one line and what the traceback level hid.
+type Crash struct {
+	Message string      `json:"message"` // "panic: ...", "fatal error: ...", "SIGQUIT: quit"
+	Level   gdump.Level `json:"level"`   // the GOTRACEBACK level the output shows
+	Shown   string      `json:"shown"`   // what that level printed and what it hid, in a sentence
+	gdump.Crash
+	Exit string `json:"exit,omitempty"` // "exit status 2", go test's "FAIL\tpkg\t3.01s"
 }
 
 // StateCount is how many goroutines of a dump are in one state.
@@ -73,78 +90,79 @@ type StateCount struct {
 	Count int    `json:"count"`
 }
 
-// Stack is what the goroutines of a group share.
-type Stack struct {
-	State         string  `json:"state"`                   // status or wait reason: "chan receive"
-	Frames        []Frame `json:"frames"`                  // innermost call first
-	FramesOmitted int     `json:"framesOmitted,omitempty"` // frames cut by --depth
-	CreatedBy     *Frame  `json:"createdBy,omitempty"`     // the go statement; absent for main and runtime goroutines
-}
-
-// Frame is one call of a stack: the function and where it is.
-type Frame struct {
-	Func string `json:"func"` // package-qualified: "main.(*server).handle"
-	File string `json:"file"`
-	Line int    `json:"line"`
-}
-
-// Group is a set of goroutines with the same state, stack and creator.
-type Group struct {
-	Count int `json:"count"`
-	Stack
-	// MinWaitSeconds and MaxWaitSeconds are the shortest and longest
-	// blocked times in the group, whole minutes as the runtime prints them;
-	// 0 for goroutines blocked under a minute or not blocked.
-	MinWaitSeconds int64    `json:"minWaitSeconds"`
-	MaxWaitSeconds int64    `json:"maxWaitSeconds"`
-	IDs            []uint64 `json:"ids"` // the first few goroutine ids
-}
-
 // NewReport groups the goroutines gs of a dump read from source and
 // applies o. It never fails: an empty gs gives an empty report.
 func NewReport(source string, gs []gdump.Goroutine, o Options) Report {
-	all := gdump.GroupGoroutines(gs)
-	r := Report{Source: source, TotalGoroutines: len(gs), TotalGroups: len(all), ByState: byState(all)}
-	groups := all
+	c := newCollector(o, 0)
+	for i := range gs {
+		_ = c.add(&gs[i]) // no memory bound, no error
+	}
+	return c.report(source, &gdump.Dump{Count: len(gs)})
+}
+
+// collector builds a Report while a dump is read, keeping groups, not
+// goroutines.
+type collector struct {
+	o          Options
+	all, match gdump.Grouper
+	byState    map[string]int
+	matched    int
+}
+
+// newCollector returns a collector whose groups take at most maxBytes
+// (estimated), half for all goroutines and half for those o keeps when o
+// filters; 0 means no bound.
+func newCollector(o Options, maxBytes int64) *collector {
+	c := &collector{o: o, byState: map[string]int{}}
 	if o.filtered() {
-		groups = gdump.GroupGoroutines(filter(gs, o))
+		maxBytes /= 2
 	}
+	c.all.MaxBytes, c.match.MaxBytes = maxBytes, maxBytes
+	return c
+}
+
+// add counts and groups g; it fails only past the memory bound.
+func (c *collector) add(g *gdump.Goroutine) error {
+	c.byState[g.State]++
+	if err := c.all.Add(g); err != nil {
+		return err
+	}
+	if !c.o.filtered() {
+		c.matched++
+		return nil
+	}
+	if !c.o.keep(g) {
+		return nil
+	}
+	c.matched++
+	return c.match.Add(g)
+}
+
+// groups returns the groups that pass the filters, largest first.
+func (c *collector) groups() []gdump.Group {
+	if c.o.filtered() {
+		return c.match.Groups()
+	}
+	return c.all.Groups()
+}
+
+// report builds the Report of dump d, whose goroutines c has seen.
+func (c *collector) report(source string, d *gdump.Dump) Report {
+	r := Report{Source: source, Crash: newCrash(d), TotalGoroutines: d.Count, TotalGroups: c.all.Len(),
+		ByState: byState(c.byState), MatchedGoroutines: c.matched, Notes: notes(d)}
+	groups := c.groups()
 	r.MatchedGroups = len(groups)
-	for _, g := range groups {
-		r.MatchedGoroutines += g.Count
+	if c.o.Top > 0 && len(groups) > c.o.Top {
+		groups = groups[:c.o.Top]
 	}
-	if o.Top > 0 && len(groups) > o.Top {
-		groups = groups[:o.Top]
-	}
-	r.Groups = make([]Group, len(groups))
+	r.Groups = make([]gdump.Group, len(groups))
 	for i, g := range groups {
-		r.Groups[i] = Group{
-			Count:          g.Count,
-			Stack:          newStack(g, o.Depth),
-			MinWaitSeconds: int64(g.MinWait / time.Second),
-			MaxWaitSeconds: int64(g.MaxWait / time.Second),
-			IDs:            g.IDs,
-		}
+		r.Groups[i] = g.Trim(c.o.Depth)
 	}
 	return r
 }
 
-// filter returns the goroutines of gs that o keeps.
-func filter(gs []gdump.Goroutine, o Options) []gdump.Goroutine {
-	var out []gdump.Goroutine
-	for i := range gs {
-		if o.keep(&gs[i]) {
-			out = append(out, gs[i])
-		}
-	}
-	return out
-}
-
-func byState(groups []gdump.Group) []StateCount {
-	n := map[string]int{}
-	for _, g := range groups {
-		n[g.State] += g.Count
-	}
+func byState(n map[string]int) []StateCount {
 	out := make([]StateCount, 0, len(n))
 	for s, c := range n {
 		out = append(out, StateCount{State: s, Count: c})
@@ -155,18 +173,43 @@ func byState(groups []gdump.Group) []StateCount {
 	return out
 }
 
-// newStack converts g's stack, keeping its first depth frames (all when 0).
-func newStack(g gdump.Group, depth int) Stack {
-	s := Stack{State: g.State, Frames: make([]Frame, 0, len(g.Frames))}
-	for i, f := range g.Frames {
-		if depth > 0 && i == depth {
-			s.FramesOmitted = len(g.Frames) - depth
-			break
-		}
-		s.Frames = append(s.Frames, Frame{Func: f.Func, File: f.File, Line: f.Line})
+// newCrash returns d's crash report as shown, nil without one.
+func newCrash(d *gdump.Dump) *Crash {
+	if d.Crash == nil {
+		return nil
 	}
-	if g.CreatedBy.Func != "" {
-		s.CreatedBy = &Frame{Func: g.CreatedBy.Func, File: g.CreatedBy.File, Line: g.CreatedBy.Line}
+	return &Crash{Message: d.Crash.Message(), Level: d.Level, Shown: shown(d), Crash: *d.Crash, Exit: d.Exit}
+}
+
+// shown says what the traceback level printed and what it hid.
+func shown(d *gdump.Dump) string {
+	switch d.Level {
+	case gdump.LevelNone:
+		return "GOTRACEBACK=none: the runtime printed no goroutine (run with GOTRACEBACK=all to see them)"
+	case gdump.LevelSingle:
+		return "GOTRACEBACK=single, the default: only the goroutine that crashed was printed, and any others were hidden (run with GOTRACEBACK=all to see them)"
+	case gdump.LevelAll:
+		return "every goroutine was printed, but not the runtime's own goroutines or runtime frames (GOTRACEBACK=system shows them)"
+	case gdump.LevelSystem:
+		return "every goroutine was printed, with runtime frames and the runtime's own goroutines (GOTRACEBACK=system or crash, or a runtime throw or fatal signal, which print that much)"
 	}
-	return s
+	return ""
+}
+
+// notes says what the reader skipped, could not parse, or found cut.
+func notes(d *gdump.Dump) []string {
+	var n []string
+	if d.Truncated {
+		n = append(n, "the input ends inside a goroutine's stack: it was cut, and the last goroutine is incomplete")
+	}
+	for _, p := range d.Problems {
+		n = append(n, fmt.Sprintf("line %d: %s: %q", p.Line, p.Msg, p.Text))
+	}
+	if len(d.Problems) == gdump.MaxProblems {
+		n = append(n, fmt.Sprintf("(only the first %d lines that did not parse are listed)", gdump.MaxProblems))
+	}
+	if d.Other > 0 {
+		n = append(n, fmt.Sprintf("%s outside goroutines and the crash report were skipped (log lines, registers, go test's output)", plural(d.Other, "line")))
+	}
+	return n
 }
