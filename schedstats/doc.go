@@ -149,6 +149,8 @@
 //		Workers waiting for a task.
 //	gdiag_pool_queued{pool} gauge tasks
 //		Tasks waiting in the pool's queue.
+//	gdiag_pool_parked{pool} gauge tasks
+//		Accepted tasks held back by the pool's per-key limit; they count against the queue's capacity.
 //	gdiag_pool_queue_capacity{pool} gauge tasks
 //		Capacity of the pool's queue.
 //	gdiag_pool_max_workers{pool} gauge workers
@@ -161,6 +163,8 @@
 //		Tasks finished, by outcome (completed, failed, panicked, canceled).
 //	gdiag_pool_tasks_rejected_total{pool} counter tasks
 //		Tasks refused because the queue was full or the pool stopped.
+//	gdiag_pool_hook_panics_total{pool} counter panics
+//		Panics recovered from the pool's observer and panic-handler callbacks.
 //	gdiag_pool_queue_wait_seconds{pool} histogram seconds
 //		Time tasks waited in the queue before a worker took them.
 //	gdiag_pool_run_seconds{pool} histogram seconds

@@ -237,13 +237,14 @@ func (b *builder) pool(st *pool.Stats, a *poolAttrs) {
 		v    int
 	}{
 		{"gdiag_pool_workers", st.Workers}, {"gdiag_pool_workers_running", st.Running},
-		{"gdiag_pool_workers_idle", st.Idle}, {"gdiag_pool_queued", st.Queued},
+		{"gdiag_pool_workers_idle", st.Idle}, {"gdiag_pool_queued", st.Queued}, {"gdiag_pool_parked", st.Parked},
 		{"gdiag_pool_queue_capacity", st.QueueCapacity}, {"gdiag_pool_max_workers", st.MaxWorkers},
 	} {
 		b.int(g.name, a.start, int64(g.v), a.pool)
 	}
 	b.int("gdiag_pool_tasks_submitted_total", a.start, int64(st.Submitted), a.pool)
 	b.int("gdiag_pool_tasks_rejected_total", a.start, int64(st.Rejected), a.pool)
+	b.int("gdiag_pool_hook_panics_total", a.start, int64(st.HookPanics), a.pool)
 	for o, n := range [...]uint64{pool.Completed: st.Completed, pool.Failed: st.Failed, pool.Panicked: st.Panicked, pool.Canceled: st.Canceled} {
 		b.int("gdiag_pool_tasks_total", a.start, int64(n), a.outcomes[o])
 	}

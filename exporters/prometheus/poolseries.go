@@ -25,6 +25,7 @@ var poolScalars = [...]poolScalar{
 	{mPoolRunning, false, -1},
 	{mPoolIdle, false, -1},
 	{mPoolQueued, false, -1},
+	{mPoolParked, false, -1},
 	{mPoolQueueCapacity, false, -1},
 	{mPoolMaxWorkers, false, -1},
 	{mPoolSubmitted, true, -1},
@@ -33,10 +34,11 @@ var poolScalars = [...]poolScalar{
 	{mPoolTasks, true, int(pool.Panicked)},
 	{mPoolTasks, true, int(pool.Canceled)},
 	{mPoolRejected, true, -1},
+	{mPoolHookPanics, true, -1},
 }
 
 // numPoolGauges is how many of poolScalars are gauges.
-const numPoolGauges = 6
+const numPoolGauges = 7
 
 // poolState is what the collector keeps of an exported pool between
 // scrapes: its label pairs, the numbers its series were last built from,
@@ -81,11 +83,11 @@ type keyValue struct {
 func (c *PoolCollector) fill(ps *poolState, st *pool.Stats) {
 	v := &ps.cur
 	v.scalars = [...]float64{
-		float64(st.Workers), float64(st.Running), float64(st.Idle), float64(st.Queued),
+		float64(st.Workers), float64(st.Running), float64(st.Idle), float64(st.Queued), float64(st.Parked),
 		float64(st.QueueCapacity), float64(st.MaxWorkers),
 		float64(st.Submitted),
 		float64(st.Completed), float64(st.Failed), float64(st.Panicked), float64(st.Canceled),
-		float64(st.Rejected),
+		float64(st.Rejected), float64(st.HookPanics),
 	}
 	v.hists[0].fill(st.QueueWait, ps.last.hists[0].bounds)
 	v.hists[1].fill(st.RunTime, ps.last.hists[1].bounds)
