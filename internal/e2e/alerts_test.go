@@ -2,18 +2,16 @@ package e2e_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 
 	"github.com/gdiag/gdiag/alerts"
 )
@@ -28,9 +26,7 @@ const alertsScale = 60
 // alert may fire; after its leak incident is switched on, GdiagGoroutineLeak
 // must go firing in Prometheus's own ALERTS series.
 func TestAlertsFireOnLeak(t *testing.T) {
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run the alert rules in Prometheus against the demo service")
-	}
+	e2etest.RequireE2E(t, "run the alert rules in Prometheus against the demo service")
 	bin := promBinary(t)
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
@@ -39,8 +35,8 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo := promStartDemo(t)
-	prom := alertsStartServer(t, bin, strings.TrimPrefix(demo.url, "http://"), rules)
+	demo := e2etest.StartDemoT(t, nil, "-load", "50")
+	prom := promStartServer(t, bin, demo.Addr(), rules)
 	alertsCheckLoaded(t, prom)
 
 	// Healthy: wait until the longest window (30s, the leak rule's offset)
@@ -57,7 +53,7 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	}
 
 	// The leak: 50 goroutines a second that never end.
-	resp, err := http.PostForm(demo.url+"/incident?name=leak", nil)
+	resp, err := http.PostForm(demo.URL+"/incident?name=leak", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,57 +70,6 @@ func TestAlertsFireOnLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("goroutine growth over the last 30s: %g; alerts firing: %s", v, strings.Join(alertsFiring(t, prom), ", "))
-}
-
-// alertsStartServer is promStartServer with the rules loaded and evaluated
-// every second.
-func alertsStartServer(t *testing.T, bin, target string, rules []byte) promServer {
-	t.Helper()
-	dir := t.TempDir()
-	rulesPath := filepath.Join(dir, "gdiag.rules.yml")
-	if err := os.WriteFile(rulesPath, rules, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "prometheus.yml")
-	conf := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - %q
-scrape_configs:
-  - job_name: demo
-    static_configs:
-      - targets: [%q]
-`, rulesPath, target)
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(promFreePort(t)))
-	p := promStart(t, "prometheus", nil, bin,
-		"--config.file="+cfg,
-		"--web.listen-address="+addr,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-	)
-	s := promServer{p, "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("prometheus exited before it was ready:\n%s", p.tail())
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready at %s within 30s (last error %v):\n%s", s.url, err, p.tail())
-		}
-	}
 }
 
 // alertsCheckLoaded checks through /api/v1/rules that Prometheus loaded
