@@ -51,7 +51,13 @@ type pprofOnly struct {
 // startPprofOnly builds (once) and starts the pprof-only service for one test.
 func startPprofOnly(t *testing.T) pprofOnly {
 	t.Helper()
-	bin := e2etest.BuildT(t, "./cmd/gdiag/testdata/pprofonly")[0]
+	// Without -race: it stands for a service that is not gdiag's, and the
+	// race detector's overhead would give its GC work to doctor's verdict.
+	bins, err := e2etest.BuildWith(nil, "./cmd/gdiag/testdata/pprofonly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := bins[0]
 	p := e2etest.StartT(t, "pprofonly", exec.Command(bin, "-listen", "127.0.0.1:0"))
 	l, err := p.WaitLine(e2etest.Stdout, 30*time.Second, func(string) bool { return true })
 	if err != nil {

@@ -37,60 +37,71 @@ var builds struct {
 // build, and returns their executables in the order of pkgs. A package is
 // built once per test binary; later calls return the same path. The
 // executables live until RemoveBuilds.
-func Build(pkgs ...string) ([]string, error) {
+func Build(pkgs ...string) ([]string, error) { return BuildWith(BuildFlags, pkgs...) }
+
+// BuildWith is Build with other go build flags, for a program that stands
+// for someone else's service (the race detector's slowdown would change
+// what gdiag finds in it, and it holds none of gdiag's code).
+func BuildWith(flags []string, pkgs ...string) ([]string, error) {
 	builds.mu.Lock()
 	defer builds.mu.Unlock()
 	if builds.done == nil {
 		builds.done = map[string]string{}
 	}
+	key := func(p string) string { return strings.Join(flags, " ") + "\x00" + p }
 	var todo []string
 	for _, p := range pkgs {
-		if _, ok := builds.done[p]; !ok {
+		if _, ok := builds.done[key(p)]; !ok {
 			todo = append(todo, p)
 		}
 	}
 	if len(todo) > 0 {
-		if err := buildLocked(todo); err != nil {
+		paths, err := buildLocked(flags, todo)
+		if err != nil {
 			return nil, err
+		}
+		for i, p := range todo {
+			builds.done[key(p)] = paths[i]
 		}
 	}
 	out := make([]string, len(pkgs))
 	for i, p := range pkgs {
-		out[i] = builds.done[p]
+		out[i] = builds.done[key(p)]
 	}
 	return out, nil
 }
 
-func buildLocked(pkgs []string) error {
+func buildLocked(flags, pkgs []string) ([]string, error) {
 	root, err := repoRoot()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if builds.dir == "" {
 		if builds.dir, err = os.MkdirTemp("", "gdiag-e2e-bin-"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	builds.n++
 	dir := filepath.Join(builds.dir, strconv.Itoa(builds.n))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
 	defer cancel()
-	args := append(append([]string{"build"}, BuildFlags...), "-o", dir+string(os.PathSeparator))
+	args := append(append([]string{"build"}, flags...), "-o", dir+string(os.PathSeparator))
 	// go test puts its own GOROOT/bin first on PATH, so "go" is the
 	// toolchain that built the test.
 	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
 	cmd.Dir = root
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("e2etest: go %s (after %v): %v\n%s", strings.Join(cmd.Args[1:], " "), time.Since(start).Round(time.Second), err, out)
+		return nil, fmt.Errorf("e2etest: go %s (after %v): %v\n%s", strings.Join(cmd.Args[1:], " "), time.Since(start).Round(time.Second), err, out)
 	}
-	for _, p := range pkgs {
-		builds.done[p] = filepath.Join(dir, path.Base(filepath.ToSlash(filepath.Clean(p))))
+	paths := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		paths[i] = filepath.Join(dir, path.Base(filepath.ToSlash(filepath.Clean(p))))
 	}
-	return nil
+	return paths, nil
 }
 
 // BuildT is Build for one test: it fails the test when the build fails.
