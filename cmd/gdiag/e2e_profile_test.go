@@ -53,7 +53,7 @@ func startPprofOnly(t *testing.T) pprofOnly {
 	t.Helper()
 	// Without -race: it stands for a service that is not gdiag's, and the
 	// race detector's overhead would give its GC work to doctor's verdict.
-	bins, err := e2etest.BuildWith(nil, "./cmd/gdiag/testdata/pprofonly")
+	bins, err := e2etest.BuildWith(e2etest.Plain, "./cmd/gdiag/testdata/pprofonly")
 	if err != nil {
 		t.Fatal(err)
 	}

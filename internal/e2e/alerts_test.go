@@ -35,7 +35,8 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo := e2etest.StartDemoT(t, nil, "-load", "50")
+	// Without -race: the test judges the healthy demo by its timing.
+	demo := e2etest.StartDemoBuiltWithT(t, e2etest.Plain, nil, "-load", "50")
 	prom := promStartServer(t, bin, demo.Addr(), rules)
 	alertsCheckLoaded(t, prom)
 

@@ -47,7 +47,7 @@ func TestPyroscopeDemoPoolLabels(t *testing.T) {
 		end := time.Now().Add(time.Minute).UnixMilli()
 		services = pyroLabelValues(t, base, "service_name", start, end)
 		pools = pyroLabelValues(t, base, "pool", start, end)
-		if slices.Contains(services, "gdiag-demo") && slices.Contains(pools, "batch") {
+		if slices.Contains(services, "gdiag-demo") && slices.Contains(pools, "batch") && slices.Contains(pools, "http") {
 			batchTotal = pyroMergedTotal(t, base, `{service_name="gdiag-demo", pool="batch"}`, start, end)
 			if batchTotal > 0 {
 				break

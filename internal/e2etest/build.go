@@ -21,6 +21,9 @@ import (
 // -race, so the build mostly links.
 var BuildFlags = []string{"-race"}
 
+// Plain are the build flags of a program built without the race detector.
+var Plain []string
+
 // BuildTimeout bounds one go build; a cold build on a busy 2-core machine
 // takes a few minutes.
 const BuildTimeout = 10 * time.Minute

@@ -22,14 +22,22 @@ type Demo struct {
 
 var demoListening = regexp.MustCompile(`^demo: listening on (http://127\.0\.0\.1:\d+)$`)
 
-// StartDemo builds the demo (once per test binary) and starts it on a free
-// loopback port, with its agent in a new private directory, env added to
-// the environment and flags after the defaults (a later flag wins). It
-// returns once the demo has printed its address: its first line. The
-// caller must call Stop. -duration 10m bounds its life should the test
-// binary die.
+// StartDemo builds the demo with BuildFlags (once per test binary) and
+// starts it on a free loopback port, with its agent in a new private
+// directory, env added to the environment and flags after the defaults (a
+// later flag wins). It returns once the demo has printed its address: its
+// first line. The caller must call Stop. -duration 10m bounds its life
+// should the test binary die.
 func StartDemo(env []string, flags ...string) (*Demo, error) {
-	bins, err := Build(DemoPackage)
+	return StartDemoBuiltWith(BuildFlags, env, flags...)
+}
+
+// StartDemoBuiltWith is StartDemo with other go build flags: Plain for a
+// test that judges the demo's health by its timing, which the race
+// detector's overhead changes (its batch jobs take about twice as long,
+// which is all the headroom its batch pool has).
+func StartDemoBuiltWith(buildFlags, env []string, flags ...string) (*Demo, error) {
+	bins, err := BuildWith(buildFlags, DemoPackage)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +75,13 @@ func StartDemo(env []string, flags ...string) (*Demo, error) {
 // ends, and a data race it reported fails the test.
 func StartDemoT(t testing.TB, env []string, flags ...string) *Demo {
 	t.Helper()
-	d, err := StartDemo(env, flags...)
+	return StartDemoBuiltWithT(t, BuildFlags, env, flags...)
+}
+
+// StartDemoBuiltWithT is StartDemoBuiltWith for one test, as StartDemoT.
+func StartDemoBuiltWithT(t testing.TB, buildFlags, env []string, flags ...string) *Demo {
+	t.Helper()
+	d, err := StartDemoBuiltWith(buildFlags, env, flags...)
 	if err != nil {
 		t.Fatal(err)
 	}
