@@ -5,22 +5,22 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
-// MaxFile is the largest profile, trace or schedtrace log analyze reads
-// (profiles are read whole); goroutine dumps are bounded by their reader.
+// MaxFile is the largest trace or schedtrace log analyze reads; goroutine
+// dumps and profiles are bounded by their readers.
 const MaxFile = 1 << 30
 
 // Analyzers are the analyses of the kinds other commands own.
 type Analyzers struct {
 	// Goroutines reads the dump itself, bounded, and stops when ctx ends.
 	Goroutines func(ctx context.Context, env *cli.Env, name string, r io.Reader) error
-	Profile    func(env *cli.Env, name string, data []byte) error
+	// Profile reads the profile itself, bounded as read and inflated.
+	Profile func(env *cli.Env, name string, r io.Reader) error
 	Trace      func(env *cli.Env, name string, r io.Reader) error
 }
 
@@ -89,14 +89,7 @@ func run(ctx context.Context, env *cli.Env, a Analyzers, name string, kind Kind)
 	case kind == Trace && a.Trace != nil:
 		return a.Trace(env, name, limited)
 	case kind == Profile && a.Profile != nil:
-		data, err := io.ReadAll(io.LimitReader(br, MaxFile+1))
-		if err != nil {
-			return cli.Input(name, err)
-		}
-		if len(data) > MaxFile {
-			return cli.Input(name, fmt.Errorf("larger than %d MB: not a profile gdiag reads", MaxFile>>20))
-		}
-		return a.Profile(env, name, data)
+		return a.Profile(env, name, br) // bounded, as read and inflated, by the profile reader
 	case kind == Goroutines || kind == Trace || kind == Profile:
 		return cli.Errorf(cli.ExitInput, "", "%s: analysis of %s files is not built into this gdiag", name, kind)
 	}

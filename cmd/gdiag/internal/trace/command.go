@@ -1,11 +1,11 @@
 package tracecmd
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
@@ -95,23 +95,52 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 		stop()
 		return err
 	}
-	data, err := io.ReadAll(io.LimitReader(body, maxTraceBytes))
-	body.Close()
+	defer stop()
+	defer body.Close()
+	f, path, err := profile.Create(out, profile.BaseName(t, "trace"), ".out")
+	if err != nil {
+		return err
+	}
+	// The trace is written to the file as it arrives and summarised on
+	// the way, so that a long one is never held in memory whole.
+	src := &reader{r: io.LimitReader(body, maxTraceBytes)}
+	tee := io.TeeReader(src, f)
+	s, err := Summarize(tee)
+	_, cerr := io.Copy(io.Discard, tee) // what the summary left, should it stop early
+	if ferr := f.Close(); cerr == nil {
+		cerr = ferr
+	}
 	stop()
-	if err != nil {
-		return err
-	}
-	path, err := profile.Save(out, profile.BaseName(t, "trace"), ".out", data)
-	if err != nil {
-		return err
-	}
-	s, err := Summarize(bytes.NewReader(data))
-	if err != nil {
+	switch {
+	case src.err != nil:
+		os.Remove(path)
+		return src.err // the connection failed, timed out or was interrupted
+	case cerr != nil:
+		return cli.Errorf(cli.ExitUsage, "check the free space, or give --out", "saving to %s: %v", path, cerr)
+	case src.n >= maxTraceBytes:
+		return cli.Errorf(cli.ExitRemote, "trace for a shorter --duration", "%s sent more than %d GB of trace; the first %d GB are in %s", t, maxTraceBytes>>30, maxTraceBytes>>30, path)
+	case err != nil:
 		return cli.Errorf(cli.ExitRemote, "try go tool trace "+path+"; a Go older than 1.22 writes a format gdiag reads only partly",
 			"%s sent a trace gdiag cannot read (saved to %s): %v", t, path, err)
 	}
 	s.Target, s.Saved, s.Flight = t.String(), path, flight
 	return show(env, s)
+}
+
+// reader counts what it reads and keeps the first error other than EOF.
+type reader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // Analyze prints the summary of a saved trace file (read from r, named
