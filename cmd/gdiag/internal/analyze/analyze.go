@@ -21,7 +21,7 @@ type Analyzers struct {
 	Goroutines func(ctx context.Context, env *cli.Env, name string, r io.Reader) error
 	// Profile reads the profile itself, bounded as read and inflated.
 	Profile func(env *cli.Env, name string, r io.Reader) error
-	Trace      func(env *cli.Env, name string, r io.Reader) error
+	Trace   func(env *cli.Env, name string, r io.Reader) error
 }
 
 // Command returns the analyze command, using a for the delegated kinds.

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/pprofdata"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/google/pprof/profile"
 )
 
