@@ -69,7 +69,7 @@ func run(ctx context.Context, env *cli.Env, args []string, interval time.Duratio
 	if interval < 0 || interval > maxInterval {
 		return cli.Usagef("--interval %v is out of range: give 0 (no rates) up to %v", interval, maxInterval)
 	}
-	if err := t.RequireAgent("gdiag pools"); err != nil {
+	if err := t.RequireAgent("gdiag pools", ""); err != nil {
 		return err
 	}
 	rep, err := read(ctx, t, interval)

@@ -29,5 +29,8 @@ func Analyze(env *cli.Env, name string, r io.Reader) error {
 		return env.PrintJSON(res)
 	}
 	res.Top.Print(env.Stdout, name)
+	if len(res.Top.Functions) == 0 {
+		fmt.Fprintln(env.Stdout, "nothing ran, allocated or waited in this profile; for mutex and block profiles, the program may not have set their rate")
+	}
 	return nil
 }

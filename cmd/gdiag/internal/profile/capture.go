@@ -24,7 +24,7 @@ import (
 type captured struct {
 	data  []byte
 	prof  *profile.Profile
-	delta bool // computed here from two profiles
+	delta bool // what happened during the capture only
 }
 
 // capture fetches the profile name from t, showing progress during d.
@@ -38,7 +38,12 @@ func capture(ctx context.Context, env *cli.Env, t *target.Target, name string, d
 		return captureDelta(ctx, t, name, d)
 	}
 	data, p, err := fetch(ctx, t, name, d)
-	return captured{data: data, prof: p}, err
+	if err != nil {
+		return captured{}, err
+	}
+	// net/http/pprof answers ?seconds= for these with a delta profile.
+	delta := d > 0 && name != "cpu" && name != "wall" && p.DurationNanos > 0
+	return captured{data: data, prof: p, delta: delta}, nil
 }
 
 func fetch(ctx context.Context, t *target.Target, name string, d time.Duration) ([]byte, *profile.Profile, error) {
@@ -47,10 +52,10 @@ func fetch(ctx context.Context, t *target.Target, name string, d time.Duration) 
 		return nil, nil, err
 	}
 	defer body.Close()
-	data, p, err := pprofdata.Read(body)
-	var ce *cli.Error
-	if errors.As(err, &ce) {
-		return nil, nil, err // the connection failed or timed out
+	rec := &target.Recorder{R: body}
+	data, p, err := pprofdata.Read(rec)
+	if rec.Err != nil {
+		return nil, nil, rec.Err // the connection failed or timed out
 	}
 	if err != nil {
 		return nil, nil, cli.Errorf(cli.ExitRemote, "is TARGET a Go service? its /debug/pprof/ should serve the runtime's profiles",
@@ -87,6 +92,26 @@ func captureDelta(ctx context.Context, t *target.Target, name string, d time.Dur
 		return captured{}, err
 	}
 	return captured{data: buf.Bytes(), prof: p, delta: true}, nil
+}
+
+// withSampleType returns c's data with the profile's default sample type
+// set to st, the one gdiag showed, so that go tool pprof and gdiag
+// analyze open the saved file on the same figures: net/http/pprof's delta
+// profiles name none, and pprof then defaults to the last (inuse_space
+// for allocs, where alloc_space was shown).
+func withSampleType(c captured, st string) ([]byte, error) {
+	if st == "" || c.prof.DefaultSampleType == st {
+		return c.data, nil
+	}
+	if c.prof.DefaultSampleType == "" && c.prof.SampleType[len(c.prof.SampleType)-1].Type == st {
+		return c.data, nil // pprof's default already
+	}
+	c.prof.DefaultSampleType = st
+	var buf bytes.Buffer
+	if err := c.prof.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Save writes data to out, or when out is empty to base+ext in the

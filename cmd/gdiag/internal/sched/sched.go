@@ -97,7 +97,7 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 	case o.once && o.count > 1:
 		return cli.Usagef("--once prints one frame; drop it to print --count %d", o.count)
 	}
-	if err := t.RequireAgent("gdiag sched"); err != nil {
+	if err := t.RequireAgent("gdiag sched", "gdiag doctor "+t.Spec+" watches the process through its profiles, and gdiag trace "+t.Spec+" shows scheduling latency"); err != nil {
 		return err
 	}
 	src := &agentSource{t: t}

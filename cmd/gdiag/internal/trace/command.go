@@ -103,7 +103,7 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 	}
 	// The trace is written to the file as it arrives and summarised on
 	// the way, so that a long one is never held in memory whole.
-	src := &reader{r: io.LimitReader(body, maxTraceBytes)}
+	src := &target.Recorder{R: io.LimitReader(body, maxTraceBytes)}
 	tee := io.TeeReader(src, f)
 	s, err := Summarize(tee)
 	_, cerr := io.Copy(io.Discard, tee) // what the summary left, should it stop early
@@ -112,12 +112,12 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 	}
 	stop()
 	switch {
-	case src.err != nil:
+	case src.Err != nil:
 		os.Remove(path)
-		return src.err // the connection failed, timed out or was interrupted
+		return src.Err // the connection failed, timed out or was interrupted
 	case cerr != nil:
 		return cli.Errorf(cli.ExitUsage, "check the free space, or give --out", "saving to %s: %v", path, cerr)
-	case src.n >= maxTraceBytes:
+	case src.N >= maxTraceBytes:
 		return cli.Errorf(cli.ExitRemote, "trace for a shorter --duration", "%s sent more than %d GB of trace; the first %d GB are in %s", t, maxTraceBytes>>30, maxTraceBytes>>30, path)
 	case err != nil:
 		return cli.Errorf(cli.ExitRemote, "try go tool trace "+path+"; a Go older than 1.22 writes a format gdiag reads only partly",
@@ -125,22 +125,6 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 	}
 	s.Target, s.Saved, s.Flight = t.String(), path, flight
 	return show(env, s)
-}
-
-// reader counts what it reads and keeps the first error other than EOF.
-type reader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (r *reader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	if err != nil && err != io.EOF && r.err == nil {
-		r.err = err
-	}
-	return n, err
 }
 
 // Analyze prints the summary of a saved trace file (read from r, named
