@@ -40,6 +40,10 @@ type profileJSON struct {
 			CumPct   float64 `json:"cumPct"`
 		} `json:"functions"`
 	} `json:"top"`
+	Empty *struct {
+		Reason string `json:"reason"`
+		Hint   string `json:"hint"`
+	} `json:"empty"`
 }
 
 // pprofOnly is a running testdata/pprofonly service: net/http/pprof only.

@@ -9,6 +9,32 @@ import (
 	"time"
 )
 
+// psRow is a row of gdiag ps --json, as its help documents it.
+type psRow struct {
+	PID           int      `json:"pid"`
+	PPID          int      `json:"ppid"`
+	Name          string   `json:"name"`
+	Exe           string   `json:"exe"`
+	Go            bool     `json:"go"`
+	GoVersion     string   `json:"goVersion"`
+	Module        string   `json:"module"`
+	Version       string   `json:"version"`
+	Package       string   `json:"package"`
+	Error         string   `json:"error"`
+	CPUPercent    float64  `json:"cpuPercent"`
+	CPUSeconds    float64  `json:"cpuSeconds"`
+	RSSBytes      int64    `json:"rssBytes"`
+	Threads       int      `json:"threads"`
+	Started       string   `json:"started"`
+	AgeSeconds    float64  `json:"ageSeconds"`
+	Listen        []string `json:"listen"`
+	Agent         bool     `json:"agent"`
+	Socket        string   `json:"socket"`
+	TCPAddr       string   `json:"tcpAddr"`
+	DiscoveryFile string   `json:"discoveryFile"`
+	PprofURL      string   `json:"pprofURL"`
+}
+
 // TestPS finds the demo, marked as an agent with its socket.
 func TestPS(t *testing.T) {
 	d := sharedDemo(t)
@@ -25,19 +51,7 @@ func TestPS(t *testing.T) {
 	if !strings.Contains(line, d.Socket) || !strings.Contains(line, "go1.") {
 		t.Errorf("gdiag ps line for pid %d = %q; want its socket %s and Go version\n%s", d.PID, line, d.Socket, r)
 	}
-	var rows []struct {
-		PID           int    `json:"pid"`
-		Name          string `json:"name"`
-		Exe           string `json:"exe"`
-		Go            bool   `json:"go"`
-		GoVersion     string `json:"goVersion"`
-		Module        string `json:"module"`
-		Error         string `json:"error"`
-		Agent         bool   `json:"agent"`
-		Socket        string `json:"socket"`
-		TCPAddr       string `json:"tcpAddr"`
-		DiscoveryFile string `json:"discoveryFile"`
-	}
+	var rows []psRow
 	r = gdiag(t, d.Dir, "ps", "--agents", "--json")
 	decodeJSON(t, r, &rows)
 	found := false

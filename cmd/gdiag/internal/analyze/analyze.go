@@ -38,10 +38,25 @@ and analyses it offline, as the live command for that kind would:
   pprof profile (.pb.gz)                            as gdiag profile: top functions
   execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits
 --kind overrides the detection. A truncated or garbage file exits 5 with
-what was wrong.`,
+what was wrong.
+
+A schedtrace log is cut into phases over time (backlog: runnable goroutines
+per P above 2; busy: no P idle; spare: some P idle), so that a stretch of
+saturation in a long log is named with its start and length rather than
+averaged away. The verdict names the longest backlog phase, or thread
+growth; gdiag analyze then exits 1, as gdiag doctor does with findings, and
+0 otherwise (blips shorter than three records are no phase). Dumps,
+profiles and traces have no verdict: exit 0 once read.
+
+--json prints the analysis of that kind; for a schedtrace log: {"file",
+"kind", "records", "span", "gomaxprocs", "threads", "idleProcs", "runnable",
+"runnablePerP" (each {"min","mean","max"}), "backlogPercent", "threshold",
+"malformedLines", "phases": [{"state", "start", "end", "seconds",
+"records", "runnablePerP", "idleProcs", "threads"}], "backlogSeconds",
+"verdict", "problem"}.`,
 		Examples: []string{
 			"gdiag analyze goroutines.txt",
-			"GODEBUG=schedtrace=1000 ./server 2> sched.log; gdiag analyze sched.log",
+			"GODEBUG=schedtrace=1000 ./server 2> sched.log; gdiag analyze sched.log || echo backlog",
 			"gdiag analyze cpu.pb.gz --json",
 			"curl -s localhost:6060/debug/pprof/goroutine?debug=2 | gdiag analyze -",
 		},
