@@ -17,7 +17,7 @@ import (
 const MaxBytes = 128 << 20
 
 // ErrTooLarge reports data beyond MaxBytes, as read or once inflated.
-var ErrTooLarge = errors.New("larger than gdiag reads")
+var ErrTooLarge = errors.New("profile too large")
 
 // Read reads a profile from r, at most MaxBytes of it, and parses it. It
 // returns the bytes as read, for saving, with the profile.

@@ -19,6 +19,9 @@ const AnalyzeTop = 15
 func Analyze(env *cli.Env, name string, r io.Reader) error {
 	_, p, err := pprofdata.Read(r)
 	switch {
+	case errors.Is(err, pprofdata.ErrTooLarge):
+		return &cli.Error{Code: cli.ExitInput, Err: fmt.Errorf("%s: %w", name, err),
+			Hint: fmt.Sprintf("gdiag reads profiles of up to %d MB, as stored and once inflated; real ones are far smaller", pprofdata.MaxBytes>>20)}
 	case err != nil:
 		return cli.Input(name, fmt.Errorf("not a pprof profile gdiag reads: %w", err))
 	case len(p.SampleType) == 0:

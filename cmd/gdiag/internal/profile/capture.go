@@ -57,6 +57,10 @@ func fetch(ctx context.Context, t *target.Target, name string, d time.Duration) 
 	if rec.Err != nil {
 		return nil, nil, rec.Err // the connection failed or timed out
 	}
+	if errors.Is(err, pprofdata.ErrTooLarge) {
+		return nil, nil, cli.Errorf(cli.ExitRemote, fmt.Sprintf("gdiag reads profiles of up to %d MB, as sent and once inflated; is TARGET the service you meant?", pprofdata.MaxBytes>>20),
+			"%s sent a %s profile gdiag will not read: %v", t, name, err)
+	}
 	if err != nil {
 		return nil, nil, cli.Errorf(cli.ExitRemote, "is TARGET a Go service? its /debug/pprof/ should serve the runtime's profiles",
 			"%s sent a %s profile gdiag cannot read: %v", t, name, err)
