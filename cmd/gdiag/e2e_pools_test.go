@@ -36,7 +36,7 @@ type poolsReport struct {
 		Canceled   uint64 `json:"canceled"`
 		Rejected   uint64 `json:"rejected"`
 		HookPanics uint64 `json:"hookPanics"`
-		Rates         *struct {
+		Rates      *struct {
 			SubmittedPerSec float64 `json:"submittedPerSec"`
 			CompletedPerSec float64 `json:"completedPerSec"`
 			RejectedPerSec  float64 `json:"rejectedPerSec"`
