@@ -87,6 +87,8 @@ func TestTargetErrors(t *testing.T) {
 		{"go without agent", []string{"pools", strconv.Itoa(goNoAgent)}, 3, []string{"runs no gdiag agent", "probes.Start"}},
 		{"wrong token", []string{"pools", d.TCP, "--token", "wrong"}, 8, []string{"401", "--token"}},
 		{"no token", []string{"pools", d.TCP}, 2, []string{"needs a token"}},
+		{"unreachable", []string{"pools", closedPort(t), "--token", "x"}, 7, []string{"agent unreachable", "still running"}},
+		{"pprof target, agent command", []string{"pools", startPprofOnly(t).URL}, 3, []string{"needs the gdiag agent", "probes.Start"}},
 		{"hanging target", []string{"pools", hang, "--token", "x", "--timeout", "1s"}, 4, []string{"did not answer", "--timeout"}},
 		{"garbage target", []string{"pools", "not a target"}, 2, []string{"cannot make sense"}},
 		{"file as target", []string{"pools", "harness_test.go"}, 2, []string{"gdiag analyze"}},
@@ -165,6 +167,17 @@ func startDemoNoAgent(t *testing.T) int {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd.Process.Pid
+}
+
+// closedPort returns a loopback HOST:PORT nothing listens on.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // hangingListener accepts connections and never answers.
