@@ -75,10 +75,17 @@ process started). goroutine and threadcreate are always point-in-time.
 --web serves pprof's web UI (flame graph, graph, source) for the saved
 profile on a loopback address until Ctrl-C; it never opens a browser.
 
+The saved file opens on the sample type shown (pprof's default for it is
+set to that type), so that go tool pprof and gdiag analyze show the same
+figures. A profile with no samples says why when gdiag can tell: the mutex
+profile's sampling period of 0, or a block profile empty since the process
+started, mean profiling is off in the target, and how to turn it on.
+
 --json prints {"profile", "target", "saved", "delta", "webURL", "top":
 {"sampleType", "unit", "total", "samples", "durationNanos", "omitted",
-"functions": [{"function", "flat", "flatPct", "sumPct", "cum", "cumPct"}]}},
-values in the profile's unit (nanoseconds, bytes or a count).
+"functions": [{"function", "flat", "flatPct", "sumPct", "cum", "cumPct"}]},
+"empty": {"reason", "hint"} (only without samples)}, values in the
+profile's unit (nanoseconds, bytes or a count).
 
 A cpu profile that is already running in the target (another gdiag, or
 continuous profiling) makes the agent refuse with "already running": exit 6.`,
