@@ -38,8 +38,11 @@ waiting), saves it for go tool trace (--out, by default
                       has no reason in the trace: gdiag names it from the
                       goroutine's stack (traces of Go 1.23 and later carry
                       it), else, for a wait that lasted the whole trace,
-                      from a goroutine dump taken right after; the rest is
-                      "unknown (waiting since the trace began)"
+                      from goroutine dumps taken just before (for a
+                      net/http/pprof target, whose Go may predate those
+                      stacks) and just after; each dump pauses the target
+                      as gdiag goroutines does. The rest is "unknown
+                      (waiting since the trace began)"
   GC                  mark phases and stop-the-world pauses: count, longest
   runnable            goroutines grouped by start function, by time spent
                       runnable (ready but waiting for a CPU)
