@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -197,7 +198,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, extra time
 		se := &StatusError{StatusCode: resp.StatusCode}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(b, &se.Body) != nil || se.Body.Error == "" {
-			se.Body = Error{Error: http.StatusText(resp.StatusCode)}
+			se.Body = Error{Error: plainError(b, resp.StatusCode)}
 		}
 		return nil, fmt.Errorf("%s: GET /v1/%s: %w", c, path, se)
 	}
@@ -243,4 +244,20 @@ func (c *Client) wrap(path string, err error) error {
 		return fmt.Errorf("%s: %w: %w", c, ErrUnreachable, err)
 	}
 	return fmt.Errorf("%s: GET /v1/%s: %w", c, path, err)
+}
+
+// plainError is the first line of a body that is not the agent's JSON (a
+// handler in front of it, a proxy), cut to 200 bytes, or the status text
+// when the body is empty: "cpu profiling already in use" says more than
+// "Internal Server Error".
+func plainError(b []byte, code int) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	line = strings.ToValidUTF8(strings.TrimSpace(line), "?")
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	if line == "" || strings.HasPrefix(line, "<") { // empty, or an HTML error page
+		return http.StatusText(code)
+	}
+	return line
 }

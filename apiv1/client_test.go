@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	httppprof "net/http/pprof"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,5 +287,29 @@ func TestPoolMirrorsPoolStats(t *testing.T) {
 		if strings.Join(w, " ") != strings.Join(d, " ") {
 			t.Errorf("%v has fields %v; %v has %v", wire, w, domain, d)
 		}
+	}
+}
+
+// TestClientPlainTextError checks that a plain-text error answer (here the
+// real net/http/pprof CPU handler, mounted where the agent's would be,
+// while this process already profiles) keeps its words in the
+// StatusError, instead of the status text "Internal Server Error".
+func TestClientPlainTextError(t *testing.T) {
+	if err := pprof.StartCPUProfile(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/profile/cpu", httppprof.Profile)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := apiv1.NewClient(srv.URL, apiv1.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Profile(context.Background(), "cpu", time.Second, 0)
+	var se *apiv1.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusInternalServerError || !strings.Contains(se.Body.Error, "cpu profiling already in use") {
+		t.Errorf("Profile(cpu) while profiling = %v; want a 500 StatusError saying \"cpu profiling already in use\"", err)
 	}
 }

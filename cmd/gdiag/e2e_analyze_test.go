@@ -37,19 +37,20 @@ func TestAnalyze(t *testing.T) {
 	cases := []struct {
 		file string
 		want string // in the text output
+		code int    // 1 for a verdict that names a problem
 	}{
-		{files["dump"], "goroutines"},
-		{files["profile"], "flat"},
-		{files["trace"], "latency"},
-		{sched, "verdict:"},
+		{files["dump"], "goroutines", 0},
+		{files["profile"], "flat", 0},
+		{files["trace"], "latency", 0},
+		{sched, "verdict: run-queue backlog", 1},
 	}
 	for _, c := range cases {
 		r := gdiag(t, dir, "analyze", c.file)
-		if r.Code != 0 || !strings.Contains(strings.ToLower(r.Stdout), c.want) {
-			t.Errorf("gdiag analyze %s: want exit 0 and %q\n%s", filepath.Base(c.file), c.want, r)
+		if r.Code != c.code || !strings.Contains(strings.ToLower(r.Stdout), c.want) {
+			t.Errorf("gdiag analyze %s: want exit %d and %q\n%s", filepath.Base(c.file), c.code, c.want, r)
 		}
-		if j := gdiag(t, dir, "analyze", c.file, "--json"); j.Code != 0 || !strings.HasPrefix(strings.TrimSpace(j.Stdout), "{") {
-			t.Errorf("gdiag analyze %s --json: want a JSON object\n%s", filepath.Base(c.file), j)
+		if j := gdiag(t, dir, "analyze", c.file, "--json"); j.Code != c.code || !strings.HasPrefix(strings.TrimSpace(j.Stdout), "{") {
+			t.Errorf("gdiag analyze %s --json: want a JSON object and exit %d\n%s", filepath.Base(c.file), c.code, j)
 		}
 	}
 

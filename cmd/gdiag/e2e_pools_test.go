@@ -20,15 +20,24 @@ type poolsReport struct {
 		MinWorkers    int    `json:"minWorkers"`
 		MaxWorkers    int    `json:"maxWorkers"`
 		Queued        int    `json:"queued"`
+		Parked        int    `json:"parked"`
 		QueueCapacity int    `json:"queueCapacity"`
+		KeyLimit      int    `json:"keyLimit"`
 		Stopped       bool   `json:"stopped"`
-		Submitted     uint64 `json:"submitted"`
-		Completed     uint64 `json:"completed"`
-		Failed        uint64 `json:"failed"`
-		Panicked      uint64 `json:"panicked"`
-		Canceled      uint64 `json:"canceled"`
-		Rejected      uint64 `json:"rejected"`
-		Rates         *struct {
+		KeyLimited    bool   `json:"keyLimited"`
+		Keys          []struct {
+			Key     string `json:"key"`
+			Running int    `json:"running"`
+			Parked  int    `json:"parked"`
+		} `json:"keys"`
+		Submitted  uint64 `json:"submitted"`
+		Completed  uint64 `json:"completed"`
+		Failed     uint64 `json:"failed"`
+		Panicked   uint64 `json:"panicked"`
+		Canceled   uint64 `json:"canceled"`
+		Rejected   uint64 `json:"rejected"`
+		HookPanics uint64 `json:"hookPanics"`
+		Rates      *struct {
 			SubmittedPerSec float64 `json:"submittedPerSec"`
 			CompletedPerSec float64 `json:"completedPerSec"`
 			RejectedPerSec  float64 `json:"rejectedPerSec"`

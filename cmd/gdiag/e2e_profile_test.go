@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/pprof/profile"
-
 	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
@@ -41,6 +39,10 @@ type profileJSON struct {
 			CumPct   float64 `json:"cumPct"`
 		} `json:"functions"`
 	} `json:"top"`
+	Empty *struct {
+		Reason string `json:"reason"`
+		Hint   string `json:"hint"`
+	} `json:"empty"`
 }
 
 // pprofOnly is a running testdata/pprofonly service: net/http/pprof only.
@@ -74,21 +76,9 @@ func startPprofOnly(t *testing.T) pprofOnly {
 // with the sample type the table was made from.
 func checkSaved(t *testing.T, path, sampleType string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("saved profile: %v", err)
+	if p := readSaved(t, path); sampleIndex(p, sampleType) < 0 {
+		t.Errorf("profile.Parse(%s) sample types %v lack %s", path, p.SampleType, sampleType)
 	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		t.Fatalf("profile.Parse(%s) = %v", path, err)
-	}
-	for _, st := range p.SampleType {
-		if st.Type == sampleType {
-			return
-		}
-	}
-	t.Errorf("profile.Parse(%s) sample types %v lack %s", path, p.SampleType, sampleType)
 }
 
 // TestProfileLive captures profiles from the demo's agent (socket, and TCP

@@ -52,11 +52,17 @@ func TestSchedOnce(t *testing.T) {
 	}{
 		{"pid", d.Dir, []string{"sched", strconv.Itoa(d.PID), "--once"}},
 		{"tcp", t.TempDir(), []string{"sched", d.TCP, "--token", d.Token, "--once"}},
+		// Standard output is a pipe here: without --once, one frame too,
+		// where gdiag used to redraw until killed.
+		{"no terminal", d.Dir, []string{"sched", strconv.Itoa(d.PID)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := gdiag(t, c.dir, c.args...)
 			if r.Code != 0 {
 				t.Fatalf("gdiag %s: %s", strings.Join(c.args, " "), r)
+			}
+			if note := "not a terminal: printing one frame"; c.name == "no terminal" && !strings.Contains(r.Stderr, note) {
+				t.Errorf("gdiag sched off a terminal: stderr lacks %q\n%s", note, r)
 			}
 			for _, w := range []string{"GOMAXPROCS", "THREADS", "RUN QUEUE", "GOROUTINES", "by state", "SCHED LAT", "STW GC", "per-P queues: build the service with -tags gdiag_deep"} {
 				if !strings.Contains(r.Stdout, w) {
@@ -136,7 +142,7 @@ func checkSchedReport(t *testing.T, r schedReport) {
 // terminal, so frames are plain) and expects exit 3 with a clear message.
 func TestSchedTargetGone(t *testing.T) {
 	d := startDemoT(t, "-load", "10")
-	cmd := exec.Command(gdiagBin, "sched", strconv.Itoa(d.PID), "--interval", "100ms")
+	cmd := exec.Command(gdiagBin, "sched", strconv.Itoa(d.PID), "--interval", "100ms", "--count", "100000")
 	cmd.Env = append(os.Environ(), "GDIAG_DIR="+d.Dir, "GDIAG_TOKEN=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

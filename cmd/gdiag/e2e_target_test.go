@@ -9,6 +9,32 @@ import (
 	"time"
 )
 
+// psRow is a row of gdiag ps --json, as its help documents it.
+type psRow struct {
+	PID           int      `json:"pid"`
+	PPID          int      `json:"ppid"`
+	Name          string   `json:"name"`
+	Exe           string   `json:"exe"`
+	Go            bool     `json:"go"`
+	GoVersion     string   `json:"goVersion"`
+	Module        string   `json:"module"`
+	Version       string   `json:"version"`
+	Package       string   `json:"package"`
+	Error         string   `json:"error"`
+	CPUPercent    float64  `json:"cpuPercent"`
+	CPUSeconds    float64  `json:"cpuSeconds"`
+	RSSBytes      int64    `json:"rssBytes"`
+	Threads       int      `json:"threads"`
+	Started       string   `json:"started"`
+	AgeSeconds    float64  `json:"ageSeconds"`
+	Listen        []string `json:"listen"`
+	Agent         bool     `json:"agent"`
+	Socket        string   `json:"socket"`
+	TCPAddr       string   `json:"tcpAddr"`
+	DiscoveryFile string   `json:"discoveryFile"`
+	PprofURL      string   `json:"pprofURL"`
+}
+
 // TestPS finds the demo, marked as an agent with its socket.
 func TestPS(t *testing.T) {
 	d := sharedDemo(t)
@@ -25,19 +51,7 @@ func TestPS(t *testing.T) {
 	if !strings.Contains(line, d.Socket) || !strings.Contains(line, "go1.") {
 		t.Errorf("gdiag ps line for pid %d = %q; want its socket %s and Go version\n%s", d.PID, line, d.Socket, r)
 	}
-	var rows []struct {
-		PID           int    `json:"pid"`
-		Name          string `json:"name"`
-		Exe           string `json:"exe"`
-		Go            bool   `json:"go"`
-		GoVersion     string `json:"goVersion"`
-		Module        string `json:"module"`
-		Error         string `json:"error"`
-		Agent         bool   `json:"agent"`
-		Socket        string `json:"socket"`
-		TCPAddr       string `json:"tcpAddr"`
-		DiscoveryFile string `json:"discoveryFile"`
-	}
+	var rows []psRow
 	r = gdiag(t, d.Dir, "ps", "--agents", "--json")
 	decodeJSON(t, r, &rows)
 	found := false
@@ -73,6 +87,8 @@ func TestTargetErrors(t *testing.T) {
 		{"go without agent", []string{"pools", strconv.Itoa(goNoAgent)}, 3, []string{"runs no gdiag agent", "probes.Start"}},
 		{"wrong token", []string{"pools", d.TCP, "--token", "wrong"}, 8, []string{"401", "--token"}},
 		{"no token", []string{"pools", d.TCP}, 2, []string{"needs a token"}},
+		{"unreachable", []string{"pools", closedPort(t), "--token", "x"}, 7, []string{"agent unreachable", "still running"}},
+		{"pprof target, agent command", []string{"pools", startPprofOnly(t).URL}, 3, []string{"needs the gdiag agent", "probes.Start"}},
 		{"hanging target", []string{"pools", hang, "--token", "x", "--timeout", "1s"}, 4, []string{"did not answer", "--timeout"}},
 		{"garbage target", []string{"pools", "not a target"}, 2, []string{"cannot make sense"}},
 		{"file as target", []string{"pools", "harness_test.go"}, 2, []string{"gdiag analyze"}},
@@ -151,6 +167,17 @@ func startDemoNoAgent(t *testing.T) int {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd.Process.Pid
+}
+
+// closedPort returns a loopback HOST:PORT nothing listens on.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // hangingListener accepts connections and never answers.

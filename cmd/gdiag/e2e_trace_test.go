@@ -29,6 +29,13 @@ type traceJSON struct {
 		Count      int      `json:"count"`
 		Reasons    []string `json:"reasons"`
 	} `json:"waits"`
+	BeforeTrace struct {
+		Waits     int `json:"waits"`
+		FromStack int `json:"fromStack"`
+		FromDump  int `json:"fromDump"`
+		Runtime   int `json:"runtime"`
+		Unknown   int `json:"unknown"`
+	} `json:"beforeTrace"`
 	GC struct {
 		Cycles          int   `json:"cycles"`
 		LongestNanos    int64 `json:"longestNanos"`

@@ -5,23 +5,23 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
-// MaxFile is the largest profile, trace or schedtrace log analyze reads
-// (profiles are read whole); goroutine dumps are bounded by their reader.
+// MaxFile is the largest trace or schedtrace log analyze reads; goroutine
+// dumps and profiles are bounded by their readers.
 const MaxFile = 1 << 30
 
 // Analyzers are the analyses of the kinds other commands own.
 type Analyzers struct {
 	// Goroutines reads the dump itself, bounded, and stops when ctx ends.
 	Goroutines func(ctx context.Context, env *cli.Env, name string, r io.Reader) error
-	Profile    func(env *cli.Env, name string, data []byte) error
-	Trace      func(env *cli.Env, name string, r io.Reader) error
+	// Profile reads the profile itself, bounded as read and inflated.
+	Profile func(env *cli.Env, name string, r io.Reader) error
+	Trace   func(env *cli.Env, name string, r io.Reader) error
 }
 
 // Command returns the analyze command, using a for the delegated kinds.
@@ -38,10 +38,25 @@ and analyses it offline, as the live command for that kind would:
   pprof profile (.pb.gz)                            as gdiag profile: top functions
   execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits
 --kind overrides the detection. A truncated or garbage file exits 5 with
-what was wrong.`,
+what was wrong.
+
+A schedtrace log is cut into phases over time (backlog: runnable goroutines
+per P above 2; busy: no P idle; spare: some P idle), so that a stretch of
+saturation in a long log is named with its start and length rather than
+averaged away. The verdict names the longest backlog phase, or thread
+growth; gdiag analyze then exits 1, as gdiag doctor does with findings, and
+0 otherwise (blips shorter than three records are no phase). Dumps,
+profiles and traces have no verdict: exit 0 once read.
+
+--json prints the analysis of that kind; for a schedtrace log: {"file",
+"kind", "records", "span", "gomaxprocs", "threads", "idleProcs", "runnable",
+"runnablePerP" (each {"min","mean","max"}), "backlogPercent", "threshold",
+"malformedLines", "phases": [{"state", "start", "end", "seconds",
+"records", "runnablePerP", "idleProcs", "threads"}], "backlogSeconds",
+"verdict", "problem"}.`,
 		Examples: []string{
 			"gdiag analyze goroutines.txt",
-			"GODEBUG=schedtrace=1000 ./server 2> sched.log; gdiag analyze sched.log",
+			"GODEBUG=schedtrace=1000 ./server 2> sched.log; gdiag analyze sched.log || echo backlog",
 			"gdiag analyze cpu.pb.gz --json",
 			"curl -s localhost:6060/debug/pprof/goroutine?debug=2 | gdiag analyze -",
 		},
@@ -89,14 +104,7 @@ func run(ctx context.Context, env *cli.Env, a Analyzers, name string, kind Kind)
 	case kind == Trace && a.Trace != nil:
 		return a.Trace(env, name, limited)
 	case kind == Profile && a.Profile != nil:
-		data, err := io.ReadAll(io.LimitReader(br, MaxFile+1))
-		if err != nil {
-			return cli.Input(name, err)
-		}
-		if len(data) > MaxFile {
-			return cli.Input(name, fmt.Errorf("larger than %d MB: not a profile gdiag reads", MaxFile>>20))
-		}
-		return a.Profile(env, name, data)
+		return a.Profile(env, name, br) // bounded, as read and inflated, by the profile reader
 	case kind == Goroutines || kind == Trace || kind == Profile:
 		return cli.Errorf(cli.ExitInput, "", "%s: analysis of %s files is not built into this gdiag", name, kind)
 	}

@@ -3,7 +3,9 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -57,10 +59,11 @@ func env() (*cli.Env, *bytes.Buffer) {
 func TestSchedtrace(t *testing.T) {
 	for _, name := range []string{"schedtrace_plain.txt", "schedtrace_detail.txt"} {
 		e, out := env()
-		if err := run(context.Background(), e, Analyzers{}, filepath.Join(schedData, name), "auto"); err != nil {
-			t.Fatalf("analyze %s: %v", name, err)
+		// Both logs are of a process with a backlog throughout: exit 1.
+		if err := run(context.Background(), e, Analyzers{}, filepath.Join(schedData, name), "auto"); err != cli.Findings {
+			t.Fatalf("analyze %s = %v; want cli.Findings", name, err)
 		}
-		for _, want := range []string{"schedtrace,", "GOMAXPROCS", "runnable per P", "verdict:"} {
+		for _, want := range []string{"schedtrace,", "GOMAXPROCS", "runnable per P", "phases", "verdict: run-queue backlog throughout"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("analyze %s output lacks %q:\n%s", name, want, out)
 			}
@@ -77,14 +80,72 @@ func TestSummariseBacklog(t *testing.T) {
 	e.JSON = true
 	f := filepath.Join(t.TempDir(), "sched.log")
 	os.WriteFile(f, []byte(log.String()), 0o600)
-	if err := run(context.Background(), e, Analyzers{}, f, "auto"); err != nil {
-		t.Fatal(err)
+	if err := run(context.Background(), e, Analyzers{}, f, "auto"); err != cli.Findings {
+		t.Fatalf("analyze = %v; want cli.Findings", err)
 	}
 	// 16 runnable on 2 Ps in every record: 8 per P, all above 2.
 	for _, want := range []string{`"records": 10`, `"backlogPercent": 100`, `"mean": 8`, "run-queue backlog"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("JSON lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestSchedtracePhase reads a real log (testdata/schedload: 30 s quiet,
+// 3 s with 16 CPU-bound goroutines per P, 30 s quiet, sampled every
+// 100 ms): the 3 s must read as a backlog phase with its time, and exit 1,
+// not as "occasional backlog" in 5% of the records.
+func TestSchedtracePhase(t *testing.T) {
+	e, out := env()
+	err := run(context.Background(), e, Analyzers{}, "testdata/schedtrace-phase.txt", "auto")
+	if err != cli.Findings {
+		t.Errorf("analyze schedtrace-phase.txt = %v; want cli.Findings (exit 1)", err)
+	}
+	if want := "verdict: run-queue backlog for 2.977s, from 30.037s to 33.014s of a 1m2.958s log"; !strings.Contains(out.String(), want) {
+		t.Errorf("analyze schedtrace-phase.txt lacks %q:\n%s", want, out)
+	}
+	row := false
+	for _, l := range strings.Split(out.String(), "\n") {
+		row = row || strings.Join(strings.Fields(l), " ") == "30s 33s 2.977s backlog 15.0 15 0.0 4-4"
+	}
+	if !row {
+		t.Errorf("analyze schedtrace-phase.txt has no phase row 30s to 33s, backlog:\n%s", out)
+	}
+	e.JSON = true
+	out.Reset()
+	run(context.Background(), e, Analyzers{}, "testdata/schedtrace-phase.txt", "auto")
+	var s SchedSummary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	states := []string{}
+	for _, p := range s.Phases {
+		states = append(states, p.State)
+	}
+	if strings.Join(states, ",") != "spare,backlog,spare" || !s.Problem || s.BacklogSeconds < 2.5 || s.BacklogSeconds > 3.5 {
+		t.Errorf("phases %v, problem %v, backlog %.1fs; want spare,backlog,spare, a problem and about 3 s", states, s.Problem, s.BacklogSeconds)
+	}
+}
+
+// TestSchedtraceBlips checks that isolated records over the threshold
+// make no phase and no problem: exit 0.
+func TestSchedtraceBlips(t *testing.T) {
+	var log strings.Builder
+	for i := range 100 {
+		run := 0
+		if i%10 == 5 {
+			run = 12
+		}
+		fmt.Fprintf(&log, "SCHED %dms: gomaxprocs=2 idleprocs=1 threads=5 spinningthreads=0 needspinning=0 idlethreads=1 runqueue=%d [ 0 0 ] schedticks=[ 1 2 ]\n", i*100, run)
+	}
+	f := filepath.Join(t.TempDir(), "blips.log")
+	os.WriteFile(f, []byte(log.String()), 0o600)
+	e, out := env()
+	if err := run(context.Background(), e, Analyzers{}, f, "auto"); err != nil {
+		t.Errorf("analyze blips = %v; want nil (exit 0)", err)
+	}
+	if !strings.Contains(out.String(), "verdict: no run-queue backlog phase: runnable per P above 2 in 10% of the records") {
+		t.Errorf("analyze blips:\n%s", out)
 	}
 }
 

@@ -6,9 +6,14 @@
 // Exit codes (stable, for scripts):
 //
 //	0  success; for doctor, no findings
-//	1  doctor reported findings; goroutines --diff found growth
-//	2  usage error: unknown command, bad flag or argument
+//	1  findings: doctor reported some; goroutines --diff found growth;
+//	   analyze's verdict names a problem (a schedtrace backlog phase,
+//	   thread growth)
+//	2  usage error: unknown command, bad flag or argument; HOST:PORT of
+//	   an agent without its token
 //	3  no target to diagnose: no such process, not a Go program, no agent
+//	   (also a net/http/pprof target given to a command that needs the
+//	   agent: sched, pools, profile wall, trace --flight)
 //	4  timeout: the target did not answer in time, or gdiag was interrupted
 //	5  bad input: a file that is truncated, garbage or of an unknown kind
 //	6  the target answered with an error (4xx/5xx) gdiag cannot work around

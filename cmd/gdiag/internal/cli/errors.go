@@ -21,6 +21,11 @@ const (
 	ExitRefused     = 8
 )
 
+// ExitSummary lists the exit codes in one line, as gdiag help, the
+// package documentation of cmd/gdiag and the README give them (a test
+// keeps them the same).
+const ExitSummary = "0 ok, 1 findings (doctor's, goroutines --diff's growth, analyze's verdict), 2 usage, 3 no such process or no agent, 4 timeout, 5 bad input file, 6 target error, 7 agent unreachable, 8 token refused or endpoint not trusted"
+
 // Error is an error with an exit code and a hint that says what to do next.
 type Error struct {
 	Code int

@@ -12,7 +12,8 @@ const TargetHelp = `A TARGET is one of:
   PID               a process running the gdiag agent (probes.Start), found
                     through its discovery file; see gdiag ps
   /path/to/socket   the agent's unix socket
-  HOST:PORT         the agent's TCP listener; needs --token or $GDIAG_TOKEN
+  HOST:PORT         the agent's TCP listener, with --token or $GDIAG_TOKEN;
+                    without a token, a net/http/pprof service there
   http://HOST:PORT  a service exposing net/http/pprof (no agent needed; gdiag
                     does what pprof allows and says what it cannot)
 A process without the agent gets a message saying how to add one.`
@@ -24,7 +25,7 @@ func usage(w io.Writer, cmds []Command) {
 	}
 	fmt.Fprint(w, "  help        show help for a command: gdiag help sched\n  version     print gdiag's version\n\n")
 	fmt.Fprintln(w, TargetHelp)
-	fmt.Fprint(w, "\nEvery command takes --json, --timeout and --help. Exit codes: 0 ok, 1 findings,\n2 usage, 3 no agent or no such process, 4 timeout, 5 bad input file, 6 target error,\n7 agent unreachable, 8 token refused or endpoint not trusted.\n")
+	fmt.Fprintf(w, "\nEvery command takes --json, --timeout and --help. Exit codes: %s.\n", ExitSummary)
 }
 
 func commandUsage(w io.Writer, c Command, fs *flag.FlagSet) {

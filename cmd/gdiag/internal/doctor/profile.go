@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/pprofdata"
 	"github.com/google/pprof/profile"
 )
 
@@ -15,13 +16,11 @@ import (
 // exhaust memory; real profiles are far smaller.
 const maxProfile = 64 << 20
 
-// readProfile parses a pprof profile (gzipped or not) from r.
+// readProfile parses a pprof profile (gzipped or not) from r, bounded as
+// and once inflated (pprofdata.MaxBytes).
 func readProfile(r io.Reader) (*profile.Profile, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxProfile))
-	if err != nil {
-		return nil, err
-	}
-	return profile.ParseData(b)
+	_, p, err := pprofdata.Read(r)
+	return p, err
 }
 
 // valueIndex returns the index of the sample type named one of names, or -1.

@@ -147,7 +147,8 @@ func trimFloat(v float64) string {
 }
 
 // Sparkline draws vs with the block characters ▁ to █, scaled from the
-// smallest value to the largest; a flat series is a row of ▁. Trends
+// smallest value to the largest; a flat series is drawn at its level
+// against zero: a row of █ above zero, of ▁ at zero or below. Trends
 // longer than maxSpark are averaged down to maxSpark points.
 func Sparkline(vs []float64) string {
 	const bars = "▁▂▃▄▅▆▇█"
@@ -162,8 +163,12 @@ func Sparkline(vs []float64) string {
 	var b strings.Builder
 	for _, v := range vs {
 		i := 0
-		if hi > lo && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+		case hi > lo:
 			i = int((v - lo) / (hi - lo) * float64(len(levels)-1))
+		case v > 0: // flat: at its level, the top, not at the bottom
+			i = len(levels) - 1
 		}
 		b.WriteRune(levels[min(max(i, 0), len(levels)-1)])
 	}

@@ -70,7 +70,8 @@ func TestSparkline(t *testing.T) {
 	}{
 		{[]float64{0, 7}, "▁█"},
 		{[]float64{1, 2, 3, 4, 5, 6, 7, 8}, "▁▂▃▄▅▆▇█"},
-		{[]float64{3, 3, 3}, "▁▁▁"},
+		{[]float64{3, 3, 3}, "███"}, // flat: at its level, not "nothing"
+		{[]float64{0, 0, 0}, "▁▁▁"},
 		{nil, ""},
 	}
 	for _, c := range cases {

@@ -198,7 +198,7 @@ func stateText(state string, minWait, maxWait time.Duration) string {
 	case lo == hi:
 		return fmt.Sprintf("%s, %s", state, plural(hi, "minute"))
 	case lo == 0:
-		return fmt.Sprintf("%s, up to %d minutes", state, hi)
+		return fmt.Sprintf("%s, up to %s", state, plural(hi, "minute"))
 	}
 	return fmt.Sprintf("%s, %d to %d minutes", state, lo, hi)
 }

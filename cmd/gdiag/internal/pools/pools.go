@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 )
@@ -23,7 +24,8 @@ func Command() cli.Command {
 		Args:    "TARGET",
 		Summary: "show the process's worker pools: workers, queues, outcomes, rates, latencies",
 		Help: `Shows each pool the process registered with the gdiag agent: workers
-(running/idle/max), queue (queued/capacity), task outcomes since start
+(running/idle/max), queue (queued for a worker / parked, held back by the
+key limit / capacity, which bounds the two together), task outcomes since start
 (submitted, completed, failed, panicked, canceled, rejected), rates between two
 readings --interval apart (tasks/s counts accepted submissions, rejects/s
 refused ones), and the queue-wait and run-time p50/p99 over the pool's life.
@@ -32,13 +34,17 @@ Percentiles are bounds, not measurements: the histogram keeps counts per
 bucket, and "≤64µs" is the upper bound of the bucket that holds the
 percentile (the bounds double from 1µs); "≥134s" means it lies above the
 histogram's last bound.
+When tasks are parked while workers could run them, a line under the table
+says that the key limit (pool.WithKeyLimit), not the worker count, holds
+work back, and names the key with the most tasks held back.
 --interval 0 takes one reading and shows no rates. Needs the gdiag agent.
 
 --json prints one object (all durations in seconds, as numbers):
   {"target": "1234", "intervalSeconds": 1.0003,
    "pools": [{"name", "running", "idle", "workers", "minWorkers", "maxWorkers",
-     "queued", "queueCapacity", "stopped", "submitted", "completed", "failed",
-     "panicked", "canceled", "rejected",
+     "queued", "parked", "queueCapacity", "keyLimit", "stopped", "keyLimited",
+     "keys": [{"key", "running", "parked"}], "submitted", "completed", "failed",
+     "panicked", "canceled", "rejected", "hookPanics",
      "rates": {"submittedPerSec", "completedPerSec", "rejectedPerSec"} or null,
      "queueWait": {"count", "p50Seconds", "p99Seconds", "p50Over", "p99Over"},
      "runTime": {same as queueWait}}]}`,
@@ -69,7 +75,7 @@ func run(ctx context.Context, env *cli.Env, args []string, interval time.Duratio
 	if interval < 0 || interval > maxInterval {
 		return cli.Usagef("--interval %v is out of range: give 0 (no rates) up to %v", interval, maxInterval)
 	}
-	if err := t.RequireAgent("gdiag pools"); err != nil {
+	if err := t.RequireAgent("gdiag pools", ""); err != nil {
 		return err
 	}
 	rep, err := read(ctx, t, interval)
@@ -116,7 +122,7 @@ func printTable(env *cli.Env, who string, rep Report) error {
 		return nil
 	}
 	tw := env.Table()
-	fmt.Fprintln(tw, "POOL\tRUN/IDLE/MAX\tQUEUED/CAP\tSUBMITTED\tCOMPLETED\tFAILED\tPANICKED\tCANCELED\tREJECTED\tTASKS/S\tREJECTS/S\tWAIT p50/p99\tRUN p50/p99")
+	fmt.Fprintln(tw, "POOL\tRUN/IDLE/MAX\tQUEUED/PARKED/CAP\tSUBMITTED\tCOMPLETED\tFAILED\tPANICKED\tCANCELED\tREJECTED\tTASKS/S\tREJECTS/S\tWAIT p50/p99\tRUN p50/p99")
 	for _, r := range rep.Pools {
 		name := r.Name
 		if r.Stopped {
@@ -126,18 +132,40 @@ func printTable(env *cli.Env, who string, rep Report) error {
 		if r.Rates != nil {
 			tasks, rejects = rate(r.Rates.SubmittedPerSec), rate(r.Rates.RejectedPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d/%d\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n",
-			name, r.Running, r.Idle, r.MaxWorkers, r.Queued, r.QueueCapacity,
+		fmt.Fprintf(tw, "%s\t%d/%d/%d\t%d/%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n",
+			name, r.Running, r.Idle, r.MaxWorkers, r.Queued, r.Parked, r.QueueCapacity,
 			r.Submitted, r.Completed, r.Failed, r.Panicked, r.Canceled, r.Rejected,
 			tasks, rejects, r.QueueWait.text(), r.RunTime.text())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, r := range rep.Pools {
+		if r.KeyLimited {
+			fmt.Fprintf(env.Stdout, "%s: %s\n", r.Name, keyLimitNote(r))
+		}
+	}
 	if rep.IntervalSeconds > 0 {
 		fmt.Fprintf(env.Stdout, "rates over %.1fs; percentiles over each pool's life\n", rep.IntervalSeconds)
 	}
 	return nil
+}
+
+// keyLimitNote says that the key limit, not the worker count, holds r's
+// work back, naming the key that holds most of it.
+func keyLimitNote(r Row) string {
+	note := fmt.Sprintf("%d tasks held back by the key limit (%d running per key at most) while %d of %d workers could run them: the key limit, not the worker count, holds work back",
+		r.Parked, r.KeyLimit, r.MaxWorkers-r.Running, r.MaxWorkers)
+	var top *apiv1.PoolKey
+	for i := range r.Keys {
+		if top == nil || r.Keys[i].Parked > top.Parked {
+			top = &r.Keys[i]
+		}
+	}
+	if top != nil && top.Parked > 0 {
+		note += fmt.Sprintf("; key %q has %d running and %d held back", top.Key, top.Running, top.Parked)
+	}
+	return note
 }
 
 func rate(v float64) string {

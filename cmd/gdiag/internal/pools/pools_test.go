@@ -95,7 +95,7 @@ func TestPrintTable(t *testing.T) {
 	}
 	lines := strings.Split(out.String(), "\n")
 	fields := strings.Fields(lines[1])
-	want := []string{"http", "1/2/8", "4/64", "300", "295", "0", "0", "0", "50", "100", "25.0", "≤20µs/≤20µs", "≥20µs/≥20µs"}
+	want := []string{"http", "1/2/8", "4/0/64", "300", "295", "0", "0", "0", "50", "100", "25.0", "≤20µs/≤20µs", "≥20µs/≥20µs"}
 	if strings.Join(fields, " ") != strings.Join(want, " ") {
 		t.Errorf("table row = %q; want %q\n%s", fields, want, out.String())
 	}

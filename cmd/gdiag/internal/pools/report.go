@@ -27,9 +27,16 @@ type Row struct {
 	Workers       int    `json:"workers"` // running + idle
 	MinWorkers    int    `json:"minWorkers"`
 	MaxWorkers    int    `json:"maxWorkers"`
-	Queued        int    `json:"queued"`
+	Queued        int    `json:"queued"` // waiting for a worker
+	Parked        int    `json:"parked"` // held back by the key limit; Queued + Parked never exceeds QueueCapacity
 	QueueCapacity int    `json:"queueCapacity"`
+	KeyLimit      int    `json:"keyLimit"` // most running tasks per key; 0 for none
 	Stopped       bool   `json:"stopped"`
+	// KeyLimited is true when tasks are held back by the key limit while
+	// workers are free: the limit, not the worker count, holds work back.
+	KeyLimited bool `json:"keyLimited"`
+	// Keys are the busiest task keys (at most 10), most running first.
+	Keys []apiv1.PoolKey `json:"keys"`
 
 	Submitted uint64 `json:"submitted"` // accepted tasks
 	Completed uint64 `json:"completed"`
@@ -37,6 +44,9 @@ type Row struct {
 	Panicked  uint64 `json:"panicked"`
 	Canceled  uint64 `json:"canceled"`
 	Rejected  uint64 `json:"rejected"` // refused submissions, not in Submitted
+	// HookPanics counts panics recovered from the pool's observers and
+	// panic handler; not a task outcome.
+	HookPanics uint64 `json:"hookPanics"`
 
 	// Rates is null with --interval 0, and for a pool that was not there at
 	// the first reading.
@@ -89,11 +99,16 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 	r := Row{
 		Name: cur.Name, Running: cur.Running, Idle: cur.Idle, Workers: cur.Workers,
 		MinWorkers: cur.MinWorkers, MaxWorkers: cur.MaxWorkers,
-		Queued: cur.Queued, QueueCapacity: cur.QueueCapacity, Stopped: cur.Stopped,
-		Submitted: cur.Submitted, Completed: cur.Completed, Failed: cur.Failed,
-		Panicked: cur.Panicked, Canceled: cur.Canceled, Rejected: cur.Rejected,
+		Queued: cur.Queued, Parked: cur.Parked, QueueCapacity: cur.QueueCapacity, KeyLimit: cur.KeyLimit, Stopped: cur.Stopped,
+		KeyLimited: cur.Parked > 0 && cur.Running < cur.MaxWorkers,
+		Keys:       cur.Keys,
+		Submitted:  cur.Submitted, Completed: cur.Completed, Failed: cur.Failed,
+		Panicked: cur.Panicked, Canceled: cur.Canceled, Rejected: cur.Rejected, HookPanics: cur.HookPanics,
 		QueueWait: percentiles(cur.QueueWait),
 		RunTime:   percentiles(cur.RunTime),
+	}
+	if r.Keys == nil {
+		r.Keys = []apiv1.PoolKey{}
 	}
 	if prev != nil && elapsed > 0 {
 		secs := elapsed.Seconds()

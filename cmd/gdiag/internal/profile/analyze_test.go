@@ -36,7 +36,7 @@ func TestAnalyze(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := Analyze(&cli.Env{Stdout: &out, Stderr: &out}, c.name, c.data)
+			err := Analyze(&cli.Env{Stdout: &out, Stderr: &out}, c.name, bytes.NewReader(c.data))
 			var ce *cli.Error
 			switch {
 			case c.code == 0 && err != nil:
@@ -69,7 +69,7 @@ func FuzzAnalyze(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
 		for _, js := range []bool{false, true} {
-			err := Analyze(&cli.Env{Stdout: &out, Stderr: &out, JSON: js}, "fuzz", data)
+			err := Analyze(&cli.Env{Stdout: &out, Stderr: &out, JSON: js}, "fuzz", bytes.NewReader(data))
 			var ce *cli.Error
 			if err != nil && (!errors.As(err, &ce) || ce.Code != cli.ExitInput) {
 				t.Fatalf("Analyze(%q) = %v; want nil or an input error", data, err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -16,20 +15,16 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/pprofdata"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/google/pprof/profile"
 )
-
-// maxProfileBytes bounds what gdiag reads from a target: a profile of this
-// size is already beyond what a person reads, and a runaway answer must
-// not take the machine's memory.
-const maxProfileBytes = 1 << 30
 
 // captured is a profile as received (data) and parsed (prof).
 type captured struct {
 	data  []byte
 	prof  *profile.Profile
-	delta bool // computed here from two profiles
+	delta bool // what happened during the capture only
 }
 
 // capture fetches the profile name from t, showing progress during d.
@@ -43,7 +38,12 @@ func capture(ctx context.Context, env *cli.Env, t *target.Target, name string, d
 		return captureDelta(ctx, t, name, d)
 	}
 	data, p, err := fetch(ctx, t, name, d)
-	return captured{data: data, prof: p}, err
+	if err != nil {
+		return captured{}, err
+	}
+	// net/http/pprof answers ?seconds= for these with a delta profile.
+	delta := d > 0 && name != "cpu" && name != "wall" && p.DurationNanos > 0
+	return captured{data: data, prof: p, delta: delta}, nil
 }
 
 func fetch(ctx context.Context, t *target.Target, name string, d time.Duration) ([]byte, *profile.Profile, error) {
@@ -52,11 +52,15 @@ func fetch(ctx context.Context, t *target.Target, name string, d time.Duration) 
 		return nil, nil, err
 	}
 	defer body.Close()
-	data, err := io.ReadAll(io.LimitReader(body, maxProfileBytes))
-	if err != nil {
-		return nil, nil, err
+	rec := &target.Recorder{R: body}
+	data, p, err := pprofdata.Read(rec)
+	if rec.Err != nil {
+		return nil, nil, rec.Err // the connection failed or timed out
 	}
-	p, err := parse(data)
+	if errors.Is(err, pprofdata.ErrTooLarge) {
+		return nil, nil, cli.Errorf(cli.ExitRemote, fmt.Sprintf("gdiag reads profiles of up to %d MB, as sent and once inflated; is TARGET the service you meant?", pprofdata.MaxBytes>>20),
+			"%s sent a %s profile gdiag will not read: %v", t, name, err)
+	}
 	if err != nil {
 		return nil, nil, cli.Errorf(cli.ExitRemote, "is TARGET a Go service? its /debug/pprof/ should serve the runtime's profiles",
 			"%s sent a %s profile gdiag cannot read: %v", t, name, err)
@@ -94,27 +98,53 @@ func captureDelta(ctx context.Context, t *target.Target, name string, d time.Dur
 	return captured{data: buf.Bytes(), prof: p, delta: true}, nil
 }
 
-// parse reads a profile in any form pprof reads. The parser is not ours:
-// should it panic on a malformed file, the panic becomes an error, so that
-// bad input is exit code 5 and never a crash.
-func parse(data []byte) (p *profile.Profile, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("malformed profile (the parser failed: %v)", r)
-		}
-	}()
-	return profile.ParseData(data)
+// withSampleType returns c's data with the profile's default sample type
+// set to st, the one gdiag showed, so that go tool pprof and gdiag
+// analyze open the saved file on the same figures: net/http/pprof's delta
+// profiles name none, and pprof then defaults to the last (inuse_space
+// for allocs, where alloc_space was shown).
+func withSampleType(c captured, st string) ([]byte, error) {
+	if st == "" || c.prof.DefaultSampleType == st {
+		return c.data, nil
+	}
+	if c.prof.DefaultSampleType == "" && c.prof.SampleType[len(c.prof.SampleType)-1].Type == st {
+		return c.data, nil // pprof's default already
+	}
+	c.prof.DefaultSampleType = st
+	var buf bytes.Buffer
+	if err := c.prof.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Save writes data to out, or when out is empty to base+ext in the
 // current directory, adding -1, -2... to base rather than overwrite a file.
 // It returns the path written.
 func Save(out, base, ext string, data []byte) (string, error) {
+	f, path, err := Create(out, base, ext)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", cli.Errorf(cli.ExitUsage, "check the free space, or give --out", "saving to %s: %v", path, err)
+	}
+	return path, nil
+}
+
+// Create opens the file Save would write, for a capture written as it
+// arrives; the caller closes it.
+func Create(out, base, ext string) (*os.File, string, error) {
 	if out != "" {
-		if err := os.WriteFile(out, data, 0o644); err != nil {
-			return "", cli.Errorf(cli.ExitUsage, "choose a writable path with --out", "saving to %s: %v", out, err)
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, "", cli.Errorf(cli.ExitUsage, "choose a writable path with --out", "saving to %s: %v", out, err)
 		}
-		return out, nil
+		return f, out, nil
 	}
 	for i := 0; ; i++ {
 		path := base + ext
@@ -126,16 +156,9 @@ func Save(out, base, ext string, data []byte) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", cli.Errorf(cli.ExitUsage, "run gdiag in a writable directory, or give --out", "saving to %s: %v", path, err)
+			return nil, "", cli.Errorf(cli.ExitUsage, "run gdiag in a writable directory, or give --out", "saving to %s: %v", path, err)
 		}
-		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return "", cli.Errorf(cli.ExitUsage, "check the free space, or give --out", "saving to %s: %v", path, err)
-		}
-		return path, nil
+		return f, path, nil
 	}
 }
 

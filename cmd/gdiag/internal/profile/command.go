@@ -28,11 +28,15 @@ type Result struct {
 	Target  string `json:"target,omitempty"`
 	Saved   string `json:"saved,omitempty"` // where the profile was written
 	File    string `json:"file,omitempty"`  // the file analyzed
-	// Delta is true when gdiag computed a delta profile itself, as the
-	// difference of two profiles taken --duration apart.
+	// Delta is true for a delta profile: what happened during --duration
+	// only, as net/http/pprof computes it (?seconds=) or, for the agent,
+	// gdiag as the difference of two profiles taken --duration apart.
 	Delta  bool   `json:"delta,omitempty"`
 	WebURL string `json:"webURL,omitempty"` // with --web: pprof's web UI
 	Top    Top    `json:"top"`
+	// Empty says why the profile has no samples (mutex or block profiling
+	// off in the target, no GC during a heap delta), and what to do.
+	Empty *Empty `json:"empty,omitempty"`
 }
 
 // options are gdiag profile's own flags.
@@ -71,10 +75,17 @@ process started). goroutine and threadcreate are always point-in-time.
 --web serves pprof's web UI (flame graph, graph, source) for the saved
 profile on a loopback address until Ctrl-C; it never opens a browser.
 
+The saved file opens on the sample type shown (pprof's default for it is
+set to that type), so that go tool pprof and gdiag analyze show the same
+figures. A profile with no samples says why when gdiag can tell: the mutex
+profile's sampling period of 0, or a block profile empty since the process
+started, mean profiling is off in the target, and how to turn it on.
+
 --json prints {"profile", "target", "saved", "delta", "webURL", "top":
 {"sampleType", "unit", "total", "samples", "durationNanos", "omitted",
-"functions": [{"function", "flat", "flatPct", "sumPct", "cum", "cumPct"}]}},
-values in the profile's unit (nanoseconds, bytes or a count).
+"functions": [{"function", "flat", "flatPct", "sumPct", "cum", "cumPct"}]},
+"empty": {"reason", "hint"} (only without samples)}, values in the
+profile's unit (nanoseconds, bytes or a count).
 
 A cpu profile that is already running in the target (another gdiag, or
 continuous profiling) makes the agent refuse with "already running": exit 6.`,
@@ -157,15 +168,29 @@ func run(ctx context.Context, env *cli.Env, o *options, spec string) error {
 	if err != nil {
 		return err
 	}
+	if o.name == "wall" {
+		if err := t.RequireAgent("the wall-clock (fgprof) profile", "gdiag profile cpu "+t.Spec+" samples time on CPU, and gdiag trace "+t.Spec+" shows where goroutines wait"); err != nil {
+			return err
+		}
+	}
 	c, err := capture(ctx, env, t, o.name, o.duration)
 	if err != nil {
 		return err
 	}
-	path, err := Save(o.out, BaseName(t, o.name), ".pb.gz", c.data)
+	top := MakeTop(c.prof, o.name, o.top)
+	data, err := withSampleType(c, top.SampleType)
 	if err != nil {
 		return err
 	}
-	res := Result{Profile: o.name, Target: t.String(), Saved: path, Delta: c.delta, Top: MakeTop(c.prof, o.name, o.top)}
+	path, err := Save(o.out, BaseName(t, o.name), ".pb.gz", data)
+	if err != nil {
+		return err
+	}
+	res := Result{Profile: o.name, Target: t.String(), Saved: path, Delta: c.delta, Top: top}
+	if top.Total == 0 {
+		e := explainEmpty(ctx, t, o.name, o.duration)
+		res.Empty = &e
+	}
 	if !o.web {
 		return report(env, res)
 	}
@@ -193,6 +218,12 @@ func report(env *cli.Env, res Result) error {
 		what += " (delta)"
 	}
 	res.Top.Print(env.Stdout, what)
+	if e := res.Empty; e != nil {
+		fmt.Fprintf(env.Stdout, "why: %s\n", e.Reason)
+		if e.Hint != "" {
+			fmt.Fprintf(env.Stdout, "to record it: %s\n", e.Hint)
+		}
+	}
 	fmt.Fprintf(env.Stdout, "saved to %s (go tool pprof %s)\n", res.Saved, res.Saved)
 	return nil
 }

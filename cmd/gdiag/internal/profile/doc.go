@@ -9,6 +9,7 @@
 // against the driver's -top on the same files.
 //
 // Analyze does the same for a saved profile file, for gdiag analyze.
+// Profiles from outside are read through pprofdata, within its bounds.
 //
 // Progress draws the wait of a capture on stderr; gdiag trace uses it too.
 //

@@ -188,7 +188,7 @@ func (t Top) Print(w io.Writer, what string) {
 	}
 	fmt.Fprintln(w)
 	if len(t.Functions) == 0 {
-		fmt.Fprintln(w, "no samples: nothing ran, allocated or waited in this profile (heap and allocs change only at each GC: a longer --duration sees more)")
+		fmt.Fprintln(w, "no samples")
 		return
 	}
 	fmt.Fprintf(w, "%10s %6s %6s %10s %6s  %s\n", "flat", "flat%", "sum%", "cum", "cum%", "function")

@@ -20,5 +20,7 @@
 //
 // The live view owns the terminal while it runs: the alternate screen,
 // a hidden cursor and raw mode on stdin, all restored on every way out.
+// Without a terminal on stdout there is no live view: one frame, as
+// --once, with a note on stderr, or --count frames when asked.
 // Nothing here is safe for concurrent use; the command runs once.
 package sched

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -52,8 +54,11 @@ interval, stop-the-world pauses (GC and other) over the history, and mutex
 wait, each with a sparkline of recent samples. Press q or Ctrl-C to quit.
 Needs the gdiag agent.
 
---once prints one plain-text frame and exits. --json prints one JSON object
-per line and exits (--count N for N objects, --interval apart):
+--once prints one plain-text frame and exits; so does gdiag sched when its
+standard output is not a terminal (a pipe, a file, a CI log), saying so on
+stderr: --count N then prints N plain frames, --interval apart. --json
+prints one JSON object per line and exits (--count N for N objects,
+--interval apart):
   {"target": "1234",
    "snapshot": {the agent's snapshot (schedstats.Snapshot): "gomaxprocs", ...},
    "derived": {"windowSeconds", "schedLatency": {"count","p50","p90","p99","max"},
@@ -72,7 +77,7 @@ the same snapshot.`,
 			var o options
 			fs.DurationVar(&o.interval, "interval", time.Second, "time between refreshes (and between --json objects)")
 			fs.BoolVar(&o.once, "once", false, "print one plain-text frame and exit")
-			fs.IntVar(&o.count, "count", 0, "stop after this many frames or JSON objects (default: --json 1, the live view until q)")
+			fs.IntVar(&o.count, "count", 0, "stop after this many frames or JSON objects (default: --json 1; on a terminal the live view until q, else 1 frame)")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				return run(ctx, env, args, o)
 			}
@@ -97,7 +102,7 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 	case o.once && o.count > 1:
 		return cli.Usagef("--once prints one frame; drop it to print --count %d", o.count)
 	}
-	if err := t.RequireAgent("gdiag sched"); err != nil {
+	if err := t.RequireAgent("gdiag sched", "gdiag doctor "+t.Spec+" watches the process through its profiles, and gdiag trace "+t.Spec+" shows scheduling latency"); err != nil {
 		return err
 	}
 	src := &agentSource{t: t}
@@ -109,12 +114,20 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 	if t.PID != 0 {
 		name = strconv.Itoa(t.PID)
 	}
+	// Without a terminal (a pipe, a file, a CI log) a view that redraws
+	// forever is of no use and never ends: one frame, as --once, unless
+	// --count asks for a stream.
+	notTTY := !isTerminal(env.Stdout)
+	if notTTY && !env.JSON && !o.once && o.count == 0 {
+		fmt.Fprintln(env.Stderr, "gdiag sched: standard output is not a terminal: printing one frame (--count N prints N frames, --interval apart)")
+		o.once = true
+	}
 	switch {
 	case env.JSON:
 		return printJSON(ctx, env, src, h, name, o)
 	case o.once:
 		width := 80
-		if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if f, ok := env.Stdout.(*os.File); ok && !notTTY {
 			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 				width = w
 			}
@@ -124,6 +137,12 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 		return err
 	}
 	return live(ctx, newScreen(env.Stdout, os.Stdin), src, h, name, o)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // printJSON prints o.count (at least one) Reports, one per line.

@@ -23,7 +23,7 @@ func (t *Target) Profile(ctx context.Context, name string, d time.Duration, debu
 	}
 	switch name {
 	case "wall":
-		return nil, t.RequireAgent("the wall-clock (fgprof) profile")
+		return nil, t.RequireAgent("the wall-clock (fgprof) profile", "")
 	case "cpu":
 		name = "profile"
 	}
@@ -51,7 +51,7 @@ func (t *Target) Trace(ctx context.Context, d time.Duration) (io.ReadCloser, err
 
 // Flight dumps the agent's flight recorder: the last seconds of execution trace.
 func (t *Target) Flight(ctx context.Context) (io.ReadCloser, error) {
-	if err := t.RequireAgent("the flight recorder"); err != nil {
+	if err := t.RequireAgent("the flight recorder", "gdiag trace "+t.Spec+" --duration 5s traces from now on"); err != nil {
 		return nil, err
 	}
 	return t.Agent.Flight(ctx)

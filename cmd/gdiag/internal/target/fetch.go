@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,7 +37,7 @@ func (t *Target) fetch(ctx context.Context, path string, q url.Values, extra tim
 	if resp.StatusCode >= 300 {
 		defer cancel()
 		defer resp.Body.Close()
-		return nil, t.status(resp, path)
+		return nil, t.status(ctx, resp, path)
 	}
 	return &body{ReadCloser: resp.Body, cancel: cancel, t: t, path: path}, nil
 }
@@ -86,16 +85,68 @@ func (t *Target) wrap(err error, path string) error {
 		"reading %s from %s: %v", path, t, err)
 }
 
-// status turns a pprof target's error answer into a cli.Error.
-func (t *Target) status(resp *http.Response, path string) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	msg := strings.TrimSpace(string(b))
-	if msg == "" || len(msg) > 200 {
+// status turns a pprof target's error answer into a cli.Error that keeps
+// the target's own words ("Could not enable CPU profiling: cpu profiling
+// already in use") and, for a 404, says which part of net/http/pprof is
+// missing.
+func (t *Target) status(ctx context.Context, resp *http.Response, path string) error {
+	msg := errorText(resp.Body)
+	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
 	}
-	var hint string
-	if resp.StatusCode == http.StatusNotFound {
-		hint = "is net/http/pprof registered at " + t.base + "? gdiag needs its /debug/pprof/ handlers"
+	err := fmt.Errorf("%s answered %d for /debug/pprof/%s: %s", t, resp.StatusCode, path, msg)
+	if resp.StatusCode != http.StatusNotFound {
+		return &cli.Error{Code: cli.ExitRemote, Err: err}
 	}
-	return &cli.Error{Code: cli.ExitRemote, Err: fmt.Errorf("%s answered %s for %s: %s", t, strconv.Itoa(resp.StatusCode), path, msg), Hint: hint}
+	if !t.servesIndex(ctx) {
+		return &cli.Error{Code: cli.ExitRemote, Err: err,
+			Hint: "nothing answers at " + t.base + "/: is net/http/pprof registered there? gdiag needs its /debug/pprof/ handlers"}
+	}
+	name, _, _ := strings.Cut(path, "?")
+	var hint string
+	switch name {
+	case "trace":
+		hint = "the service registers net/http/pprof's other handlers but not /debug/pprof/trace (etcd 3.4 is one such): capture a trace with runtime/trace in the service, or add the gdiag agent and run gdiag trace PID"
+	case "profile":
+		hint = "the service registers net/http/pprof's other handlers but not /debug/pprof/profile, the CPU profile: add the gdiag agent and run gdiag profile cpu PID"
+	default:
+		hint = "the service serves net/http/pprof, but its Go runtime has no " + name + " profile (" + t.base + "/ lists those it has)"
+	}
+	return &cli.Error{Code: cli.ExitRemote, Err: err, Hint: hint}
+}
+
+// errorText is the first line of an error answer's body, cut to 200
+// characters.
+func errorText(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 4<<10))
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	line = strings.TrimSpace(line)
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return strings.ToValidUTF8(line, "?")
+}
+
+// servesIndex reports whether the pprof index page answers 200.
+func (t *Target) servesIndex(ctx context.Context) bool {
+	code, err := t.get(ctx, "/")
+	return err == nil && code == http.StatusOK
+}
+
+// Recorder counts what is read through it and keeps the first error
+// other than io.EOF, so that a transfer that failed or timed out can be
+// told from content a parser refused.
+type Recorder struct {
+	R   io.Reader
+	N   int64 // bytes read
+	Err error // the first error of R other than io.EOF
+}
+
+func (r *Recorder) Read(p []byte) (int, error) {
+	n, err := r.R.Read(p)
+	r.N += int64(n)
+	if err != nil && err != io.EOF && r.Err == nil {
+		r.Err = err
+	}
+	return n, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,6 +28,10 @@ const (
 
 // AddAgentHint tells the user how to give a process the agent.
 const AddAgentHint = `add the agent to the service: import "github.com/gdiag/gdiag/probes" and call agent, err := probes.Start(probes.Options{}) in main and defer agent.Close(); or point gdiag at its net/http/pprof URL (http://HOST:PORT)`
+
+// addAgent is AddAgentHint for a target already reached through its
+// net/http/pprof URL.
+const addAgent = `add the agent to the service (import "github.com/gdiag/gdiag/probes"; agent, err := probes.Start(probes.Options{}); defer agent.Close()) and give gdiag its PID`
 
 // Target is a process gdiag can fetch diagnostics from: an agent, read
 // through Agent, or a net/http/pprof service.
@@ -66,8 +71,8 @@ func Open(ctx context.Context, env *cli.Env, spec string) (*Target, error) {
 	case errors.Is(err, apiv1.ErrNoAgent):
 		return nil, noAgent(pid, env.Dir, err)
 	case errors.Is(err, apiv1.ErrNeedToken):
-		return nil, cli.Errorf(cli.ExitUsage, "pass --token or set $GDIAG_TOKEN (the agent's Options.Token, or the token in its discovery file)",
-			"the agent at %s needs a token", spec)
+		// HOST:PORT with no token may as well be a plain pprof service.
+		return t.hostPort(ctx, spec)
 	case errors.Is(err, apiv1.ErrBadTarget):
 		return nil, cli.Errorf(cli.ExitUsage, "give a PID, an agent's socket path, HOST:PORT with --token, or http://HOST:PORT for net/http/pprof",
 			"cannot make sense of target %q", spec)
@@ -79,6 +84,48 @@ func Open(ctx context.Context, env *cli.Env, spec string) (*Target, error) {
 		return t, t.fromURL(ctx, spec)
 	}
 	return t, nil
+}
+
+// hostPort resolves HOST:PORT given without a token: an agent's TCP
+// listener (which refuses /v1/info without one) needs the token; a
+// service that serves net/http/pprof there is read as http://HOST:PORT.
+func (t *Target) hostPort(ctx context.Context, spec string) (*Target, error) {
+	needToken := cli.Errorf(cli.ExitUsage, "pass --token or set $GDIAG_TOKEN (the agent's Options.Token, or the token in its discovery file)",
+		"the agent at %s needs a token", spec)
+	t.client = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	t.base = "http://" + spec
+	code, err := t.get(ctx, "/v1/info")
+	switch {
+	case err != nil:
+		return nil, t.wrap(err, "/v1/info")
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return nil, needToken
+	}
+	t.base += "/debug/pprof"
+	if code, err = t.get(ctx, "/"); err == nil && code == http.StatusOK {
+		t.Kind = KindPprof
+		return t, nil
+	}
+	return nil, cli.Errorf(cli.ExitUsage, "for the agent's TCP listener, pass --token or set $GDIAG_TOKEN; for a service with net/http/pprof elsewhere, give its URL (http://HOST:PORT/PATH)",
+		"%s is neither an agent (it did not ask for a token) nor a net/http/pprof service (no /debug/pprof/)", spec)
+}
+
+// get GETs path below t.base and returns the status code, reading at most
+// 64 KB of the body.
+func (t *Target) get(ctx context.Context, path string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // noAgent says why process pid has no agent gdiag can use.
@@ -135,11 +182,17 @@ func (t *Target) String() string {
 	return t.Spec
 }
 
-// RequireAgent refuses, with a hint, what a pprof-only target cannot do.
-func (t *Target) RequireAgent(what string) error {
+// RequireAgent refuses what a pprof-only target cannot do (exit code 3, no
+// agent): what names it, and without, when not empty, says what can be
+// done instead with net/http/pprof alone.
+func (t *Target) RequireAgent(what, without string) error {
 	if t.Kind == KindAgent {
 		return nil
 	}
-	return cli.Errorf(cli.ExitTarget, AddAgentHint,
-		"%s needs the gdiag agent; %s serves only net/http/pprof", what, t.Spec)
+	hint := addAgent
+	if without != "" {
+		hint += "; without the agent, " + without
+	}
+	return cli.Errorf(cli.ExitTarget, hint,
+		"%s needs the gdiag agent, which %s does not run: it serves net/http/pprof only", what, t.Spec)
 }

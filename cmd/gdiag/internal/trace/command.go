@@ -1,11 +1,11 @@
 package tracecmd
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
@@ -34,7 +34,15 @@ waiting), saves it for go tool trace (--out, by default
   waiting             time goroutines spent blocked, summed over goroutines,
                       by category (channel, select, mutex/sync, network/IO,
                       syscall, sleep, GC assist/wait, ...) with the runtime's
-                      reasons in each
+                      reasons in each. A wait under way when the trace began
+                      has no reason in the trace: gdiag names it from the
+                      goroutine's stack (traces of Go 1.23 and later carry
+                      it), else, for a wait that lasted the whole trace,
+                      from goroutine dumps taken just before (for a
+                      net/http/pprof target, whose Go may predate those
+                      stacks) and just after; each dump pauses the target
+                      as gdiag goroutines does. The rest is "unknown
+                      (waiting since the trace began)"
   GC                  mark phases and stop-the-world pauses: count, longest
   runnable            goroutines grouped by start function, by time spent
                       runnable (ready but waiting for a CPU)
@@ -45,6 +53,7 @@ in the target makes the agent refuse with "already running" (exit 6).
 --json prints {"target", "saved", "flight", "durationNanos", "events",
 "goroutines", "schedLatency": {"count", "p50Nanos", "p90Nanos", "p99Nanos",
 "maxNanos"}, "waits": [{"category", "totalNanos", "count", "reasons"}],
+"beforeTrace": {"waits", "fromStack", "fromDump", "runtime", "unknown"},
 "gc": {"cycles", "longestNanos", "assistNanos", "stw", "stwLongestNanos",
 "stwTotalNanos"}, "topRunnable": [{"function", "goroutines",
 "runnableNanos", "maxLatencyNanos"}]}.`,
@@ -85,9 +94,11 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 	// reading as much as in the request.
 	stop := func() {}
 	var body io.ReadCloser
+	var pre *dumped
 	if flight {
 		body, err = t.Flight(ctx)
 	} else {
+		pre = dumpWaits(ctx, t, target.KindPprof)
 		stop = profile.Progress(env.Stderr, "tracing", d)
 		body, err = t.Trace(ctx, d)
 	}
@@ -95,23 +106,59 @@ func run(ctx context.Context, env *cli.Env, spec string, d time.Duration, flight
 		stop()
 		return err
 	}
-	data, err := io.ReadAll(io.LimitReader(body, maxTraceBytes))
-	body.Close()
+	defer stop()
+	defer body.Close()
+	f, path, err := profile.Create(out, profile.BaseName(t, "trace"), ".out")
+	if err != nil {
+		return err
+	}
+	// The trace is written to the file as it arrives and summarised on
+	// the way, so that a long one is never held in memory whole.
+	src := &target.Recorder{R: io.LimitReader(body, maxTraceBytes)}
+	tee := io.TeeReader(src, f)
+	z, err := read(tee)
+	_, cerr := io.Copy(io.Discard, tee) // what the summary left, should it stop early
+	if ferr := f.Close(); cerr == nil {
+		cerr = ferr
+	}
 	stop()
-	if err != nil {
-		return err
-	}
-	path, err := profile.Save(out, profile.BaseName(t, "trace"), ".out", data)
-	if err != nil {
-		return err
-	}
-	s, err := Summarize(bytes.NewReader(data))
-	if err != nil {
+	switch {
+	case src.Err != nil:
+		os.Remove(path)
+		return src.Err // the connection failed, timed out or was interrupted
+	case cerr != nil:
+		return cli.Errorf(cli.ExitUsage, "check the free space, or give --out", "saving to %s: %v", path, cerr)
+	case src.N >= maxTraceBytes:
+		return cli.Errorf(cli.ExitRemote, "trace for a shorter --duration", "%s sent more than %d GB of trace; the first %d GB are in %s", t, maxTraceBytes>>30, maxTraceBytes>>30, path)
+	case err != nil:
 		return cli.Errorf(cli.ExitRemote, "try go tool trace "+path+"; a Go older than 1.22 writes a format gdiag reads only partly",
 			"%s sent a trace gdiag cannot read (saved to %s): %v", t, path, err)
 	}
+	var post *dumped
+	if z.needsDump() {
+		// Goroutines that waited through the whole trace still wait the
+		// same way now, unless they moved in the instant since: a dump
+		// names their waits, which an old trace does not.
+		post = dumpWaits(ctx, t, t.Kind)
+	}
+	z.nameFromDumps(pre, post)
+	s := z.summary()
 	s.Target, s.Saved, s.Flight = t.String(), path, flight
 	return show(env, s)
+}
+
+// dumpWaits reads a goroutine dump of t, when t is of kind; nil if it is
+// not or the dump fails (the summary then leaves those waits unknown).
+func dumpWaits(ctx context.Context, t *target.Target, kind target.Kind) *dumped {
+	if t.Kind != kind {
+		return nil
+	}
+	dump, err := t.GoroutineDump(ctx)
+	if err != nil {
+		return nil
+	}
+	defer dump.Close()
+	return readDump(dump)
 }
 
 // Analyze prints the summary of a saved trace file (read from r, named

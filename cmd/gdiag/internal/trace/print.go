@@ -71,6 +71,10 @@ func printWaits(env *cli.Env, s Summary) {
 		fmt.Fprintf(tw, "  %v\t%.1f%%\t%d\t%s\t%s\n", dur(wt.TotalNanos), share, wt.Count, wt.Category, strings.Join(reasons, ", "))
 	}
 	tw.Flush()
+	if b := s.BeforeTrace; b.Waits > 0 {
+		fmt.Fprintf(w, "  %d waits were under way when the trace began: named from the trace's stacks %d, from goroutine dumps %d, the runtime's own (in no dump) %d, unknown %d\n",
+			b.Waits, b.FromStack, b.FromDump, b.Runtime, b.Unknown)
+	}
 }
 
 // dur rounds a duration in nanoseconds to three significant figures or so.

@@ -27,7 +27,11 @@ type Summary struct {
 	// Waits is the time goroutines spent off CPU and not runnable, summed
 	// over goroutines, by category, largest first.
 	Waits []Wait `json:"waits"`
-	GC    GC     `json:"gc"`
+	// BeforeTrace counts the waits under way when the trace began, by
+	// how they were named; those left unknown are the category
+	// "unknown (waiting since the trace began)".
+	BeforeTrace BeforeTrace `json:"beforeTrace"`
+	GC          GC          `json:"gc"`
 	// TopRunnable groups goroutines by start function, by total time
 	// runnable (ready, waiting for a P), largest first.
 	TopRunnable []StartFunc `json:"topRunnable"`
@@ -83,6 +87,7 @@ const (
 	catForever  = "blocked forever"
 	catBefore   = "unknown (waiting since the trace began)"
 	catOther    = "other"
+	reasonNone  = "none given" // a wait inside the trace for which the trace gives no reason
 	topRunnable = 10
 )
 
@@ -122,6 +127,7 @@ type gstate struct {
 	since    xtrace.Time
 	reason   string
 	latency  bool // since marks a runnable start seen in the trace
+	before   bool // the current wait began before the trace
 	start    string
 	runnable int64
 	maxLat   int64
@@ -136,6 +142,8 @@ type summarizer struct {
 	waits       map[string]map[string][2]int64 // category → reason → {nanos, count}
 	ranges      map[rangeKey]xtrace.Time
 	gc          GC
+	before      BeforeTrace
+	unnamed     []unnamed // waits under way at the start, not named yet
 }
 
 type rangeKey struct {
@@ -151,31 +159,43 @@ var ErrEmpty = errors.New("empty trace: no events")
 // input and may panic on some malformed files (it calls panic on internal
 // inconsistencies, such as a string ID it cannot find); Summarize turns
 // such a panic into an error, so that a bad file is an error, not a crash.
-func Summarize(r io.Reader) (s Summary, err error) {
+func Summarize(r io.Reader) (Summary, error) {
+	z, err := read(r)
+	if err != nil {
+		return Summary{}, err
+	}
+	return z.summary(), nil
+}
+
+// read reads a whole trace and accounts what was under way at its end;
+// summary then makes the Summary, once the waits that were under way at
+// its start have been named as well as can be (nameFromDump).
+func read(r io.Reader) (z *summarizer, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s, err = Summary{}, fmt.Errorf("malformed trace (the parser failed: %v)", p)
+			z, err = nil, fmt.Errorf("malformed trace (the parser failed: %v)", p)
 		}
 	}()
 	tr, err := xtrace.NewReader(r)
 	if err != nil {
-		return Summary{}, err
+		return nil, err
 	}
-	z := &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{}}
+	z = &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{}}
 	for {
 		ev, err := tr.ReadEvent()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return Summary{}, err
+			return nil, err
 		}
 		z.event(ev)
 	}
 	if z.events == 0 {
-		return Summary{}, ErrEmpty
+		return nil, ErrEmpty
 	}
-	return z.finish(), nil
+	z.end()
+	return z, nil
 }
 
 func (z *summarizer) event(ev xtrace.Event) {
@@ -242,6 +262,8 @@ func (z *summarizer) transition(st xtrace.StateTransition, t xtrace.Time) {
 	switch {
 	case from == xtrace.GoUndetermined || from == xtrace.GoNotExist:
 		d = 0
+	case from == xtrace.GoWaiting && g.before && g.reason == "":
+		z.unnamed = append(z.unnamed, unnamed{id: id, nanos: d})
 	case from == xtrace.GoWaiting:
 		z.wait(g.reason, d)
 	case from == xtrace.GoSyscall:
@@ -254,14 +276,38 @@ func (z *summarizer) transition(st xtrace.StateTransition, t xtrace.Time) {
 		}
 	}
 	g.state, g.since, g.reason = to, t, st.Reason
-	g.latency = true
+	g.latency, g.before = true, false
+	if to == xtrace.GoWaiting && g.reason == "" && from != xtrace.GoUndetermined {
+		// Traces of Go before 1.22 leave some blocking events without a
+		// reason; the stack then names it, or it is "other".
+		if g.reason = stackReason(stackFuncs(st.Stack)); g.reason == "" {
+			g.reason = reasonNone
+		}
+	}
 	if from == xtrace.GoUndetermined {
 		// The trace reports a goroutine's state the first time it meets
 		// the goroutine, which may be late in the first generation; the
 		// goroutine has been in that state since the trace began at least.
-		// Its runnable time is no latency sample: it began before.
+		// Its runnable time is no latency sample: it began before. A wait
+		// has no reason here; the stack, when the trace has it, names it.
 		g.since, g.reason, g.latency = z.first, "", false
+		if to == xtrace.GoWaiting {
+			g.before = true
+			z.before.Waits++
+			if g.reason = stackReason(stackFuncs(st.Stack)); g.reason != "" {
+				z.before.FromStack++
+			}
+		}
 	}
+}
+
+// stackFuncs lists the functions of a stack, innermost first.
+func stackFuncs(st xtrace.Stack) []string {
+	var out []string
+	for f := range st.Frames() {
+		out = append(out, f.Func)
+	}
+	return out
 }
 
 func (z *summarizer) wait(reason string, d int64) {
@@ -294,14 +340,18 @@ func startFunction(st xtrace.StateTransition, from, to xtrace.GoState) string {
 	return frames[len(frames)-1]
 }
 
-func (z *summarizer) finish() Summary {
-	s := Summary{DurationNanos: int64(z.last.Sub(z.first)), Events: z.events, Goroutines: len(z.gs)}
-	// Whatever is still waiting or runnable at the end counts up to it.
-	for _, g := range z.gs {
+// end accounts what is still waiting or runnable at the end of the
+// trace, up to the end.
+func (z *summarizer) end() {
+	for id, g := range z.gs {
 		d := int64(z.last.Sub(g.since))
 		switch g.state {
 		case xtrace.GoWaiting:
-			z.wait(g.reason, d)
+			if g.before && g.reason == "" {
+				z.unnamed = append(z.unnamed, unnamed{id: id, nanos: d, whole: true})
+			} else {
+				z.wait(g.reason, d)
+			}
 		case xtrace.GoSyscall:
 			z.wait("syscall", d)
 		case xtrace.GoRunnable:
@@ -311,8 +361,20 @@ func (z *summarizer) finish() Summary {
 	for k, start := range z.ranges {
 		z.rangeDone(k.name, int64(z.last.Sub(start)))
 	}
+	clear(z.ranges)
+}
+
+// summary makes the Summary; waits still unnamed count as unknown.
+func (z *summarizer) summary() Summary {
+	s := Summary{DurationNanos: int64(z.last.Sub(z.first)), Events: z.events, Goroutines: len(z.gs)}
+	for _, u := range z.unnamed {
+		z.wait("", u.nanos)
+		z.before.Unknown++
+	}
+	z.unnamed = nil
 	s.SchedLatency = latency(z.lat)
 	s.Waits = z.waitTable()
+	s.BeforeTrace = z.before
 	s.GC = z.gc
 	s.TopRunnable = z.groups(topRunnable)
 	return s
