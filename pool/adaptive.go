@@ -11,20 +11,24 @@ type AdaptiveOptions struct {
 	// Min is the lowest the limit goes (default 1). New panics if it is
 	// negative or above the maximum number of workers.
 	Min int
-	// Interval is how often the limit may move (default 100 ms). An
-	// interval lasts until at least 32 tasks have ended in it, and at most
-	// ten Intervals. New panics if it is negative.
+	// Interval is how often the limit may move (default 100 ms). The
+	// limit moves once at least 64 tasks have ended since it last moved
+	// and an Interval has passed, or after ten Intervals with at least 4.
+	// New panics if it is negative.
 	Interval time.Duration
 }
 
 // WithAdaptiveLimit lets the number of workers allowed to run tasks (the
 // limit, Stats.Limit) move between o.Min and the maximum number of workers
-// from what the pool measures, so that when the work slows down because
-// the service is saturated the pool stops adding concurrency that only
-// adds latency, and grows back when it recovers. The algorithm is in the
-// package documentation ("Adaptive limit"). Every task is timed (the
-// controller needs each run time), which costs about two clock reads per
-// task.
+// from what the pool measures, so that when the service the tasks use is
+// saturated the pool stops adding concurrency that only adds latency, and
+// grows back when it recovers. The limit starts at 4 (or o.Min) and grows
+// fast while nothing queues. The algorithm, its parameters and the
+// reasons for them are in the package documentation ("Adaptive limit").
+// It is meant to be used with WithShedding: tasks the limit holds back
+// wait in the queue, and shedding keeps that wait short. Every task is
+// timed (the controller needs each run time), which costs about two clock
+// reads and a short lock per task.
 func WithAdaptiveLimit(o AdaptiveOptions) Option {
 	return func(c *config) { c.adaptive = &o }
 }
@@ -39,7 +43,8 @@ const (
 	adaptiveProof   = 0.8  // a series of cuts down to this share of the limit ...
 	adaptiveGain    = 0.9  // ... that left the run time above this share of what it was ...
 	adaptiveLoss    = 0.85 // ... and the throughput below this share proves a slowdown
-	adaptiveWarmup  = 4    // intervals before the smoothed run time may set the baseline by being low
+	adaptiveProbe   = 30   // intervals of a binding limit without a cut before a probing cut
+	adaptiveStart   = 4    // the first limit (at least Min)
 )
 
 // adaptive is the controller behind WithAdaptiveLimit. Its state is guarded
@@ -56,8 +61,8 @@ type adaptive struct {
 	cutFrom  float64 // the limit before the current series of cuts; 0 outside one
 	cutRun   float64 // the run time then (the last two intervals' medians)
 	cutTput  float64 // the recent peak throughput then
-	updates  int     // intervals measured, up to adaptiveWarmup
 	starting bool    // growing fast after a slowdown, until something queues
+	calm     int     // intervals since the limit was last cut while it bound
 }
 
 func newAdaptive(o AdaptiveOptions, maxWorkers int) *adaptive {
@@ -65,7 +70,11 @@ func newAdaptive(o AdaptiveOptions, maxWorkers int) *adaptive {
 	if iv == 0 {
 		iv = 100 * time.Millisecond
 	}
-	return &adaptive{min: max(o.Min, 1), interval: int64(iv), limit: float64(maxWorkers)}
+	// Start low and grow fast, as TCP's slow start does: the first run
+	// times then come from a service that does not queue, the baseline the
+	// controller needs. Starting at the maximum under load would take a
+	// queued run time for the baseline.
+	return &adaptive{min: max(o.Min, 1), interval: int64(iv), limit: float64(min(max(o.Min, adaptiveStart), maxWorkers)), starting: true}
 }
 
 // bound clamps the limit to [min, ceil] and returns it as a worker count.
@@ -105,16 +114,16 @@ func (a *adaptive) update(m *measured, binding bool, ceil int) int {
 	} else {
 		a.run += adaptiveSmooth * (med - a.run)
 	}
-	if a.updates < adaptiveWarmup {
-		// The first medians are noisy and the smoothing has not settled:
-		// a baseline taken from one of them would stay too low for good.
-		a.updates++
-		a.base = a.run
-	} else if a.run < a.base {
+	if a.base == 0 || a.run < a.base {
+		// The lowest smoothed run time seen: the minimum of a noisy
+		// series sits below its level, and a baseline too low shows
+		// queueing that is not there, in proportion to the concurrency.
+		// A baseline too high hides queueing; the probing cuts below
+		// bring it down.
 		a.base = a.run
 	}
 	if a.cutFrom > 0 && a.limit <= adaptiveProof*a.cutFrom && run2 >= adaptiveGain*a.cutRun && tput2 <= adaptiveLoss*a.cutTput {
-		// A quarter less concurrency cost throughput and did not shorten
+		// A fifth less concurrency cost throughput and did not shorten
 		// the run time: the tasks themselves got slower (a slower
 		// dependency, bigger requests), they do not queue behind each
 		// other, or the cut would have shortened the run time and kept the
@@ -127,9 +136,26 @@ func (a *adaptive) update(m *measured, binding bool, ceil int) int {
 	lg := math.Log10(max(a.limit, 10))
 	alpha, beta := 3*lg, 6*lg // Vegas's thresholds in tasks, as in concurrency-limits
 	queue := conc * (1 - a.base/a.run)
+	if binding && queue <= beta {
+		a.calm++
+	}
 	switch {
+	case binding && a.calm >= adaptiveProbe:
+		// A baseline taken while the service already queued (a run
+		// time mistaken for a slowdown) hides the queue it measures. Now
+		// and then cut by a quarter, as BBR drains its queue to see the
+		// true round-trip time: if the run time falls, the lower one
+		// becomes the baseline; if it does not and the throughput falls,
+		// the slowdown rule above restores the limit within a few
+		// intervals.
+		a.calm, a.starting = 0, false
+		if a.cutFrom == 0 {
+			a.cutFrom, a.cutRun, a.cutTput = a.limit, run2, a.peak
+		}
+		a.limit *= 0.75
+		return a.bound(ceil)
 	case queue > beta:
-		a.starting = false
+		a.calm, a.starting = 0, false
 		if a.cutFrom == 0 {
 			a.cutFrom, a.cutRun, a.cutTput = a.limit, run2, a.peak
 		}
@@ -145,11 +171,10 @@ func (a *adaptive) update(m *measured, binding bool, ceil int) int {
 		// than let it float at the maximum, from where a sudden overload
 		// would take many intervals to come down.
 		a.limit = min(a.limit, 2*conc+1)
-		a.starting = false
 	case a.starting && queue < alpha:
-		// After a slowdown the cuts left the limit far below what the
-		// demand needs at the new run time: grow fast, as TCP's slow
-		// start does, until the service queues.
+		// At the start, and after a slowdown whose cuts left the limit
+		// far below what the demand needs at the new run time: grow
+		// fast, as TCP's slow start does, until the service queues.
 		a.limit *= 2
 	case queue < alpha:
 		a.limit = max(a.limit*adaptiveGrow, a.limit+1)

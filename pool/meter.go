@@ -18,13 +18,15 @@ type meter struct {
 	accStart int64 // when acc started
 }
 
-// waits is what one tick measured of queue waits, for shedding.
+// waits is what one tick measured of queue waits, for shedding, per
+// priority level: a worker takes higher priorities first, so each level
+// has a queue (and a wait) of its own.
 type waits struct {
-	span  int64 // the tick's length, ns
-	ended int   // tasks that ran and ended
-	n     int   // tasks whose queue wait is known: those that ran, and those canceled before they could
-	min   int64 // the shortest of those waits, ns
-	max   int64 // the longest, ns
+	span  int64                // the tick's length, ns
+	ended int                  // tasks that ran and ended
+	n     [numPriorities]int   // tasks whose queue wait is known: those that started, and those canceled before they could
+	min   [numPriorities]int64 // the shortest of those waits, ns
+	max   [numPriorities]int64 // the longest, ns
 }
 
 // measured is what the tasks that ended since the adaptive limit last
@@ -44,17 +46,19 @@ type tick struct {
 	m     measured // valid when ready
 }
 
-// waited records the queue wait w of a task that started (or was found
-// canceled) at now, and returns a tick once per interval. Waits are taken
+// waited records the queue wait w of a task of priority level lv that
+// started (or was found canceled) at now, and returns a tick once per
+// interval. Waits are taken
 // as tasks start, not as they end, so that shedding sees a queue build up
 // without waiting for a run time.
-func (m *meter) waited(w, now int64) (tick, bool) {
+func (m *meter) waited(lv int, w, now int64) (tick, bool) {
 	w = max(w, 0)
-	if m.cur.n == 0 || w < m.cur.min {
-		m.cur.min = w
+	c := &m.cur
+	if c.n[lv] == 0 || w < c.min[lv] {
+		c.min[lv] = w
 	}
-	m.cur.max = max(m.cur.max, w)
-	m.cur.n++
+	c.max[lv] = max(c.max[lv], w)
+	c.n[lv]++
 	return m.due(now)
 }
 
@@ -117,7 +121,7 @@ func (o *overload) tickInterval() int64 {
 // a mean would be biased low just when tasks are slow; the median stays
 // exact while fewer than half are cut short.
 func (m *measured) median() (float64, bool) {
-	if m.nruns < adaptiveSamples/4 {
+	if m.nruns < 4 {
 		return 0, false
 	}
 	r := m.runs[:m.nruns]

@@ -205,6 +205,15 @@ func (p *Pool) controlled(ctx context.Context, o *overload, t Task, done complet
 	}
 	p.mu.Lock()
 	if o.shed != nil && !p.stopped {
+		// Tasks starting and ending drive the ticks; when none does (the
+		// queue stands still, or everything is shed), submissions do, so
+		// that shedding always gets to see the queue drain.
+		o.mu.Lock()
+		t, due := o.meter.due(nanotime())
+		o.mu.Unlock()
+		if due {
+			p.tickLocked(o, &t)
+		}
 		if why := p.shedCheck(o, r); why != 0 {
 			p.mu.Unlock()
 			o.release(&tk)
@@ -212,8 +221,10 @@ func (p *Pool) controlled(ctx context.Context, o *overload, t Task, done complet
 		}
 	}
 	counted := o.countKey(r.key, 1)
-	err = p.placeOrWait(ctx, r) // unlocks p.mu
-	if err != nil {
+	p.sample(r)
+	if p.place(r) {
+		p.mu.Unlock()
+	} else if err = p.blocked(ctx, r); err != nil { // unlocks p.mu
 		if counted {
 			o.countKey(r.key, -1)
 		}
@@ -231,7 +242,7 @@ func (p *Pool) started(o *overload, r *taskRec, now int64) {
 		return
 	}
 	o.mu.Lock()
-	t, due := o.meter.waited(now-r.submitted, now)
+	t, due := o.meter.waited(r.prio.level(), now-r.submitted, now)
 	o.mu.Unlock()
 	if due {
 		p.tick(o, &t)
@@ -258,7 +269,7 @@ func (p *Pool) ended(o *overload, r *taskRec, start, end int64, outcome Outcome,
 	o.mu.Lock()
 	if outcome == Canceled {
 		if o.shed != nil && r.submitted != 0 {
-			t, due = o.meter.waited(end-r.submitted, end)
+			t, due = o.meter.waited(r.prio.level(), end-r.submitted, end)
 		}
 	} else {
 		t, due = o.meter.ran(cut, start, end)
@@ -275,6 +286,11 @@ func (p *Pool) ended(o *overload, r *taskRec, start, end int64, outcome Outcome,
 func (p *Pool) tick(o *overload, t *tick) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.tickLocked(o, t)
+}
+
+// tickLocked is tick with p.mu held.
+func (p *Pool) tickLocked(o *overload, t *tick) {
 	if p.stopped {
 		return
 	}
@@ -283,14 +299,14 @@ func (p *Pool) tick(o *overload, t *tick) {
 		// The limit binds when tasks wait for a worker it withholds, or
 		// every worker it allows is busy, or shedding finds the queue
 		// standing (the wait is then short because shedding refuses).
-		binding := p.waiting() > 0 || p.running >= p.maxW || o.shed != nil && o.shed.standing
+		binding := p.waiting() > 0 || p.running >= p.maxW || o.shed != nil && o.shed.stands()
 		n := a.update(m, binding, p.ceilW)
 		if n != p.maxW {
 			p.setLimit(n)
 		}
 	}
 	if s := o.shed; s != nil {
-		s.update(&t.waits, p.waiting())
+		p.shedUpdate(s, &t.waits)
 	}
 }
 
@@ -300,7 +316,7 @@ func (o *overload) statsLocked(s *Stats) {
 	s.Adaptive = o.adaptive != nil
 	if sh := o.shed; sh != nil {
 		s.ShedTarget = time.Duration(sh.target)
-		s.Shedding = sh.standing
+		s.Shedding = sh.stands()
 	}
 }
 

@@ -117,12 +117,16 @@ func (b *bucket) refill(now int64) {
 	}
 }
 
+// tokenSlack absorbs the rounding of refills: five refills of 0.2 tokens
+// add up to slightly less than one, and that token must count as there.
+const tokenSlack = 1e-9
+
 // take takes a token and returns how long until it is due: 0 when the
 // bucket had one.
 func (b *bucket) take(now int64) int64 {
 	b.refill(now)
 	b.tokens--
-	if b.tokens >= 0 {
+	if b.tokens >= -tokenSlack {
 		return 0
 	}
 	return int64(math.Ceil(-b.tokens * 1e9 / b.PerSecond))

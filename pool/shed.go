@@ -40,9 +40,12 @@ type shedder struct {
 	target   int64 // ns
 	interval int64 // ns
 	keyShare float64
-	standing bool    // the queue stands: shed what would wait beyond target
-	rate     float64 // tasks ended per second, smoothed over intervals
+	standing [numPriorities]bool // the queue of each priority level stands: shed what would wait beyond target
+	rate     float64             // tasks ended per second, smoothed over intervals
 }
+
+// stands reports whether the queue of any priority stands.
+func (s *shedder) stands() bool { return s.standing != [numPriorities]bool{} }
 
 func newShedder(o ShedOptions) *shedder {
 	s := &shedder{target: int64(o.Target), interval: int64(o.Interval), keyShare: o.MaxKeyShare}
@@ -61,13 +64,19 @@ func newShedder(o ShedOptions) *shedder {
 // keyed reports whether the key share bound applies.
 func (s *shedder) keyed() bool { return s.keyShare < 1 }
 
-// update decides from one tick's waits whether the queue stands. It starts
-// standing when even the shortest wait of the tick exceeded the target, as
-// CoDel decides, and stops only when even the longest fell below half the
-// target and the tasks queued now (queued) would wait less than that:
-// while shedding holds the wait near the target, admitted tasks still wait
-// up to it, so the queue keeps standing until the demand falls. p.mu held.
-func (s *shedder) update(w *waits, queued int) {
+// shedUpdate decides from one tick's waits whether the queue of each
+// priority stands. A level's queue starts standing when even the shortest
+// wait of the tick at that level exceeded the target (as CoDel decides),
+// or when tasks of that level are queued and none started in the tick
+// (higher priorities took every worker). It stops standing only when even
+// the longest wait fell below half the target and the tasks queued ahead
+// at that level now would wait less than that: while shedding holds the
+// wait near the target, admitted tasks still wait up to it, so the queue
+// keeps standing until the demand falls. Each level needs its own
+// decision: a worker takes higher priorities first, so High can flow
+// while Low stands still, and the shortest wait over all levels would
+// never show it. p.mu held.
+func (p *Pool) shedUpdate(s *shedder, w *waits) {
 	if w.span > 0 && w.ended > 0 {
 		x := float64(w.ended) * 1e9 / float64(w.span)
 		if s.rate == 0 {
@@ -76,25 +85,45 @@ func (s *shedder) update(w *waits, queued int) {
 			s.rate += 0.5 * (x - s.rate)
 		}
 	}
-	switch {
-	case w.n == 0:
-	case w.min > s.target:
-		s.standing = true
-	case w.max < s.target/2 && (s.rate <= 0 || float64(queued)*1e9/s.rate < float64(s.target/2)):
-		// The waits are measured as tasks end, a run time late: the queue
-		// must also be short now.
-		s.standing = false
+	for lv := range numPriorities {
+		switch {
+		case w.n[lv] == 0:
+			if p.queues[lv].len() > 0 && w.span >= s.target {
+				s.standing[lv] = true
+			}
+		case w.min[lv] > s.target:
+			s.standing[lv] = true
+		case w.max[lv] < s.target/2 && (s.rate <= 0 || float64(p.ahead(lv))*1e9/s.rate < float64(s.target/2)):
+			s.standing[lv] = false
+		}
 	}
 }
 
-// shedCheck returns why r must be shed, or 0. While the queue stands, a
-// task is shed when its key holds more than its share of the pool, or when
-// the tasks it would wait for (those ready at its priority or above,
-// beyond the workers free to take them) would take longer than the target
-// at the rate tasks have been ending. p.mu held.
+// ahead returns how many ready tasks a task of level lv would wait for:
+// those of its level and above, beyond the workers free to take them.
+// p.mu held.
+func (p *Pool) ahead(lv int) int {
+	n := -p.spare()
+	for ; lv < numPriorities; lv++ {
+		n += p.queues[lv].len()
+	}
+	return max(n, 0)
+}
+
+// shedCheck returns why r must be shed, or 0. While the queue of r's
+// priority stands, or while the key limit holds back tasks of r's key, r
+// is shed when its key holds more than its share of the pool; while the
+// queue of r's priority stands, r is also shed when the tasks it would
+// wait for (those ready at its priority or above, beyond the workers free
+// to take them) would take longer than the target at the rate tasks have
+// been ending. p.mu held.
 func (p *Pool) shedCheck(o *overload, r *taskRec) refusal {
 	s := o.shed
-	if !s.standing {
+	lv := r.prio.level()
+	// A key whose tasks the key limit holds back has a standing queue of
+	// its own, whatever the others' waits.
+	backlog := r.key != "" && p.parked[r.key] != nil
+	if !s.standing[lv] && !backlog {
 		return 0
 	}
 	if s.keyed() && r.key != "" {
@@ -105,14 +134,7 @@ func (p *Pool) shedCheck(o *overload, r *taskRec) refusal {
 			return refShedKey
 		}
 	}
-	if s.rate <= 0 {
-		return 0
-	}
-	ahead := -p.spare()
-	for lv := r.prio.level(); lv < numPriorities; lv++ {
-		ahead += p.queues[lv].len()
-	}
-	if ahead >= 0 && float64(ahead+1)*1e9/s.rate > float64(s.target) {
+	if n := p.ahead(lv); n > 0 && s.standing[lv] && s.rate > 0 && float64(n+1)*1e9/s.rate > float64(s.target) {
 		return refShedWait
 	}
 	return 0

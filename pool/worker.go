@@ -356,7 +356,7 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 		sh.completed.Add(1)
 	}
 	if o := p.ov.Load(); o != nil && o.timed() {
-		p.ended(o, r, now, end, outcome, err, ctx.Err() != nil)
+		p.ended(o, r, now, end, outcome, err, err != nil && ctx.Err() != nil)
 	}
 	if r.done != nil {
 		r.done.complete(err)
