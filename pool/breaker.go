@@ -300,11 +300,11 @@ func (b *breakers) stats(now int64) []BreakerStats {
 	if len(b.keys) == 0 {
 		return out
 	}
-	var top topBreakers
+	t := top[BreakerStats]{first: worse}
 	for key, k := range b.keys {
-		top.add(k.stats(key, now, b.slice))
+		t.add(k.stats(key, now, b.slice))
 	}
-	return append(out, top.ks[:top.n]...)
+	return append(out, t.vs[:t.n]...)
 }
 
 func (k *breaker) stats(key string, now, slice int64) BreakerStats {
@@ -328,25 +328,4 @@ func worse(a, b BreakerStats) bool {
 		return a.Requests > b.Requests
 	}
 	return a.Key < b.Key
-}
-
-// topBreakers keeps the MaxStatsKeys breakers most worth a look, in order.
-type topBreakers struct {
-	ks [MaxStatsKeys]BreakerStats
-	n  int
-}
-
-func (t *topBreakers) add(k BreakerStats) {
-	if t.n == len(t.ks) {
-		if !worse(k, t.ks[t.n-1]) {
-			return
-		}
-		t.n--
-	}
-	i := t.n
-	for ; i > 0 && worse(k, t.ks[i-1]); i-- {
-		t.ks[i] = t.ks[i-1]
-	}
-	t.ks[i] = k
-	t.n++
 }
