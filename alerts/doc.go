@@ -10,8 +10,8 @@
 //   - gdiag-runtime: GdiagGoroutineLeak (steady goroutine growth),
 //     GdiagRunqueueBacklog (runnable goroutines per P), GdiagSchedLatencyHigh
 //     (p99 scheduling latency), GdiagThreadGrowth (OS threads), GdiagLongSTWPause
-//     (stop-the-world pauses over 50ms) and GdiagGCOverhead (share of time
-//     stopped for GC).
+//     (recurring stop-the-world pauses over 50ms) and GdiagGCOverhead (the
+//     GC's share of the CPU time the process used).
 //   - gdiag-pool: GdiagPoolQueueNearFull, GdiagPoolWorkersSaturated,
 //     GdiagPoolRejections and GdiagPoolTaskPanics, labelled by pool.
 //
@@ -21,11 +21,17 @@
 // run first. The thresholds follow the defaults of the schedstats
 // detectors where one exists.
 //
-// GC CPU: client_golang's Go collector, as exporters/prometheus registers
-// it, emits the runtime's /sched/ metrics but not /cpu/classes/, so
-// GdiagGCOverhead measures the fraction of wall-clock time the world was
-// stopped for GC (rate of gdiag_sched_pause_seconds_sum{kind="gc"}), a
-// lower bound of the GC's CPU share that leaves out concurrent marking.
+// No rule fires on one sample. Each has a for: longer than a range its
+// expression averages over, or asks for growth that goes on, for events
+// that recur, or for a count of several events; the runbook gives each
+// rule's reason under "Not on a blip", and the promtool tests show each
+// rule's blip (a spike, a burst, a step, a single event) not firing.
+//
+// GC CPU: GdiagGCOverhead reads the runtime's own CPU accounting,
+// /cpu/classes/gc/total:cpu-seconds and its idle-marking part over
+// /cpu/classes/total:cpu-seconds less idle time, which client_golang's Go
+// collector exports as go_cpu_classes_* when exporters/prometheus registers
+// it (Options.GoCollector).
 //
 // # Loading them
 //

@@ -1,6 +1,7 @@
 package alerts_test
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/gdiag/gdiag/alerts"
@@ -276,6 +279,53 @@ func TestEveryAlertTestedBothWays(t *testing.T) {
 	for n := range quiet {
 		if !names[n] {
 			t.Errorf("%s tests alert %s, which %s lacks", testsFile, n, rulesFile)
+		}
+	}
+}
+
+// promRange matches the range of a range vector or subquery: [5m], [30m:1m].
+var promRange = regexp.MustCompile(`\[([0-9]+[smhdwy]+)(?::[0-9smhdwy]*)?\]`)
+
+// countThreshold matches an increase() compared with a count of two or more.
+var countThreshold = regexp.MustCompile(`increase\([^)]*\)\s*>=\s*([2-9]|[1-9][0-9]+)\s*$`)
+
+// TestRulesNotOnOneSample checks the shape that keeps each rule from
+// firing on a blip: a for: longer than at least one range its expression
+// averages over (a spike that fills that range once cannot hold the
+// condition for the whole for:), or a for: over instant gauges, or a count
+// of at least two events; and a "Not on a blip" reason in the rule's
+// runbook section. The promtool tests show each blip not firing.
+func TestRulesNotOnOneSample(t *testing.T) {
+	sections := runbookSections(t)
+	for _, r := range loadRules(t) {
+		if !strings.Contains(sections[strings.ToLower(r.Alert)], "**Not on a blip:**") {
+			t.Errorf("runbook section %s gives no **Not on a blip:** reason", r.Alert)
+		}
+		if r.For == "" {
+			if !countThreshold.MatchString(strings.TrimSpace(r.Expr)) {
+				t.Errorf("%s has no for: and no count of two or more events: one sample can fire it", r.Alert)
+			}
+			continue
+		}
+		forDur, err := model.ParseDuration(r.For)
+		if err != nil {
+			t.Errorf("%s: for: %q: %v", r.Alert, r.For, err)
+			continue
+		}
+		ranges := promRange.FindAllStringSubmatch(r.Expr, -1)
+		if len(ranges) == 0 {
+			continue // instant gauges: the for: alone spans several samples
+		}
+		shortest := time.Duration(math.MaxInt64)
+		for _, m := range ranges {
+			d, err := model.ParseDuration(m[1])
+			if err != nil {
+				t.Fatalf("%s: range %s: %v", r.Alert, m[0], err)
+			}
+			shortest = min(shortest, time.Duration(d))
+		}
+		if time.Duration(forDur) <= shortest {
+			t.Errorf("%s: for: %s is not longer than its shortest range %s: a spike that fills the range once can fire it", r.Alert, r.For, shortest)
 		}
 	}
 }

@@ -11,9 +11,11 @@
 //     rejections, panics, queue-wait and run-time percentiles, workers,
 //     utilisation, queue depth and the busiest task keys (gdiag_pool_*).
 //   - [Runtime] (gdiag-runtime.json): GOGC, GOMEMLIMIT, heap, memory from
-//     the OS, allocation rate, GC cycles and pauses, goroutines and threads,
-//     from client_golang's Go collector (go_*), which
-//     exporters/prometheus registers when Options.GoCollector is set.
+//     the OS, allocation rate, the GC's share of the CPU and CPU time by
+//     class (from the runtime's /cpu/classes/, the figure GdiagGCOverhead
+//     alerts on), GC cycles and pauses, goroutines and threads, from
+//     client_golang's Go collector (go_*), which exporters/prometheus
+//     registers when Options.GoCollector is set.
 //
 // Every metric a panel names is in schedstats.Catalogue (gdiag_*) and in
 // what exporters/prometheus really emits; the package's tests check both,

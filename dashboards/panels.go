@@ -21,6 +21,7 @@ const (
 	unitBytesRate = "Bps"
 	unitPerSecond = "ops"   // events per second
 	unitCount     = "short" // plain numbers (goroutines, threads, Ps, tasks)
+	unitCores     = "short" // CPU-seconds per second
 	unitRatio     = "percentunit"
 	unitPercent   = "percent"
 )

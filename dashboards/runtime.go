@@ -5,6 +5,17 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
+// gcCPU is the CPU time the GC costs the program, in cores: all GC work
+// but the marking done on otherwise idle Ps.
+var gcCPU = rate("go_cpu_classes_gc_total_cpu_seconds_total") + " - " + rate("go_cpu_classes_gc_mark_idle_cpu_seconds_total")
+
+// gcCPUShare is gcCPU over the CPU time the process used (total less idle,
+// and less the idle marking left out of gcCPU): the figure of the
+// GdiagGCOverhead alert.
+var gcCPUShare = "(" + gcCPU + ") / (" + rate("go_cpu_classes_total_cpu_seconds_total") +
+	" - " + rate("go_cpu_classes_idle_cpu_seconds_total") +
+	" - " + rate("go_cpu_classes_gc_mark_idle_cpu_seconds_total") + ")"
+
 // Runtime returns the "Go runtime" dashboard (UID gdiag-runtime): memory,
 // garbage collection, allocation rate, goroutines and threads, from the
 // go_* series of client_golang's Go collector (which the prometheus
@@ -58,6 +69,20 @@ func Runtime() (dashboard.Dashboard, error) {
 			"Garbage collections completed per second.",
 			unitPerSecond, 12,
 			query{rate("go_gc_duration_seconds_count"), "{{instance}}"},
+		)).
+		WithPanel(graph("GC CPU share",
+			"The garbage collector's share of the CPU time the process used, from the runtime's own accounting (/cpu/classes/): GC work, concurrent marking and assists included, marking on otherwise idle Ps left out, as the GdiagGCOverhead alert (threshold 25%) and the runtime's GC CPU limiter (50%) count it; and the GC's share of all the CPU time GOMAXPROCS allows. The runtime updates these figures at the end of each GC cycle, so a window without a cycle shows a gap.",
+			unitRatio, 12,
+			query{gcCPUShare, "{{instance}} of CPU used"},
+			query{"(" + rate("go_cpu_classes_gc_total_cpu_seconds_total") + ") / (" + rate("go_cpu_classes_total_cpu_seconds_total") + ")", "{{instance}} of GOMAXPROCS"},
+		)).
+		WithPanel(stacked("CPU time by class",
+			"Cores busy with user Go code, the GC (marking on otherwise idle Ps apart) and the scavenger, from the runtime's own accounting (/cpu/classes/), updated at the end of each GC cycle.",
+			unitCores, 12,
+			query{rate("go_cpu_classes_user_cpu_seconds_total"), "{{instance}} user"},
+			query{gcCPU, "{{instance}} GC"},
+			query{rate("go_cpu_classes_gc_mark_idle_cpu_seconds_total"), "{{instance}} GC on idle Ps"},
+			query{rate("go_cpu_classes_scavenge_total_cpu_seconds_total"), "{{instance}} scavenger"},
 		)).
 		WithPanel(graph("GC stop-the-world pauses",
 			"Quantiles of the stop-the-world pause of recent collections, as client_golang's summary reports them (the median and the maximum).",

@@ -91,8 +91,10 @@ func ExampleHistogram_Quantile() {
 		Counts: []uint64{50, 30, 20, 0},
 		Count:  100,
 	}
+	// The median is at most 1ms and the p90 at most 4ms: the upper bounds
+	// of the buckets that hold them.
 	fmt.Println(h.Quantile(0.5), h.Quantile(0.9))
-	// Output: 1ms 3ms
+	// Output: 1ms 4ms
 }
 
 func ExampleRegistered() {

@@ -89,37 +89,42 @@ type Histogram struct {
 	Sum    time.Duration
 }
 
-// Quantile returns an estimate of the q-quantile (0 <= q <= 1) by linear
-// interpolation inside the bucket that holds it. It returns 0 for an empty
-// histogram, and the last bound when the quantile lies in the overflow
-// bucket. Values of q outside [0, 1] are clamped.
+// Quantile returns the q-quantile (0 <= q <= 1, clamped) as the upper
+// bound of the bucket that holds it: the first bucket, in order, whose
+// cumulative count reaches q times the number of values (for q = 0, the
+// first non-empty one). The true quantile is at most that bound, and above
+// the bucket's lower bound. When the quantile lies in the overflow bucket,
+// which has no upper bound, Quantile returns the last bound, which the
+// quantile exceeds. It returns 0 for an empty histogram, a NaN q, or
+// Counts that are not len(Bounds)+1 long.
+//
+// This is the quantile rule of schedstats.Histogram.Quantile, which
+// explains the choice; this package imports only the standard library, so
+// it has its own copy, and a test in gdiag checks that the two agree.
 func (h Histogram) Quantile(q float64) time.Duration {
-	if h.Count == 0 || len(h.Bounds) == 0 || len(h.Counts) != len(h.Bounds)+1 {
+	if len(h.Bounds) == 0 || len(h.Counts) != len(h.Bounds)+1 || q != q {
 		return 0
 	}
-	q = min(max(q, 0), 1)
-	rank := q * float64(h.Count)
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := min(max(q, 0), 1) * float64(total)
 	var cum float64
+	last := 0
 	for i, c := range h.Counts {
 		if c == 0 {
 			continue
 		}
-		next := cum + float64(c)
-		if next >= rank {
-			if i == len(h.Bounds) {
-				return h.Bounds[len(h.Bounds)-1]
-			}
-			var lo time.Duration
-			if i > 0 {
-				lo = h.Bounds[i-1]
-			}
-			hi := h.Bounds[i]
-			frac := (rank - cum) / float64(c)
-			return lo + time.Duration(frac*float64(hi-lo))
+		last = i
+		if cum += float64(c); cum >= rank {
+			break
 		}
-		cum = next
 	}
-	return h.Bounds[len(h.Bounds)-1]
+	return h.Bounds[min(last, len(h.Bounds)-1)]
 }
 
 // Mean returns Sum/Count, or 0 for an empty histogram.

@@ -42,7 +42,7 @@ func TestQuantile(t *testing.T) {
 		q    float64
 		want time.Duration
 	}{
-		{0, 2 * time.Microsecond}, {0.45, 3 * time.Microsecond}, {0.9, 4 * time.Microsecond},
+		{0, 4 * time.Microsecond}, {0.45, 4 * time.Microsecond}, {0.9, 4 * time.Microsecond},
 		{0.99, bucketBounds[numBounds-1]}, {2, bucketBounds[numBounds-1]},
 	}
 	for _, tt := range tests {

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,8 +25,8 @@ type source struct {
 	latest   func() (schedstats.Snapshot, bool)
 	history  func() []schedstats.Snapshot
 	interval time.Duration
-	findings func() []apiv1.Finding
-	census   func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error)
+	findings func() []schedstats.Finding
+	census   func(apiv1.CensusFilter) (apiv1.Census, error)
 	pools    func() []apiv1.Pool
 	reader   func() apiv1.ReaderStatus
 	flight   func(w io.Writer) (int64, error)
@@ -54,7 +52,7 @@ type api struct {
 func Handler(opts HandlerOptions) http.Handler {
 	max := opts.MaxDuration
 	if max <= 0 {
-		max = DefaultMaxDuration
+		max = defaultMaxDuration
 	}
 	return newAPI(handlerSource(&opts), max, opts.Profiles, opts.Logger, context.Background())
 }
@@ -196,22 +194,17 @@ func (a *api) serveSnapshot(w http.ResponseWriter, r *http.Request, _ string) {
 		writeError(w, http.StatusNotFound, "no snapshot yet", "the sampler takes its first sample at start; retry")
 		return
 	}
-	writeJSON(w, apiv1.Snapshot{Snapshot: jsonSafe(s)})
+	writeJSON(w, apiv1.Snapshot{Snapshot: s})
 }
 
 func (a *api) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
-	h := a.src.history()
-	safe := make([]schedstats.Snapshot, len(h))
-	for i := range h {
-		safe[i] = jsonSafe(h[i])
-	}
-	writeJSON(w, apiv1.History{Interval: apiv1.Duration(a.src.interval), Snapshots: safe})
+	writeJSON(w, apiv1.History{Interval: apiv1.Duration(a.src.interval), Snapshots: a.src.history()})
 }
 
 func (a *api) serveFindings(w http.ResponseWriter, r *http.Request, _ string) {
 	f := a.src.findings()
 	if f == nil {
-		f = []apiv1.Finding{}
+		f = []schedstats.Finding{}
 	}
 	writeJSON(w, apiv1.Findings{Findings: f})
 }
@@ -241,7 +234,7 @@ func (a *api) serveGoroutines(w http.ResponseWriter, r *http.Request, _ string) 
 		writeError(w, http.StatusBadRequest, "state is too long", "use a state such as \"chan receive\" or \"running\"")
 		return
 	}
-	c, err := a.src.census(minWait, state, maxGroups)
+	c, err := a.src.census(apiv1.CensusFilter{MinWait: minWait, State: state, MaxGroups: maxGroups})
 	if err != nil {
 		writeError(w, http.StatusConflict, "goroutine census failed: "+err.Error(), "retry")
 		return
@@ -295,35 +288,4 @@ func mainModule() string {
 		return bi.Main.Path
 	}
 	return ""
-}
-
-// jsonSafe returns s with infinite histogram bounds replaced by the
-// largest finite floats: JSON has no infinity, and the runtime's
-// histograms start at -Inf and end at +Inf. s's slices are not modified.
-func jsonSafe(s schedstats.Snapshot) schedstats.Snapshot {
-	s.SchedLatency = finiteBounds(s.SchedLatency)
-	s.GCPauses = finiteBounds(s.GCPauses)
-	s.OtherPauses = finiteBounds(s.OtherPauses)
-	return s
-}
-
-func finiteBounds(h schedstats.Histogram) schedstats.Histogram {
-	for i, b := range h.Bounds {
-		if math.IsInf(b, 0) || math.IsNaN(b) {
-			bounds := slices.Clone(h.Bounds)
-			for j := i; j < len(bounds); j++ {
-				switch {
-				case math.IsInf(bounds[j], 1):
-					bounds[j] = math.MaxFloat64
-				case math.IsInf(bounds[j], -1):
-					bounds[j] = -math.MaxFloat64
-				case math.IsNaN(bounds[j]):
-					bounds[j] = 0
-				}
-			}
-			h.Bounds = bounds
-			return h
-		}
-	}
-	return h
 }

@@ -91,7 +91,7 @@ func (a *api) serveCPUProfile(w http.ResponseWriter, r *http.Request, dbg int) {
 		writeError(w, http.StatusBadRequest, "the cpu profile has no text form", "omit debug, and read the profile with go tool pprof")
 		return
 	}
-	d, err := positiveCapture(r, DefaultCPUProfileDuration, a.max)
+	d, err := positiveCapture(r, defaultCPUProfileDuration, a.max)
 	if err != nil {
 		writeParamError(w, err)
 		return
@@ -119,7 +119,7 @@ func (a *api) serveCPUProfile(w http.ResponseWriter, r *http.Request, dbg int) {
 }
 
 func (a *api) serveCustomProfile(w http.ResponseWriter, r *http.Request, name string, fn ProfileFunc) {
-	d, err := positiveCapture(r, DefaultCPUProfileDuration, a.max)
+	d, err := positiveCapture(r, defaultCPUProfileDuration, a.max)
 	if err != nil {
 		writeParamError(w, err)
 		return
@@ -140,7 +140,7 @@ func (a *api) serveCustomProfile(w http.ResponseWriter, r *http.Request, name st
 }
 
 func (a *api) serveTrace(w http.ResponseWriter, r *http.Request, _ string) {
-	d, err := positiveCapture(r, DefaultTraceDuration, a.max)
+	d, err := positiveCapture(r, defaultTraceDuration, a.max)
 	if err != nil {
 		writeParamError(w, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 	"go.uber.org/goleak"
 )
@@ -38,13 +39,13 @@ func fakeSource() source {
 		latest:   func() (schedstats.Snapshot, bool) { return snap, true },
 		history:  func() []schedstats.Snapshot { return []schedstats.Snapshot{snap, snap} },
 		interval: time.Second,
-		findings: func() []apiv1.Finding {
-			return []apiv1.Finding{{Kind: "sched-latency", Severity: "warning", Summary: "p99 12ms",
-				Evidence: []apiv1.Evidence{{Name: "p99", Value: 0.012, Unit: "s"}}}}
+		findings: func() []schedstats.Finding {
+			return []schedstats.Finding{{Cause: schedstats.CauseSchedLatency, Severity: schedstats.Warning, Summary: "p99 12ms",
+				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", AtMost: true}}}}
 		},
-		census: func(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error) {
-			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []apiv1.CensusGroup{
-				{State: "waiting", WaitReason: state, Count: 2, MaxWait: minWait, Stack: []apiv1.Frame{{Func: "main.f", Line: maxGroups}}},
+		census: func(f apiv1.CensusFilter) (apiv1.Census, error) {
+			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []gdump.Group{
+				{State: f.State, Count: 2, MaxWait: f.MinWait, Frames: []gdump.Frame{{Func: "main.f", Line: f.MaxGroups}}},
 			}}, nil
 		},
 		pools: func() []apiv1.Pool {
@@ -53,7 +54,7 @@ func fakeSource() source {
 				{Name: "batch", MaxWorkers: 2},
 			}
 		},
-		reader: func() apiv1.ReaderStatus { return apiv1.ReaderStatus{Mode: "sched", Mirror: "go1.26"} },
+		reader: func() apiv1.ReaderStatus { return apiv1.ReaderStatus{Mode: schedstats.SourceSched, Mirror: "go1.26"} },
 		flight: func(w io.Writer) (int64, error) { n, err := w.Write(fakeFlight); return int64(n), err },
 	}
 }
@@ -88,7 +89,7 @@ func TestAPIEndpoints(t *testing.T) {
 		if info.APIVersion != apiv1.Version || info.PID <= 0 || info.GoVersion == "" || info.GOMAXPROCS <= 0 {
 			t.Errorf("info = %+v; want version v1, a pid, a Go version and GOMAXPROCS", info)
 		}
-		if info.Reader.Mode != "sched" || info.Reader.Mirror != "go1.26" {
+		if info.Reader.Mode != schedstats.SourceSched || info.Reader.Mirror != "go1.26" {
 			t.Errorf("info.Reader = %+v; want the source's status", info.Reader)
 		}
 		want := []string{"snapshot", "history", "findings", "goroutines", "pools", "profile", "trace", "flight"}
@@ -117,7 +118,7 @@ func TestAPIEndpoints(t *testing.T) {
 	t.Run("findings", func(t *testing.T) {
 		var f apiv1.Findings
 		decode(t, get(t, h, "/v1/findings"), &f)
-		if len(f.Findings) != 1 || f.Findings[0].Kind != "sched-latency" || f.Findings[0].Evidence[0].Value != 0.012 {
+		if len(f.Findings) != 1 || f.Findings[0].Cause != "sched-latency" || f.Findings[0].Evidence[0].Value != 0.012 {
 			t.Errorf("findings = %+v; want the one fake finding", f)
 		}
 	})
@@ -144,8 +145,8 @@ func TestAPIEndpoints(t *testing.T) {
 			t.Errorf("goroutines = %+v; want the parameters echoed", g)
 		}
 		c := g.Census
-		if c.Goroutines != 3 || len(c.Groups) != 1 || c.Groups[0].WaitReason != "chan receive" ||
-			c.Groups[0].MaxWait != time.Minute || c.Groups[0].Stack[0].Line != 5 {
+		if c.Goroutines != 3 || len(c.Groups) != 1 || c.Groups[0].State != "chan receive" ||
+			c.Groups[0].MaxWait != time.Minute || c.Groups[0].Frames[0].Line != 5 {
 			t.Errorf("census = %+v; want the parameters passed to the census", c)
 		}
 	})

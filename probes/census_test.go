@@ -7,27 +7,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"go.uber.org/goleak"
 )
 
-func TestTakeCensus(t *testing.T) {
+func TestCensus(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Add(1)
 		go func() { defer wg.Done(); <-stop }()
 	}
-	var c Census
+	var c apiv1.Census
 	var err error
-	var g *CensusGroup
+	var g *gdump.Group
 	for try := 0; try < 200; try++ {
 		time.Sleep(time.Duration(try) * time.Millisecond)
-		if c, err = TakeCensus(CensusOptions{State: "chan receive"}); err != nil {
-			t.Fatalf("TakeCensus error = %v", err)
+		if c, err = census(apiv1.CensusFilter{State: "chan receive"}); err != nil {
+			t.Fatalf("census error = %v", err)
 		}
 		g = nil
 		for i := range c.Groups {
-			if strings.Contains(c.Groups[i].CreatedBy.Func, "TestTakeCensus") {
+			if strings.Contains(c.Groups[i].CreatedBy.Func, "TestCensus") {
 				g = &c.Groups[i]
 			}
 		}
@@ -37,12 +39,17 @@ func TestTakeCensus(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if g == nil || g.Count != 30 || g.State != "waiting" || g.WaitReason != "chan receive" || len(g.Stack) == 0 || len(g.IDs) != 10 {
+	if g == nil || g.Count != 30 || g.State != "chan receive" || len(g.Frames) == 0 || len(g.IDs) != 10 {
 		t.Fatalf("census group of the test's goroutines = %+v; want 30 waiting on chan receive", g)
 	}
+	for _, f := range append(g.Frames, g.CreatedBy) {
+		if f.Args != "" || f.Offset != 0 {
+			t.Errorf("census frame %+v carries a goroutine's arguments or PC offset", f)
+		}
+	}
 	for _, gr := range c.Groups {
-		if gr.WaitReason != "chan receive" {
-			t.Errorf("State filter kept %q/%q", gr.State, gr.WaitReason)
+		if gr.State != "chan receive" {
+			t.Errorf("state filter kept %q", gr.State)
 		}
 	}
 	if c.Goroutines < 31 || c.Matched < 30 {
@@ -52,29 +59,37 @@ func TestTakeCensus(t *testing.T) {
 		t.Errorf("json.Marshal(Census) error = %v", err)
 	}
 
-	one, err := TakeCensus(CensusOptions{MaxGroups: 1})
+	one, err := census(apiv1.CensusFilter{MaxGroups: 1})
 	if err != nil || len(one.Groups) != 1 || one.Omitted == 0 {
-		t.Errorf("TakeCensus(MaxGroups: 1) = %d groups, %d omitted, %v; want 1, > 0", len(one.Groups), one.Omitted, err)
+		t.Errorf("census(maxGroups: 1) = %d groups, %d omitted, %v; want 1, > 0", len(one.Groups), one.Omitted, err)
 	}
-	none, err := TakeCensus(CensusOptions{MinWait: time.Hour})
+	none, err := census(apiv1.CensusFilter{MinWait: time.Hour})
 	if err != nil || none.Matched != 0 || len(none.Groups) != 0 {
-		t.Errorf("TakeCensus(MinWait: 1h) kept %d; want 0", none.Matched)
+		t.Errorf("census(minWait: 1h) kept %d; want 0", none.Matched)
 	}
 	goleak.VerifyNone(t)
 }
 
-func TestSplitState(t *testing.T) {
-	for in, want := range map[string][2]string{
-		"running":           {"running", ""},
-		"runnable":          {"runnable", ""},
-		"syscall":           {"syscall", ""},
-		"chan receive":      {"waiting", "chan receive"},
-		"running (scan)":    {"running (scan)", ""},
-		"GC worker (idle)":  {"waiting", "GC worker (idle)"},
-		"select (no cases)": {"waiting", "select (no cases)"},
-	} {
-		if s, r := splitState(in); s != want[0] || r != want[1] {
-			t.Errorf("splitState(%q) = %q, %q; want %q, %q", in, s, r, want[0], want[1])
+func TestMatchesState(t *testing.T) {
+	tests := []struct {
+		state, want string
+		match       bool
+	}{
+		{"running", "running", true},
+		{"running (scan)", "running", true},
+		{"runnable", "running", false},
+		{"syscall", "syscall", true},
+		{"chan receive", "chan receive", true},
+		{"chan receive", "waiting", true},
+		{"select (leaked)", "select", true},
+		{"GC worker (idle)", "waiting", true},
+		{"select (no cases)", "waiting", true},
+		{"running", "waiting", false},
+		{"chan send", "chan receive", false},
+	}
+	for _, tt := range tests {
+		if got := matchesState(tt.state, tt.want); got != tt.match {
+			t.Errorf("matchesState(%q, %q) = %v; want %v", tt.state, tt.want, got, tt.match)
 		}
 	}
 }

@@ -66,7 +66,7 @@ func (d *deepReader) check() error {
 	n := runtime.GOMAXPROCS(0)
 	ps := *d.allp
 	if len(ps) != n {
-		return fmt.Errorf("%w: len(allp) = %d; GOMAXPROCS = %d", ErrMirrorRejected, len(ps), n)
+		return fmt.Errorf("%w: len(allp) = %d; GOMAXPROCS = %d", errMirrorRejected, len(ps), n)
 	}
 	var errs []error
 	for i, p := range ps {
@@ -85,7 +85,7 @@ func (d *deepReader) check() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrMirrorRejected, errors.Join(errs...))
+		return fmt.Errorf("%w: %w", errMirrorRejected, errors.Join(errs...))
 	}
 	return nil
 }

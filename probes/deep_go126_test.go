@@ -14,7 +14,7 @@ import (
 // Run with: go test -race -tags gdiag_deep -ldflags=-checklinkname=0 ./probes/
 
 func TestDeepMode(t *testing.T) {
-	r := NewReader()
+	r := processReader()
 	if st := r.Status(); st.Mode != schedstats.SourceDeep || st.Fallback {
 		t.Fatalf("Status() = %+v; want deep mode", st)
 	}

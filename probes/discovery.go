@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/internal/peer"
 )
 
 // writeDiscovery writes d to dir/<pid>.json atomically (a temporary file
@@ -59,12 +60,11 @@ func cleanStale(dir string) int {
 			continue
 		}
 		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+		if err != nil || pid <= 0 || pid == os.Getpid() || peer.ProcessAlive(pid) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		var d apiv1.Discovery
-		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &d) == nil &&
+		if d, err := apiv1.ReadDiscovery(path); err == nil &&
 			d.Socket != "" && filepath.Dir(d.Socket) == filepath.Clean(dir) {
 			os.Remove(d.Socket)
 		}

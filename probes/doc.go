@@ -1,11 +1,11 @@
 // Package probes is what a service imports to let gdiag look inside it:
-// runtime readers that fill schedstats.Snapshots, a goroutine census, a
-// flight recorder, and the owner-only endpoint the gdiag command talks to.
+// the runtime reader that fills schedstats.Snapshots, a flight recorder,
+// and the owner-only agent the gdiag command talks to.
 //
-// # Runtime readers
+// # The runtime reader
 //
-// A Reader fills a schedstats.Snapshot from three sources, each recorded
-// in Snapshot.Sources:
+// Read fills a schedstats.Snapshot from three sources, each recorded in
+// Snapshot.Sources:
 //
 //   - runtime/metrics, always: GOMAXPROCS, goroutines by state, goroutines
 //     created, threads, scheduling latencies, stop-the-world pauses and
@@ -19,44 +19,46 @@
 //     read through runtime.allp.
 //
 // A //go:linkname to a runtime variable still links when the runtime has
-// renamed or reshaped it, and then reads zeros or the wrong bytes. So
-// NewReader checks the mirror once against facts the runtime states
-// through public APIs (debug.SetMaxThreads, runtime/metrics, the current
+// renamed or reshaped it, and then reads zeros or the wrong bytes. So the
+// first Read checks the mirror against facts the runtime states through
+// public APIs (debug.SetMaxThreads, runtime/metrics, the current
 // goroutine's id). On any doubt, or on a Go version without a mirror, the
-// Reader falls back to runtime/metrics alone and says why in Status; it
-// never reports values from a rejected mirror. Each Read also drops a
-// sample that breaks the mirror's invariants.
+// reader falls back to runtime/metrics alone and says why (the agent's
+// /v1/info shows it); it never reports values from a rejected mirror. Each
+// Read also drops a sample that breaks the mirror's invariants. The
+// process has one reader, shared by the agent, Handler and the exporters,
+// so the check runs once per process.
 //
 // Under GODEBUG=schedtrace the runtime prints the same figures; the tests
 // run a program with both and check that they agree.
 //
-// # Goroutine census and flight recorder
+// # Flight recorder
 //
-// TakeCensus groups all goroutines by state, stack and creation site, for
-// finding leaks and pile-ups. FlightRecorder keeps the last seconds of an
-// execution trace in memory and writes them to a bounded directory when
-// asked, for example when an anomaly is detected.
+// FlightRecorder keeps the last seconds of an execution trace in memory
+// and writes them to a bounded directory when asked, for example when an
+// anomaly is detected.
 //
-// # Endpoint
+// # The agent
 //
-// Start (or StartAgent, which returns the Agent) runs a sampler, an optional
-// flight recorder, and an HTTP/JSON API under /v1/ on a unix socket that only
-// the owner can use: a 0700 directory ($XDG_RUNTIME_DIR/gdiag, else
-// os.TempDir()/gdiag-<uid>; an existing one must belong to the user and be
-// closed to others), a 0600 socket, and on every connection the peer's uid
-// checked with SO_PEERCRED. A <pid>.json discovery file next to the socket,
-// written atomically with mode 0600, lets `gdiag ps` find the process; stop
-// removes both. A TCP listener is added only when asked (Options.TCPAddr,
-// loopback unless AllowNonLoopback) and always requires
-// "Authorization: Bearer <token>", compared in constant time.
+// Start runs a sampler, an optional flight recorder, and an HTTP/JSON API
+// under /v1/ on a unix socket that only the owner can use: a 0700
+// directory ($XDG_RUNTIME_DIR/gdiag, else os.TempDir()/gdiag-<uid>; an
+// existing one must belong to the user and be closed to others), a 0600
+// socket, and on every connection the peer's uid checked with SO_PEERCRED.
+// A <pid>.json discovery file next to the socket, written atomically with
+// mode 0600, lets `gdiag ps` find the process; Agent.Close removes both. A
+// TCP listener is added only when asked (Options.TCPAddr, loopback unless
+// AllowNonLoopback) and always requires "Authorization: Bearer <token>",
+// compared in constant time.
 //
-// Routes: info, snapshot, history, findings, goroutines (min_wait, state,
-// max_groups), pools, profile/{cpu,heap,allocs,mutex,block,goroutine,
+// Routes: info, snapshot, history, findings, goroutines (a census that
+// groups every goroutine by state, stack and creation site; min_wait,
+// state, max_groups), pools, profile/{cpu,heap,allocs,mutex,block,goroutine,
 // threadcreate} (seconds= or duration=, debug=), trace and flight. Errors are
 // {"error","hint"} with 400, 401, 404, 405 or 409. One CPU profile and one
 // trace run at a time per process (409 otherwise, never a wait). Captures are
 // capped (5 min by default) and end early when the client leaves or the agent
-// stops. The wire types live in package apiv1.
+// stops. The wire types, and a client, live in package apiv1.
 //
 // Handler mounts the same API on a service's own mux and performs no
 // authentication: put it behind your own. Options.Profiles adds profiles (for
@@ -64,24 +66,23 @@
 //
 // # Concurrency and cost
 //
-// Reader, TakeCensus, FlightRecorder, Agent and Handler are safe for
-// concurrent use; the function Start returns is idempotent and leaves no
-// goroutine behind.
-// Reader.Read costs one to two microseconds and allocates nothing when the
+// Read, FlightRecorder, Agent and Handler are safe for concurrent use;
+// Agent.Close is idempotent and leaves no goroutine behind.
+// Read costs one to two microseconds and allocates nothing when the
 // Snapshot is reused (BenchmarkReaderRead), so the reads of a 10 Hz sampler
 // cost about 0.002% of a core; waking an idle process ten times a second
 // costs the Go runtime itself far more (about 0.25% of a core on a small
 // VM; TestSamplingCPU with -cpu-minute measures both). The agent samples
-// once a second by default. NewReader stops the world twice for a few
-// microseconds. TakeCensus stops the world for the length of a full
-// stack dump, about a microsecond per goroutine. A started FlightRecorder
-// costs what execution tracing costs, a few percent of CPU; only one may
-// be active per process.
+// once a second by default. The first Read stops the world twice for a
+// few microseconds. A census (/v1/goroutines) stops the world for the
+// length of a full stack dump, about a microsecond per goroutine. A
+// started FlightRecorder costs what execution tracing costs, a few percent
+// of CPU; only one may be active per process.
 //
 // # Stability
 //
 // The exported API follows semantic versioning. Which fields come from
-// which source may change between Go versions: read Snapshot.Sources and
-// Reader.Status rather than assuming. Deep mode depends on a linker flag
-// the Go team may remove and is not covered by compatibility promises.
+// which source may change between Go versions: read Snapshot.Sources
+// rather than assuming. Deep mode depends on a linker flag the Go team may
+// remove and is not covered by compatibility promises.
 package probes

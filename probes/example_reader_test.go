@@ -7,33 +7,15 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// A Reader is created once and reused; reading into the same Snapshot
-// allocates nothing.
-func ExampleReader() {
-	r := probes.NewReader()
+// Read fills a snapshot from the running process. Reading into the same
+// Snapshot again allocates nothing; Sources says where each part came
+// from.
+func ExampleRead() {
 	var s schedstats.Snapshot
-	r.Read(&s)
-
-	// Without an accepted mirror (another Go version, or a failed
-	// self-check) the Reader says why and fills what runtime/metrics has.
-	st := r.Status()
-	fmt.Println("fallback explained:", st.Fallback == (st.Reason != ""))
+	probes.Read(&s)
 	fmt.Println("GOMAXPROCS known:", s.GOMAXPROCS > 0)
 	fmt.Println("latency from:", s.Sources.Latency)
 	// Output:
-	// fallback explained: true
 	// GOMAXPROCS known: true
 	// latency from: runtime/metrics
-}
-
-// TakeCensus groups goroutines; here only those blocked on a channel.
-func ExampleTakeCensus() {
-	c, err := probes.TakeCensus(probes.CensusOptions{State: "chan receive", MaxGroups: 5})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, g := range c.Groups {
-		fmt.Println(g.Count, g.WaitReason, g.Stack[0].Func)
-	}
 }

@@ -2,52 +2,43 @@ package probes_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/probes"
 )
 
-// Start the endpoint with its defaults, except for the directory, and
-// ask it for its info over the owner-only socket, as gdiag does.
+// Start the agent with its defaults, except for the directory, and ask it
+// for its info over the owner-only socket, as gdiag does.
 func ExampleStart() {
 	dir, _ := os.MkdirTemp("", "gdiag-example")
 	defer os.RemoveAll(dir)
 
-	agent, err := probes.StartAgent(probes.Options{Dir: filepath.Join(dir, "run")})
+	agent, err := probes.Start(probes.Options{Dir: filepath.Join(dir, "run")})
 	if err != nil {
-		fmt.Println(err)
+		fmt.Println(err) // a service logs this and carries on without diagnostics
 		return
 	}
 	defer agent.Close()
 
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", agent.SocketPath())
-		},
-	}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://gdiag/v1/info")
+	c, err := apiv1.NewClient(agent.SocketPath(), apiv1.ClientOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer resp.Body.Close()
-	var info struct {
-		PID        int    `json:"pid"`
-		APIVersion string `json:"apiVersion"`
+	info, err := c.Info(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	json.NewDecoder(resp.Body).Decode(&info)
-	fmt.Println(resp.StatusCode, info.APIVersion, info.PID == os.Getpid())
+	fmt.Println(info.APIVersion, info.PID == os.Getpid())
 	fmt.Println(filepath.Base(agent.DiscoveryPath()) == fmt.Sprint(os.Getpid(), ".json"))
 	// Output:
-	// 200 v1 true
+	// v1 true
 	// true
 }
 

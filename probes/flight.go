@@ -26,9 +26,9 @@ var (
 	ErrNoDir = errors.New("probes: flight recorder has no directory")
 )
 
-// DefaultFlightFiles is the number of snapshots kept when
+// defaultFlightFiles is the number of snapshots kept when
 // FlightOptions.MaxFiles is 0.
-const DefaultFlightFiles = 10
+const defaultFlightFiles = 10
 
 // FlightOptions configure a FlightRecorder. The zero value keeps the
 // runtime's default window and no snapshot directory.
@@ -37,7 +37,7 @@ type FlightOptions struct {
 	// snapshots are written 0600, since traces reveal stacks and timing.
 	Dir string
 	// MaxFiles bounds the snapshots kept in Dir; the oldest are removed.
-	// 0 means DefaultFlightFiles.
+	// 0 means 10.
 	MaxFiles int
 	// Period is how much recent history the window should hold
 	// (trace.FlightRecorderConfig.MinAge); 0 leaves the runtime's
@@ -65,7 +65,7 @@ type FlightRecorder struct {
 // opts.Dir if set; it fails only if the directory cannot be made.
 func NewFlightRecorder(opts FlightOptions) (*FlightRecorder, error) {
 	if opts.MaxFiles <= 0 {
-		opts.MaxFiles = DefaultFlightFiles
+		opts.MaxFiles = defaultFlightFiles
 	}
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {

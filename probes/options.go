@@ -11,17 +11,18 @@ import (
 
 // Defaults for the endpoint and its captures.
 const (
-	// DefaultMaxDuration caps the duration of a profile or trace capture
+	// defaultMaxDuration caps the duration of a profile or trace capture
 	// when Options.MaxDuration and HandlerOptions.MaxDuration are zero.
-	DefaultMaxDuration = 5 * time.Minute
-	// DefaultCPUProfileDuration is the length of a CPU profile when the
+	defaultMaxDuration = 5 * time.Minute
+	// defaultCPUProfileDuration is the length of a CPU profile when the
 	// request names none (capped by the maximum duration).
-	DefaultCPUProfileDuration = 30 * time.Second
-	// DefaultTraceDuration is the length of an execution trace when the
+	defaultCPUProfileDuration = 30 * time.Second
+	// defaultTraceDuration is the length of an execution trace when the
 	// request names none (capped by the maximum duration).
-	DefaultTraceDuration = 5 * time.Second
-	// DefaultShutdownTimeout bounds how long stop waits for requests in flight.
-	DefaultShutdownTimeout = 5 * time.Second
+	defaultTraceDuration = 5 * time.Second
+	// defaultShutdownTimeout bounds how long Close waits for requests in
+	// flight.
+	defaultShutdownTimeout = 5 * time.Second
 )
 
 // ProfileFunc writes a profile of duration d to w. It must return early,
@@ -31,7 +32,7 @@ const (
 // wall-clock profile) without the probes package importing them.
 type ProfileFunc func(ctx context.Context, w io.Writer, d time.Duration) error
 
-// Options configures Start and StartAgent. The zero value is the default:
+// Options configures Start. The zero value is the default:
 // an owner-only unix socket in the user's runtime directory, a discovery
 // file next to it, no TCP listener, a sampler taking one snapshot a second
 // and keeping 300, and no flight recorder.
@@ -43,14 +44,14 @@ type Options struct {
 	Dir string
 
 	// NoSocket disables the unix socket (and the discovery file with it);
-	// StartAgent then needs TCPAddr.
+	// Start then needs TCPAddr.
 	NoSocket bool
 
 	// TCPAddr, when set, adds a TCP listener that requires a bearer token.
 	// Use "127.0.0.1:0" for any free loopback port.
 	TCPAddr string
 	// AllowNonLoopback permits a TCPAddr that is not a loopback address.
-	// Without it, StartAgent refuses such an address with ErrNonLoopback.
+	// Without it, Start refuses such an address with ErrNonLoopback.
 	AllowNonLoopback bool
 	// Token is the bearer token the TCP listener requires
 	// ("Authorization: Bearer <token>"). When empty and TCPAddr is set, a
@@ -70,17 +71,19 @@ type Options struct {
 	// Flight, when set, starts a flight recorder with these options for
 	// the agent's life, served at /v1/flight. When Flight.Dir is set, a
 	// detector finding also writes a snapshot there, at most one per kind
-	// of finding per FlightCooldown. StartAgent fails if another
+	// of finding per minute. Start fails if another
 	// flight recorder is active in the process.
 	Flight *FlightOptions
 
-	// MaxDuration caps captures; zero means DefaultMaxDuration.
+	// MaxDuration caps profile and trace captures; zero means five
+	// minutes. A request that names no duration gets 30 seconds of CPU
+	// profile or 5 seconds of trace, capped by MaxDuration.
 	MaxDuration time.Duration
 	// Profiles adds named profiles to /v1/profile/{name}. A name equal to a
 	// standard profile's replaces it.
 	Profiles map[string]ProfileFunc
 	// ShutdownTimeout bounds the wait for requests in flight when the
-	// agent stops; zero means DefaultShutdownTimeout.
+	// agent stops; zero means five seconds.
 	ShutdownTimeout time.Duration
 
 	// Logger receives the endpoint's events (refused peers, fallbacks);
@@ -94,7 +97,7 @@ type Options struct {
 
 // HandlerOptions configures Handler. The zero value serves the API with a
 // fresh snapshot per request, no history, no findings and no flight
-// recorder, and caps captures at DefaultMaxDuration.
+// recorder, and caps captures at five minutes.
 type HandlerOptions struct {
 	// Sampler, when set, serves /v1/snapshot, /v1/history and
 	// /v1/findings from its ring. The caller starts and stops it.
@@ -103,7 +106,7 @@ type HandlerOptions struct {
 	// caller starts and stops; without it /v1/flight answers 404.
 	Flight *FlightRecorder
 
-	// MaxDuration caps captures; zero means DefaultMaxDuration.
+	// MaxDuration caps captures; zero means five minutes.
 	MaxDuration time.Duration
 	// Profiles adds named profiles to /v1/profile/{name}.
 	Profiles map[string]ProfileFunc
@@ -115,7 +118,7 @@ func (o *Options) maxDuration() time.Duration {
 	if o.MaxDuration > 0 {
 		return o.MaxDuration
 	}
-	return DefaultMaxDuration
+	return defaultMaxDuration
 }
 
 func discardLogger(l *slog.Logger) *slog.Logger {

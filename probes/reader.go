@@ -6,52 +6,41 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// Reader fills schedstats.Snapshots from the running process: the
+// Read fills s from the running process, reusing s's slices: the
 // runtime's sched structure through a mirror checked at start-up, per-P
 // run queues in deep mode, and runtime/metrics for the rest (and for
-// everything when the mirror is absent or rejected).
+// everything when the mirror is absent or rejected). s.Sources says which
+// source filled each part. Read is a schedstats.ReadFunc.
 //
-// A Reader is safe for concurrent use; calls to Read are serialised.
-// The zero value is not usable: call NewReader.
-type Reader struct {
+// The process has one reader, shared by every caller: the agent, Handler,
+// the exporters and the caller's own code. The first Read checks the
+// mirror against facts the runtime states through public APIs, which
+// stops the world twice for a few microseconds; no later call checks
+// again. Read is safe for concurrent use (calls are serialised), never
+// panics, costs about a microsecond and allocates nothing when s is reused
+// (BenchmarkReaderRead).
+func Read(s *schedstats.Snapshot) { processReader().Read(s) }
+
+// processReader is the process's one reader, created on first use.
+var processReader = sync.OnceValue(func() *reader { return newReader(liveSched(), newDeepReader()) })
+
+// reader fills snapshots from the runtime; see Read.
+type reader struct {
 	mu     sync.Mutex
 	m      *metricsReader
 	sched  viewSource // nil without an accepted mirror
 	deep   *deepReader
 	view   mirrorView
-	status ReaderStatus
+	status apiv1.ReaderStatus
 }
 
-// ReaderStatus says which reader fills a Reader's snapshots and why.
-type ReaderStatus struct {
-	// Mode is SourceSched, SourceDeep, or SourceRuntimeMetrics when the
-	// reader fell back.
-	Mode schedstats.Source
-	// Mirror names the runtime layout mirrored, such as "go1.26"; it is
-	// empty when this toolchain has no mirror.
-	Mirror string
-	// Fallback is true when the mirror was rejected or absent.
-	Fallback bool
-	// Reason says why the reader fell back (or why deep mode was not
-	// used); it is empty when all is well.
-	Reason string
-}
-
-// NewReader returns a Reader after checking the runtime mirror once
-// against facts the runtime states through public APIs. The check stops
-// the world briefly (debug.SetMaxThreads), so create one Reader per
-// process and share it. NewReader never panics: any doubt about the
-// mirror makes the Reader fall back to runtime/metrics.
-func NewReader() *Reader {
-	return newReader(liveSched(), newDeepReader())
-}
-
-func newReader(src viewSource, deep *deepReader) *Reader {
-	r := &Reader{m: newMetricsReader()}
-	r.status = ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true}
+func newReader(src viewSource, deep *deepReader) *reader {
+	r := &reader{m: newMetricsReader()}
+	r.status = apiv1.ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true}
 	if src == nil {
 		r.status.Reason = "no runtime mirror for this Go version"
 		return r
@@ -89,16 +78,14 @@ func runCheck(check func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: self-check panicked: %v", ErrMirrorRejected, p)
+			err = fmt.Errorf("%w: self-check panicked: %v", errMirrorRejected, p)
 		}
 	}()
 	return check()
 }
 
-// Read fills s in place. It reuses s's slices, so reading into the same
-// Snapshot again allocates nothing; it costs about a microsecond (see
-// BenchmarkReaderRead).
-func (r *Reader) Read(s *schedstats.Snapshot) {
+// Read fills s in place; see the function Read.
+func (r *reader) Read(s *schedstats.Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.Time = time.Now()
@@ -135,8 +122,8 @@ func (r *Reader) Read(s *schedstats.Snapshot) {
 	}
 }
 
-// Status reports which reader fills the snapshots and why.
-func (r *Reader) Status() ReaderStatus {
+// Status reports which source fills the snapshots and why, for /v1/info.
+func (r *reader) Status() apiv1.ReaderStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.status

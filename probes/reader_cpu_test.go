@@ -36,7 +36,7 @@ func TestSamplingCPU(t *testing.T) {
 	if *cpuMinute {
 		d = time.Minute
 	}
-	r := NewReader()
+	r := processReader()
 	pct := func(c, w time.Duration) float64 { return 100 * c.Seconds() / w.Seconds() }
 	before, _ := procCPU()
 	start := time.Now()
@@ -57,7 +57,7 @@ func TestSamplingCPU(t *testing.T) {
 // tickLoop runs a 10 Hz ticker for d, reading a snapshot on each tick when
 // r is not nil, and returns the process CPU time used, the wall time and
 // the number of reads.
-func tickLoop(t *testing.T, d time.Duration, r *Reader) (cpu, wall time.Duration, reads int) {
+func tickLoop(t *testing.T, d time.Duration, r *reader) (cpu, wall time.Duration, reads int) {
 	var s schedstats.Snapshot
 	before, _ := procCPU()
 	start := time.Now()

@@ -33,7 +33,7 @@ func spin(n int) (stop func()) {
 }
 
 func TestNewReaderStatus(t *testing.T) {
-	st := NewReader().Status()
+	st := processReader().Status()
 	if mirrorName == "" {
 		if !st.Fallback || st.Mode != schedstats.SourceRuntimeMetrics || st.Reason == "" {
 			t.Fatalf("Status() = %+v; want a runtime/metrics fallback with a reason", st)
@@ -54,8 +54,8 @@ func TestNewReaderStatus(t *testing.T) {
 // Reader must still fill what runtime/metrics offers.
 func TestReaderZeroMirror(t *testing.T) {
 	zero := func(v *mirrorView) { *v = mirrorView{} }
-	if err := checkMirror(mirrorView{}, gatherFacts()); !errors.Is(err, ErrMirrorRejected) {
-		t.Fatalf("checkMirror(zero view) = %v; want ErrMirrorRejected", err)
+	if err := checkMirror(mirrorView{}, gatherFacts()); !errors.Is(err, errMirrorRejected) {
+		t.Fatalf("checkMirror(zero view) = %v; want errMirrorRejected", err)
 	}
 	r := newReader(zero, nil)
 	st := r.Status()
@@ -65,7 +65,7 @@ func TestReaderZeroMirror(t *testing.T) {
 	checkMetricsParts(t, r)
 }
 
-func checkMetricsParts(t *testing.T, r *Reader) {
+func checkMetricsParts(t *testing.T, r *reader) {
 	t.Helper()
 	var s schedstats.Snapshot
 	r.Read(&s)
@@ -111,8 +111,8 @@ func TestCheckMirrorRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := good
 			tt.edit(&v)
-			if err := checkMirror(v, f); !errors.Is(err, ErrMirrorRejected) {
-				t.Errorf("checkMirror(%+v) = %v; want ErrMirrorRejected", v, err)
+			if err := checkMirror(v, f); !errors.Is(err, errMirrorRejected) {
+				t.Errorf("checkMirror(%+v) = %v; want errMirrorRejected", v, err)
 			}
 		})
 	}
@@ -122,7 +122,7 @@ func TestReaderUnderLoadAndIdle(t *testing.T) {
 	if mirrorName == "" {
 		t.Skip("no sched mirror for this Go version; TestNewReaderStatus checks the fallback")
 	}
-	r := NewReader()
+	r := processReader()
 	if r.Status().Fallback {
 		t.Fatalf("no accepted mirror: %+v", r.Status())
 	}
@@ -166,7 +166,7 @@ func TestReaderUnderLoadAndIdle(t *testing.T) {
 }
 
 func TestReaderReadAllocs(t *testing.T) {
-	r := NewReader()
+	r := processReader()
 	var s schedstats.Snapshot
 	r.Read(&s)
 	if n := testing.AllocsPerRun(100, func() { r.Read(&s) }); n != 0 {
@@ -175,7 +175,7 @@ func TestReaderReadAllocs(t *testing.T) {
 }
 
 func TestReaderConcurrent(t *testing.T) {
-	r := NewReader()
+	r := processReader()
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -197,7 +197,7 @@ func TestReaderConcurrent(t *testing.T) {
 }
 
 func BenchmarkReaderRead(b *testing.B) {
-	r := NewReader()
+	r := processReader()
 	var s schedstats.Snapshot
 	r.Read(&s)
 	b.ReportAllocs()

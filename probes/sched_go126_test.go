@@ -29,8 +29,8 @@ func TestShiftedMirror(t *testing.T) {
 		var v mirrorView
 		f := gatherFacts()
 		src(&v)
-		if err := checkMirror(v, f); !errors.Is(err, ErrMirrorRejected) {
-			t.Errorf("shift %d: checkMirror(%+v) = %v; want ErrMirrorRejected", shift, v, err)
+		if err := checkMirror(v, f); !errors.Is(err, errMirrorRejected) {
+			t.Errorf("shift %d: checkMirror(%+v) = %v; want errMirrorRejected", shift, v, err)
 		}
 		r := newReader(src, nil)
 		if st := r.Status(); !st.Fallback || st.Mode != schedstats.SourceRuntimeMetrics {

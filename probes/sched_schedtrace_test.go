@@ -40,7 +40,7 @@ func TestHelperProcess(t *testing.T) {
 	if os.Getenv(helperEnv) != "schedtrace" {
 		return
 	}
-	r := NewReader()
+	r := processReader()
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)

@@ -8,11 +8,12 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 )
 
-// ErrMirrorRejected is wrapped by the self-check's error when a mirrored
+// errMirrorRejected is wrapped by the self-check's error when a mirrored
 // runtime structure disagrees with what the runtime states elsewhere.
-var ErrMirrorRejected = errors.New("probes: runtime mirror rejected")
+var errMirrorRejected = errors.New("probes: runtime mirror rejected")
 
 // mirrorView is the version-independent view of the runtime's sched
 // fields the Reader uses. Each sched_goXXX.go file fills it from its own
@@ -48,9 +49,15 @@ type runtimeFacts struct {
 // program, far below what a misread pointer looks like as an int32.
 const maxRunq = 1 << 24
 
+// factsGathered counts the calls of gatherFacts, each of which stops the
+// world: a test checks that a process gathers them once.
+var factsGathered atomic.Int64
+
 // gatherFacts reads the runtimeFacts. SetMaxThreads stops the world
-// twice, which is why the self-check runs once per Reader, not per Read.
+// twice, which is why the process's reader checks its mirror once, not at
+// every Read.
 func gatherFacts() runtimeFacts {
+	factsGathered.Add(1)
 	n := debug.SetMaxThreads(10000)
 	debug.SetMaxThreads(n)
 	s := []metrics.Sample{
@@ -134,7 +141,7 @@ func checkMirror(v mirrorView, f runtimeFacts) error {
 		return nil
 	}
 	// One line, since Status().Reason ends up in JSON and logs.
-	return fmt.Errorf("%w: %s", ErrMirrorRejected, strings.Join(errs, "; "))
+	return fmt.Errorf("%w: %s", errMirrorRejected, strings.Join(errs, "; "))
 }
 
 // plausible is the cheap per-Read guard: a sample that breaks it is not

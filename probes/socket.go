@@ -7,24 +7,22 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"strconv"
+
+	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/internal/peer"
 )
 
 // ErrUnsafeDir reports a runtime directory that another user owns or can
 // enter; the endpoint refuses to put its socket there.
 var ErrUnsafeDir = errors.New("probes: unsafe runtime directory")
 
-// runtimeDirs lists the directories to try, best first.
+// runtimeDirs lists the directories to try, best first: Options.Dir, or
+// the ones clients look in (apiv1.DiscoveryDirs).
 func runtimeDirs(opts *Options) []string {
 	if opts.Dir != "" {
 		return []string{opts.Dir}
 	}
-	var dirs []string
-	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && filepath.IsAbs(x) {
-		dirs = append(dirs, filepath.Join(x, "gdiag"))
-	}
-	return append(dirs, filepath.Join(os.TempDir(), "gdiag-"+strconv.Itoa(os.Getuid())))
+	return apiv1.DiscoveryDirs()
 }
 
 // prepareDir creates dir with mode 0700, or checks that an existing one is
@@ -33,20 +31,11 @@ func prepareDir(dir string, open bool) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	uid, ok := fileOwner(fi)
-	switch {
-	case !fi.IsDir():
-		return fmt.Errorf("%w: %s is not a directory", ErrUnsafeDir, dir)
-	case !ok || uid != os.Getuid():
-		return fmt.Errorf("%w: %s belongs to another user", ErrUnsafeDir, dir)
-	case open:
+	if open { // tests only: see Options.openPerms
 		return os.Chmod(dir, 0o755)
-	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%w: %s has mode %v; want 0700", ErrUnsafeDir, dir, fi.Mode().Perm())
+	}
+	if err := peer.PrivateDir(dir); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsafeDir, err)
 	}
 	return nil
 }
@@ -91,7 +80,7 @@ func (l *peerListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		uid, err := peerUID(c)
+		uid, _, err := peer.Cred(c)
 		if err == nil && uid == l.uid {
 			return c, nil
 		}

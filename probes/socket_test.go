@@ -87,7 +87,7 @@ func needRoot(t *testing.T) {
 func TestSocketRefusesOtherUser(t *testing.T) {
 	needRoot(t)
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt")})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestPeerCredRefusesOtherUser(t *testing.T) {
 	base := shortTempDir(t)
 	os.Chmod(base, 0o755)
 	var logs logBuffer
-	a, err := StartAgent(Options{Dir: filepath.Join(base, "rt"), openPerms: true, Logger: logs.logger()})
+	a, err := Start(Options{Dir: filepath.Join(base, "rt"), openPerms: true, Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestPeerCredRefusesOtherUser(t *testing.T) {
 func TestNoPublicListeners(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	dir := filepath.Join(shortTempDir(t), "rt")
-	a, err := StartAgent(Options{Dir: dir})
+	a, err := Start(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestNoPublicListeners(t *testing.T) {
 	}
 	a.Close()
 
-	b, err := StartAgent(Options{Dir: dir, TCPAddr: "127.0.0.1:0"})
+	b, err := Start(Options{Dir: dir, TCPAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

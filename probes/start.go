@@ -17,7 +17,7 @@ import (
 	"github.com/gdiag/gdiag/apiv1"
 )
 
-// Errors StartAgent returns.
+// Errors Start returns.
 var (
 	// ErrNonLoopback reports a TCPAddr that is not a loopback address
 	// while Options.AllowNonLoopback is false.
@@ -27,9 +27,9 @@ var (
 	ErrNoListener = errors.New("probes: no listener could be opened")
 )
 
-// Agent is a running endpoint: the sampler, the optional flight recorder,
-// the owner-only unix socket, the optional TCP listener and the discovery
-// file. Its methods are safe for concurrent use.
+// Agent is a running endpoint, started by Start: the sampler, the optional
+// flight recorder, the owner-only unix socket, the optional TCP listener
+// and the discovery file. Its methods are safe for concurrent use.
 type Agent struct {
 	socket    string
 	discovery string
@@ -47,27 +47,18 @@ type Agent struct {
 	closeErr error
 }
 
-// Start starts an agent with opts and returns its stop function, which
-// closes the listeners, waits (bounded) for requests in flight, stops the
-// sampler and flight recorder and removes the socket and discovery file.
-// Calling stop again does nothing and returns the first call's error.
-func Start(opts Options) (stop func() error, err error) {
-	a, err := StartAgent(opts)
-	if err != nil {
-		return nil, err
-	}
-	return a.Close, nil
-}
-
-// StartAgent starts the endpoint described by opts; see Options for the
-// defaults. It fails with ErrNonLoopback for a public TCPAddr not allowed
-// explicitly, and with ErrNoListener (joined with the causes) when no
-// socket or TCP listener could be opened. A discovery file it cannot write
-// is no error: the agent then runs without one and logs why.
-func StartAgent(opts Options) (*Agent, error) {
+// Start starts the agent described by opts (see Options for the
+// defaults): the sampler, the optional flight recorder, the owner-only
+// unix socket with its discovery file and the optional TCP listener. The
+// caller stops it with Agent.Close. Start fails with ErrNonLoopback for a
+// public TCPAddr not allowed explicitly, and with ErrNoListener (joined
+// with the causes) when no socket or TCP listener could be opened. A
+// discovery file it cannot write is no error: the agent then runs without
+// one and logs why.
+func Start(opts Options) (*Agent, error) {
 	a := &Agent{log: discardLogger(opts.Logger), shutdown: opts.ShutdownTimeout}
 	if a.shutdown <= 0 {
-		a.shutdown = DefaultShutdownTimeout
+		a.shutdown = defaultShutdownTimeout
 	}
 	var tcpHost string
 	if opts.TCPAddr != "" {

@@ -7,10 +7,10 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// FlightCooldown is the shortest time between two automatic flight-recorder
+// flightCooldown is the shortest time between two automatic flight-recorder
 // snapshots for the same kind of finding: a condition that lasts minutes
 // would otherwise fill the directory with near-identical traces.
-const FlightCooldown = time.Minute
+const flightCooldown = time.Minute
 
 // flightTrigger writes a flight-recorder snapshot when the sampler's
 // detectors find something. It runs on the sampler's goroutine only, so
@@ -29,18 +29,18 @@ func newFlightTrigger(fr *FlightRecorder, logger *slog.Logger) *flightTrigger {
 func (t *flightTrigger) onFindings(fs []schedstats.Finding) {
 	now := t.now()
 	for _, f := range fs {
-		if last, ok := t.last[f.Kind]; ok && now.Sub(last) < FlightCooldown {
+		if last, ok := t.last[f.Cause]; ok && now.Sub(last) < flightCooldown {
 			continue
 		}
-		t.last[f.Kind] = now
-		path, err := t.fr.Snapshot(f.Kind)
+		t.last[f.Cause] = now
+		path, err := t.fr.Snapshot(f.Cause)
 		if t.logger == nil {
 			continue
 		}
 		if err != nil {
-			t.logger.Warn("flight recorder snapshot failed", "finding", f.Kind, "err", err)
+			t.logger.Warn("flight recorder snapshot failed", "finding", f.Cause, "err", err)
 			continue
 		}
-		t.logger.Info("flight recorder snapshot written", "finding", f.Kind, "path", path)
+		t.logger.Info("flight recorder snapshot written", "finding", f.Cause, "path", path)
 	}
 }

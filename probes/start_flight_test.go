@@ -16,7 +16,7 @@ import (
 func TestFindingWritesFlightSnapshot(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	traces := t.TempDir()
-	a, err := StartAgent(Options{
+	a, err := Start(Options{
 		Dir:      shortTempDir(t),
 		Interval: 10 * time.Millisecond,
 		Flight:   &FlightOptions{Dir: traces, MaxFiles: 3},
@@ -25,7 +25,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		},
 	})
 	if err != nil {
-		t.Fatalf("StartAgent = %v", err)
+		t.Fatalf("Start = %v", err)
 	}
 	release := make(chan struct{})
 	leaked := make(chan struct{}, 1)
@@ -50,7 +50,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		ents, _ := os.ReadDir(traces)
 		for _, e := range ents {
-			if strings.Contains(e.Name(), schedstats.KindGoroutineLeak) {
+			if strings.Contains(e.Name(), schedstats.CauseGoroutineLeak) {
 				found = e.Name()
 			}
 		}
@@ -61,7 +61,7 @@ func TestFindingWritesFlightSnapshot(t *testing.T) {
 		t.Errorf("Close = %v", err)
 	}
 	if found == "" {
-		t.Fatalf("no flight snapshot named for %q in %s after 20s", schedstats.KindGoroutineLeak, traces)
+		t.Fatalf("no flight snapshot named for %q in %s after 20s", schedstats.CauseGoroutineLeak, traces)
 	}
 }
 
@@ -78,15 +78,15 @@ func TestFlightTriggerCooldown(t *testing.T) {
 	tr := newFlightTrigger(fr, nil)
 	now := time.Unix(1000, 0)
 	tr.now = func() time.Time { return now }
-	f := []schedstats.Finding{{Kind: schedstats.KindGoroutineLeak}}
+	f := []schedstats.Finding{{Cause: schedstats.CauseGoroutineLeak}}
 	tr.onFindings(f)
-	now = now.Add(FlightCooldown / 2)
+	now = now.Add(flightCooldown / 2)
 	tr.onFindings(f)
 	ents, _ := os.ReadDir(fr.opts.Dir)
 	if len(ents) != 1 {
 		t.Errorf("snapshots within the cooldown = %d; want 1", len(ents))
 	}
-	now = now.Add(FlightCooldown)
+	now = now.Add(flightCooldown)
 	tr.onFindings(f)
 	ents, _ = os.ReadDir(fr.opts.Dir)
 	if len(ents) != 2 {

@@ -86,9 +86,9 @@ func TestStartServesSocketAndStops(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	dir := filepath.Join(shortTempDir(t), "rt")
 	for round := range 2 { // Start, stop, and Start again in the same process
-		a, err := StartAgent(Options{Dir: dir, Interval: 10 * time.Millisecond})
+		a, err := Start(Options{Dir: dir, Interval: 10 * time.Millisecond})
 		if err != nil {
-			t.Fatalf("round %d: StartAgent: %v", round, err)
+			t.Fatalf("round %d: Start: %v", round, err)
 		}
 		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("dir mode = %v (%v); want 0700", fi.Mode().Perm(), err)
@@ -143,23 +143,23 @@ func TestStartServesSocketAndStops(t *testing.T) {
 	}
 }
 
-func TestStartStopFunc(t *testing.T) {
+func TestCloseTwice(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	stop, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt")})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stop(); err != nil {
-		t.Errorf("stop: %v", err)
+	if err := a.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
-	if err := stop(); err != nil {
-		t.Errorf("second stop: %v", err)
+	if err := a.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 
 func TestTCPToken(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), TCPAddr: "127.0.0.1:0"})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), TCPAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestTCPToken(t *testing.T) {
 
 func TestTCPGivenTokenNotWritten(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), TCPAddr: "localhost:0", Token: "t0ken"})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), TCPAddr: "localhost:0", Token: "t0ken"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,30 +207,30 @@ func TestTCPGivenTokenNotWritten(t *testing.T) {
 func TestNonLoopbackRefused(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0"} {
-		a, err := StartAgent(Options{NoSocket: true, TCPAddr: addr})
+		a, err := Start(Options{NoSocket: true, TCPAddr: addr})
 		if !errors.Is(err, ErrNonLoopback) {
-			t.Errorf("StartAgent(TCPAddr %q) = %v; want ErrNonLoopback", addr, err)
+			t.Errorf("Start(TCPAddr %q) = %v; want ErrNonLoopback", addr, err)
 			if a != nil {
 				a.Close()
 			}
 		}
 	}
-	a, err := StartAgent(Options{NoSocket: true, TCPAddr: "0.0.0.0:0", AllowNonLoopback: true, Token: "x"})
+	a, err := Start(Options{NoSocket: true, TCPAddr: "0.0.0.0:0", AllowNonLoopback: true, Token: "x"})
 	if err != nil {
-		t.Fatalf("StartAgent(0.0.0.0:0, AllowNonLoopback) = %v; want it to listen", err)
+		t.Fatalf("Start(0.0.0.0:0, AllowNonLoopback) = %v; want it to listen", err)
 	}
 	a.Close()
 }
 
 func TestNoListener(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	if _, err := StartAgent(Options{NoSocket: true}); !errors.Is(err, ErrNoListener) {
-		t.Errorf("StartAgent(NoSocket) = %v; want ErrNoListener", err)
+	if _, err := Start(Options{NoSocket: true}); !errors.Is(err, ErrNoListener) {
+		t.Errorf("Start(NoSocket) = %v; want ErrNoListener", err)
 	}
 	file := filepath.Join(shortTempDir(t), "file")
 	os.WriteFile(file, nil, 0o600)
-	if _, err := StartAgent(Options{Dir: filepath.Join(file, "gdiag")}); !errors.Is(err, ErrNoListener) {
-		t.Errorf("StartAgent(Dir under a file) = %v; want ErrNoListener", err)
+	if _, err := Start(Options{Dir: filepath.Join(file, "gdiag")}); !errors.Is(err, ErrNoListener) {
+		t.Errorf("Start(Dir under a file) = %v; want ErrNoListener", err)
 	}
 }
 
@@ -245,7 +245,7 @@ func TestRuntimeDirFallback(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", file)
 	t.Setenv("TMPDIR", base)
 	var logs logBuffer
-	a, err := StartAgent(Options{Logger: logs.logger()})
+	a, err := Start(Options{Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestRuntimeDirFallback(t *testing.T) {
 	xdg := filepath.Join(base, "xdg")
 	os.Mkdir(xdg, 0o700)
 	t.Setenv("XDG_RUNTIME_DIR", xdg)
-	b, err := StartAgent(Options{})
+	b, err := Start(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestDiscoveryUnwritable(t *testing.T) {
 	// A directory where the file belongs makes the rename fail, whoever we are.
 	os.Mkdir(filepath.Join(dir, strconv.Itoa(os.Getpid())+".json"), 0o700)
 	var logs logBuffer
-	a, err := StartAgent(Options{Dir: dir, Logger: logs.logger()})
+	a, err := Start(Options{Dir: dir, Logger: logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,13 +300,13 @@ func TestUnsafeDirRefused(t *testing.T) {
 	open := filepath.Join(shortTempDir(t), "open")
 	os.Mkdir(open, 0o755)
 	os.Chmod(open, 0o755)
-	if _, err := StartAgent(Options{Dir: open}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("StartAgent(Dir mode 0755) = %v; want ErrUnsafeDir", err)
+	if _, err := Start(Options{Dir: open}); !errors.Is(err, ErrUnsafeDir) {
+		t.Errorf("Start(Dir mode 0755) = %v; want ErrUnsafeDir", err)
 	}
 	link := filepath.Join(filepath.Dir(open), "link")
 	os.Symlink(open, link)
-	if _, err := StartAgent(Options{Dir: link}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("StartAgent(Dir a symlink) = %v; want ErrUnsafeDir", err)
+	if _, err := Start(Options{Dir: link}); !errors.Is(err, ErrUnsafeDir) {
+		t.Errorf("Start(Dir a symlink) = %v; want ErrUnsafeDir", err)
 	}
 	if os.Getuid() != 0 {
 		t.Skip("cannot give a directory to another user without root")
@@ -316,8 +316,8 @@ func TestUnsafeDirRefused(t *testing.T) {
 	if err := os.Chown(other, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := StartAgent(Options{Dir: other}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("StartAgent(Dir owned by uid 65534) = %v; want ErrUnsafeDir", err)
+	if _, err := Start(Options{Dir: other}); !errors.Is(err, ErrUnsafeDir) {
+		t.Errorf("Start(Dir owned by uid 65534) = %v; want ErrUnsafeDir", err)
 	}
 }
 
@@ -331,7 +331,7 @@ func TestStaleDiscoveryCleaned(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "4194305.sock"), nil, 0o600)
 	alive := filepath.Join(dir, "1.json") // pid 1 always exists
 	os.WriteFile(alive, []byte(`{"pid":1}`), 0o600)
-	a, err := StartAgent(Options{Dir: dir})
+	a, err := Start(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestStaleDiscoveryCleaned(t *testing.T) {
 // TestCloseEndsCaptures checks that stop does not wait for a long trace.
 func TestCloseEndsCaptures(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), ShutdownTimeout: time.Minute})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), ShutdownTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"sync"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
@@ -15,13 +14,9 @@ type parts struct {
 	stop func() error
 }
 
-// sharedReader is the process's one Reader: NewReader's self-check stops
-// the world briefly, so every agent and Handler shares it.
-var sharedReader = sync.OnceValue(NewReader)
-
 // startParts starts the sampler and, when asked, the flight recorder.
 func startParts(opts *Options) (*parts, error) {
-	r := sharedReader()
+	r := processReader()
 	interval := opts.Interval
 	if interval <= 0 {
 		interval = time.Second
@@ -59,7 +54,7 @@ func startParts(opts *Options) (*parts, error) {
 // handlerSource serves Handler: the given sampler, or else a fresh
 // snapshot per request and no history.
 func handlerSource(opts *HandlerOptions) source {
-	r := sharedReader()
+	r := processReader()
 	src := commonSource(r)
 	if opts.Flight != nil {
 		src.flight = opts.Flight.WriteTo
@@ -76,12 +71,9 @@ func handlerSource(opts *HandlerOptions) source {
 	return src
 }
 
-func commonSource(r *Reader) source {
+func commonSource(r *reader) source {
 	return source{
-		reader: func() apiv1.ReaderStatus {
-			st := r.Status()
-			return apiv1.ReaderStatus{Mode: st.Mode.String(), Mirror: st.Mirror, Fallback: st.Fallback, Reason: st.Reason}
-		},
+		reader: r.Status,
 		census: census,
 		pools:  pools,
 	}
@@ -91,20 +83,7 @@ func samplerSource(src *source, s *schedstats.Sampler, interval time.Duration) {
 	src.latest = s.Latest
 	src.history = s.History
 	src.interval = interval
-	src.findings = func() []apiv1.Finding { return findings(s.Findings()) }
-}
-
-func findings(fs []schedstats.Finding) []apiv1.Finding {
-	out := make([]apiv1.Finding, len(fs))
-	for i, f := range fs {
-		ev := make([]apiv1.Evidence, len(f.Evidence))
-		for j, e := range f.Evidence {
-			ev[j] = apiv1.Evidence{Name: e.Name, Value: e.Value, Unit: e.Unit, Trend: e.Trend}
-		}
-		out[i] = apiv1.Finding{Kind: f.Kind, Severity: f.Severity.String(), Summary: f.Summary,
-			Evidence: ev, Since: f.Since, Until: f.Until}
-	}
-	return out
+	src.findings = s.Findings
 }
 
 func pools() []apiv1.Pool {
@@ -114,10 +93,10 @@ func pools() []apiv1.Pool {
 		st := p.Stats()
 		out[i] = apiv1.Pool{
 			Name: st.Name, MinWorkers: st.MinWorkers, MaxWorkers: st.MaxWorkers, Workers: st.Workers,
-			Running: st.Running, Idle: st.Idle, Queued: st.Queued, QueueCapacity: st.QueueCapacity,
+			Running: st.Running, Idle: st.Idle, Queued: st.Queued, Parked: st.Parked, QueueCapacity: st.QueueCapacity,
 			KeyLimit: st.KeyLimit, Stopped: st.Stopped,
 			Submitted: st.Submitted, Completed: st.Completed, Failed: st.Failed, Panicked: st.Panicked,
-			Canceled: st.Canceled, Rejected: st.Rejected,
+			Canceled: st.Canceled, Rejected: st.Rejected, HookPanics: st.HookPanics,
 			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
 			Keys: poolKeys(st.Keys),
 		}
@@ -140,22 +119,4 @@ func poolKeys(ks []pool.KeyStats) []apiv1.PoolKey {
 
 func poolHistogram(h pool.Histogram) apiv1.Histogram {
 	return apiv1.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum}
-}
-
-func census(minWait time.Duration, state string, maxGroups int) (apiv1.Census, error) {
-	c, err := TakeCensus(CensusOptions{MinWait: minWait, State: state, MaxGroups: maxGroups})
-	if err != nil {
-		return apiv1.Census{}, err
-	}
-	out := apiv1.Census{Time: c.Time, Goroutines: c.Goroutines, Matched: c.Matched, Omitted: c.Omitted,
-		Groups: make([]apiv1.CensusGroup, len(c.Groups))}
-	for i, g := range c.Groups {
-		stack := make([]apiv1.Frame, len(g.Stack))
-		for j, f := range g.Stack {
-			stack[j] = apiv1.Frame(f)
-		}
-		out.Groups[i] = apiv1.CensusGroup{State: g.State, WaitReason: g.WaitReason, Count: g.Count,
-			MinWait: g.MinWait, MaxWait: g.MaxWait, Stack: stack, CreatedBy: apiv1.Frame(g.CreatedBy), IDs: g.IDs}
-	}
-	return out, nil
 }

@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -40,7 +41,7 @@ func TestAgentLiveData(t *testing.T) {
 		go func() { <-block }()
 	}
 
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Interval: 10 * time.Millisecond})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Interval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestAgentLiveData(t *testing.T) {
 	}
 	most := 0
 	for _, grp := range g.Census.Groups {
-		if grp.WaitReason != "chan receive" {
+		if grp.State != "chan receive" {
 			t.Errorf("group %+v passed the filter state=chan receive", grp)
 		}
 		most = max(most, grp.Count)
@@ -92,25 +93,54 @@ func TestAgentLiveData(t *testing.T) {
 	}
 	var info apiv1.Info
 	getJSON(t, c, base+"/v1/info", "", &info)
-	if info.Reader.Mode == "" || info.Reader.Mode == "none" {
+	if info.Reader.Mode == schedstats.SourceNone {
 		t.Errorf("info.Reader = %+v; want the reader's mode", info.Reader)
 	}
 }
 
-func TestJSONSafe(t *testing.T) {
-	s := schedstats.Snapshot{SchedLatency: schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 1, math.Inf(1)}, Counts: []uint64{0, 1, 2}}}
-	got := jsonSafe(s)
-	if b := got.SchedLatency.Bounds; b[0] != -math.MaxFloat64 || b[3] != math.MaxFloat64 || b[2] != 1 {
-		t.Errorf("jsonSafe bounds = %v; want ±MaxFloat64 at the ends", b)
+// TestInfiniteBoundsOnTheWire: the runtime's histograms start at -Inf and
+// end at +Inf. /v1/snapshot and /v1/history send them as the strings
+// "-Inf" and "+Inf", which any JSON decoder accepts and
+// schedstats.Histogram decodes back into infinities, so that a quantile
+// in the first bucket reads as that bucket's finite bound.
+func TestInfiniteBoundsOnTheWire(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	snap := schedstats.Snapshot{Time: time.Unix(1700000000, 0).UTC(),
+		SchedLatency: schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 1e-6, math.Inf(1)}, Counts: []uint64{0, 5, 1}}}
+	src := source{
+		latest:  func() (schedstats.Snapshot, bool) { return snap, true },
+		history: func() []schedstats.Snapshot { return []schedstats.Snapshot{snap} },
 	}
-	if !math.IsInf(s.SchedLatency.Bounds[0], -1) {
-		t.Error("jsonSafe modified its argument's slice")
+	h := newAPI(src, time.Second, nil, nil, context.Background())
+	for _, path := range []string{"/v1/snapshot", "/v1/history"} {
+		body := get(t, h, path).Body.Bytes()
+		if !bytes.Contains(body, []byte(`"bounds":["-Inf",0,0.000001,"+Inf"]`)) {
+			t.Errorf("GET %s = %s; want the bounds [\"-Inf\",0,0.000001,\"+Inf\"]", path, body)
+		}
+		var generic any
+		if err := json.Unmarshal(body, &generic); err != nil {
+			t.Errorf("GET %s: a generic JSON decoder fails: %v", path, err)
+		}
+	}
+	var s apiv1.Snapshot
+	if err := json.Unmarshal(get(t, h, "/v1/snapshot").Body.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	b := s.Snapshot.SchedLatency.Bounds
+	if !math.IsInf(b[0], -1) || !math.IsInf(b[3], 1) {
+		t.Errorf("decoded bounds = %v; want -Inf and +Inf at the ends", b)
+	}
+	if p50 := s.Snapshot.SchedLatency.Quantile(0.5); p50 < 0 || p50 > 1e-6 {
+		t.Errorf("p50 of the decoded histogram = %v; want it inside the first filled bucket [0, 1e-06]", p50)
+	}
+	if !math.IsInf(snap.SchedLatency.Bounds[0], -1) {
+		t.Error("serving the snapshot modified the sampler's histogram")
 	}
 }
 
 func TestHandlerWithSampler(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	s := schedstats.NewSampler(sharedReader().Read, schedstats.SamplerOptions{Size: 4})
+	s := schedstats.NewSampler(processReader().Read, schedstats.SamplerOptions{Size: 4})
 	s.SampleNow()
 	s.SampleNow()
 	h := Handler(HandlerOptions{Sampler: s})
@@ -123,15 +153,15 @@ func TestHandlerWithSampler(t *testing.T) {
 
 func TestAgentFlight(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	a, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}})
+	a, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	// A second recorder in the same process is refused, and StartAgent
+	// A second recorder in the same process is refused, and Start
 	// leaves nothing running behind it.
-	if b, err := StartAgent(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}}); !errors.Is(err, ErrFlightActive) {
-		t.Errorf("second StartAgent with a flight recorder = %v; want ErrFlightActive", err)
+	if b, err := Start(Options{Dir: filepath.Join(shortTempDir(t), "rt"), Flight: &FlightOptions{}}); !errors.Is(err, ErrFlightActive) {
+		t.Errorf("second Start with a flight recorder = %v; want ErrFlightActive", err)
 		if b != nil {
 			b.Close()
 		}

@@ -10,7 +10,7 @@ import (
 
 // Detect runs every detector over history (oldest first, treated as one
 // window) and returns the findings ranked most severe first, ties broken by
-// kind. It returns nil when nothing is wrong. The rules are described in the
+// cause. It returns nil when nothing is wrong. The rules are described in the
 // package documentation under "Detectors".
 func Detect(history []Snapshot, th Thresholds) []Finding {
 	if len(history) == 0 {
@@ -29,7 +29,7 @@ func Detect(history []Snapshot, th Thresholds) []Finding {
 		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Kind, b.Kind)
+		return cmp.Compare(a.Cause, b.Cause)
 	})
 	return out
 }
@@ -72,7 +72,7 @@ func detectRunqueue(h []Snapshot, th Thresholds) (Finding, bool) {
 	}
 	mean /= float64(len(run))
 	return Finding{
-		Kind:     KindRunqueueBacklog,
+		Cause:    CauseRunqueueBacklog,
 		Severity: th.severity(mean, th.RunqueuePerP),
 		Summary: fmt.Sprintf("run-queue backlog averaged %.1f goroutines per P over %d consecutive samples (threshold %.1f)",
 			mean, bestLen, th.RunqueuePerP),
@@ -96,9 +96,13 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 	if n < th.SchedLatencyMinEvents {
 		return Finding{}, false
 	}
+	// Fire only when the p99 is certainly above the limit: the lower
+	// bound of its bucket is. The figure reported is the upper bound, the
+	// one every other part of gdiag shows.
+	lo, _ := d.QuantileBucket(0.99)
 	p99 := d.Quantile(0.99)
 	limit := th.SchedLatencyP99.Seconds()
-	if !(p99 > limit) {
+	if !(lo >= limit) {
 		return Finding{}, false
 	}
 	// The per-interval p99s show whether the latency is steady or a burst.
@@ -110,14 +114,15 @@ func detectLatency(h []Snapshot, th Thresholds) (Finding, bool) {
 		}
 		trend = append(trend, q)
 	}
+	p50 := d.Quantile(0.5)
 	return Finding{
-		Kind:     KindSchedLatency,
-		Severity: th.severity(p99, limit),
-		Summary: fmt.Sprintf("scheduling latency p99 was %v over the window (threshold %v)",
-			secondsDuration(p99), th.SchedLatencyP99),
+		Cause:    CauseSchedLatency,
+		Severity: th.severity(lo, limit),
+		Summary: fmt.Sprintf("scheduling latency p99 was between %v and %v over the window (threshold %v)",
+			secondsDuration(lo), secondsDuration(p99), th.SchedLatencyP99),
 		Evidence: []Evidence{
-			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", Trend: trend},
-			{Name: "sched_latency_p50", Value: d.Quantile(0.5), Unit: "seconds"},
+			{Name: "sched_latency_p99", Value: p99, Unit: "seconds", AtMost: true, Trend: trend},
+			{Name: "sched_latency_p50", Value: p50, Unit: "seconds", AtMost: true},
 			{Name: "sched_events", Value: float64(n), Unit: "events"},
 		},
 		Since: first.Time,
@@ -150,7 +155,7 @@ func detectLeak(h []Snapshot, th Thresholds) (Finding, bool) {
 		ev = append(ev, Evidence{Name: "growth_per_second", Value: growth / secs, Unit: "goroutines"})
 	}
 	return Finding{
-		Kind:     KindGoroutineLeak,
+		Cause:    CauseGoroutineLeak,
 		Severity: th.severity(growth, need),
 		Summary: fmt.Sprintf("goroutines grew steadily from %.0f to %.0f (r²=%.2f), consistent with a leak",
 			first, last, r2),
@@ -193,7 +198,7 @@ func detectThreads(h []Snapshot, th Thresholds) (Finding, bool) {
 		trend[i] = float64(s.Threads)
 	}
 	return Finding{
-		Kind:     KindThreadGrowth,
+		Cause:    CauseThreadGrowth,
 		Severity: th.severity(float64(growth), float64(th.ThreadGrowth)),
 		Summary: fmt.Sprintf("OS threads rose by %d to %d (GOMAXPROCS %d); goroutines may be blocking in syscalls or cgo",
 			growth, last.Threads, last.GOMAXPROCS),
@@ -212,28 +217,47 @@ func detectPause(h []Snapshot, th Thresholds) (Finding, bool) {
 		return Finding{}, false
 	}
 	first, last := h[0], h[len(h)-1]
-	gc := last.GCPauses.Sub(first.GCPauses).Max()
-	other := last.OtherPauses.Sub(first.OtherPauses).Max()
-	worst, kind := gc, "gc"
-	if other > gc {
-		worst, kind = other, "other"
+	gcLo, gcHi := longest(last.GCPauses.Sub(first.GCPauses))
+	otherLo, otherHi := longest(last.OtherPauses.Sub(first.OtherPauses))
+	worst, kind := gcLo, "gc"
+	if otherLo > gcLo {
+		worst, kind = otherLo, "other"
 	}
 	limit := th.PauseMax.Seconds()
 	if !(worst > limit) {
 		return Finding{}, false
 	}
 	return Finding{
-		Kind:     KindSTWPause,
+		Cause:    CauseSTWPauses,
 		Severity: th.severity(worst, limit),
 		Summary: fmt.Sprintf("a stop-the-world pause (%s) lasted at least %v (threshold %v)",
 			kind, secondsDuration(worst), th.PauseMax),
 		Evidence: []Evidence{
-			{Name: "gc_pause_max", Value: gc, Unit: "seconds"},
-			{Name: "other_pause_max", Value: other, Unit: "seconds"},
+			{Name: "gc_pause_max", Value: gcHi, Unit: "seconds", AtMost: true},
+			{Name: "other_pause_max", Value: otherHi, Unit: "seconds", AtMost: true},
 		},
 		Since: first.Time,
 		Until: last.Time,
 	}, true
+}
+
+// longest returns the bounds of the bucket that holds the longest value
+// in h: lo never overstates it, and is what a rule fires on; hi is the
+// figure reported, by the quantile rule (Quantile(1)). Both are 0 for an
+// empty histogram, and lo is 0 when the bucket has no finite, positive
+// lower bound.
+func longest(h Histogram) (lo, hi float64) {
+	if h.Count() == 0 {
+		return 0, 0
+	}
+	lo, _ = h.QuantileBucket(1)
+	if math.IsInf(lo, 0) || math.IsNaN(lo) || lo < 0 {
+		lo = 0
+	}
+	if hi = h.Quantile(1); math.IsNaN(hi) {
+		hi = 0
+	}
+	return lo, hi
 }
 
 func secondsDuration(s float64) time.Duration {

@@ -33,7 +33,7 @@ func healthy(n int) []schedstats.Snapshot {
 func kinds(fs []schedstats.Finding) string {
 	var k []string
 	for _, f := range fs {
-		k = append(k, f.Kind+"/"+f.Severity.String())
+		k = append(k, f.Cause+"/"+f.Severity.String())
 	}
 	return strings.Join(k, ",")
 }
@@ -112,12 +112,12 @@ func TestDetect(t *testing.T) {
 			if i >= 20 {
 				s.GCPauses.Counts[6] = 1 // one pause in [100ms, 200ms)
 			}
-		}, schedstats.Thresholds{}, "stw-pause/warning"},
+		}, schedstats.Thresholds{}, "stw-pauses/warning"},
 		{"other pause critical", 30, func(i int, s *schedstats.Snapshot) {
 			if i >= 20 {
 				s.OtherPauses.Counts[7] = 1 // ≥ 200ms
 			}
-		}, schedstats.Thresholds{}, "stw-pause/critical"},
+		}, schedstats.Thresholds{}, "stw-pauses/critical"},
 		{"old pause outside window", 30, func(i int, s *schedstats.Snapshot) {
 			s.GCPauses.Counts[6] = 1 // already in the first snapshot
 		}, schedstats.Thresholds{}, ""},
@@ -127,7 +127,7 @@ func TestDetect(t *testing.T) {
 				s.OtherPauses.Counts[7] = 1
 			}
 			s.Goroutines.Total = 50 + 10*i
-		}, schedstats.Thresholds{}, "stw-pause/critical,goroutine-leak/warning,thread-growth/warning"},
+		}, schedstats.Thresholds{}, "stw-pauses/critical,goroutine-leak/warning,thread-growth/warning"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,10 +143,10 @@ func TestDetect(t *testing.T) {
 			}
 			for _, f := range got {
 				if f.Summary == "" || len(f.Evidence) == 0 || f.Since.IsZero() || f.Until.Before(f.Since) {
-					t.Errorf("finding %s lacks summary, evidence or span: %+v", f.Kind, f)
+					t.Errorf("finding %s lacks summary, evidence or span: %+v", f.Cause, f)
 				}
 				if _, err := json.Marshal(f); err != nil {
-					t.Errorf("json.Marshal(%s finding): %v", f.Kind, err)
+					t.Errorf("json.Marshal(%s finding): %v", f.Cause, err)
 				}
 			}
 		})

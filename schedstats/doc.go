@@ -22,7 +22,7 @@
 // snapshots. Once its ring has grown its slices, a sample allocates
 // nothing beyond what the ReadFunc does: [Snapshot.CopyInto] reuses the
 // destination's slices (see BenchmarkSamplerSample). [Sampler.History],
-// [Sampler.Latest], [Sampler.Rates] and [Detect] allocate their results.
+// [Sampler.Latest], [Sampler.Findings] and [Detect] allocate their results.
 // Detection is linear in the history's length.
 //
 // Measured with go test -run '^$' -bench 'SamplerSample|Detect' -benchmem
@@ -33,7 +33,7 @@
 //
 // # Stability
 //
-// The names of metrics in the catalogue and of finding kinds are stable:
+// The names of metrics in the catalogue and of finding causes are stable:
 // dashboards and alert rules depend on them. Thresholds' defaults may be
 // tuned between releases. The schedtrace format belongs to the runtime and
 // may change; the parser follows Go 1.26 and accepts the older
@@ -52,9 +52,11 @@
 //     RunqueuePerP (default 2) in at least RunqueueSamples (default 5)
 //     consecutive samples; severity follows the mean over that run.
 //   - sched-latency: the p99 of the scheduling-latency histogram's delta
-//     between the first and last snapshots exceeds SchedLatencyP99
-//     (default 10ms), given at least SchedLatencyMinEvents (default 100)
-//     events in the window. The evidence includes the p99 of every interval.
+//     between the first and last snapshots is certainly at or above
+//     SchedLatencyP99 (default 10ms): the lower bound of the bucket that
+//     holds it is. It needs at least SchedLatencyMinEvents (default 100)
+//     events in the window. The evidence gives the p99 by the quantile
+//     rule below, and the p99 of every interval.
 //   - goroutine-leak: with at least LeakMinSamples (default 10) snapshots,
 //     a least-squares line through Goroutines.Total has a positive slope
 //     and r² ≥ LeakMinR2 (default 0.8), and the count grew from first to
@@ -65,10 +67,30 @@
 //     ThreadGrowth (default 50), and the final count exceeds
 //     2×GOMAXPROCS + ThreadSlack (default 16), room for the runtime's own
 //     Ms (sysmon, the template thread, idle Ms).
-//   - stw-pause: the longest stop-the-world pause in the window, GC or
-//     other, exceeds PauseMax (default 50ms). It is the lower bound of the
-//     highest non-empty bucket of the pause histograms' deltas, so it never
-//     overstates a pause.
+//   - stw-pauses: the longest stop-the-world pause in the window, GC or
+//     other, exceeds PauseMax (default 50ms). The rule compares the lower
+//     bound of the highest non-empty bucket of the pause histograms'
+//     deltas, so that it never overstates a pause; the evidence gives the
+//     upper bound, as for every histogram figure (see Quantiles).
+//
+// # Quantiles
+//
+// A histogram keeps counts per bucket, not values, so a quantile is only
+// known to lie in one bucket. gdiag has one rule for it,
+// [Histogram.Quantile]: the upper bound of the bucket that holds the
+// quantile, a figure the true quantile never exceeds (gdiag prints it as
+// "≤4.2s"). The detectors, gdiag sched, pools and doctor, the agent's
+// clients and the exporters all use it, and pool.Histogram.Quantile, which
+// cannot import this package, follows the same rule (a test keeps the two
+// equal). Interpolating inside the bucket would give a number that looks
+// measured but assumes the values spread evenly over the bucket, which on
+// log-spaced buckets is wrong in a direction nobody knows. The bound costs
+// at most one bucket's width: the runtime's buckets grow by at most 1.25×
+// from one to the next, the pool's double. A quantile in an open-ended last
+// bucket is reported as that bucket's finite lower bound, as Prometheus's
+// histogram_quantile does; [Histogram.QuantileBucket] gives both bounds.
+// A rule that fires on a quantile compares the lower bound, so that it
+// fires only when the quantile is certainly past its threshold.
 //
 // # Schedtrace
 //
@@ -76,8 +98,9 @@
 // under GODEBUG=schedtrace=X (and scheddetail=1). Other lines are skipped;
 // a malformed SCHED line, or a malformed P, M or G line inside a detailed
 // record, becomes a [*ParseError] with its line number. Lines longer than
-// [MaxTraceLine], records beyond [MaxTraceRecords] and detail lines beyond
-// [MaxTraceDetail] are not kept, so memory stays bounded on any input.
+// 64 KiB, records beyond 65,536 and detail lines beyond 262,144 over the
+// whole input are not kept (a ParseError says so for the first two), so
+// memory stays bounded on any input.
 //
 // # Catalogue of metrics
 //
@@ -126,6 +149,8 @@
 //		Workers waiting for a task.
 //	gdiag_pool_queued{pool} gauge tasks
 //		Tasks waiting in the pool's queue.
+//	gdiag_pool_parked{pool} gauge tasks
+//		Accepted tasks held back by the pool's per-key limit; they count against the queue's capacity.
 //	gdiag_pool_queue_capacity{pool} gauge tasks
 //		Capacity of the pool's queue.
 //	gdiag_pool_max_workers{pool} gauge workers
@@ -138,6 +163,8 @@
 //		Tasks finished, by outcome (completed, failed, panicked, canceled).
 //	gdiag_pool_tasks_rejected_total{pool} counter tasks
 //		Tasks refused because the queue was full or the pool stopped.
+//	gdiag_pool_hook_panics_total{pool} counter panics
+//		Panics recovered from the pool's observer and panic-handler callbacks.
 //	gdiag_pool_queue_wait_seconds{pool} histogram seconds
 //		Time tasks waited in the queue before a worker took them.
 //	gdiag_pool_run_seconds{pool} histogram seconds

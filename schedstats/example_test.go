@@ -43,7 +43,7 @@ func ExampleDetect() {
 		})
 	}
 	for _, f := range schedstats.Detect(history, schedstats.Thresholds{}) {
-		fmt.Println(f.Severity, f.Kind)
+		fmt.Println(f.Severity, f.Cause)
 		fmt.Println(f.Summary)
 	}
 	// Output:
@@ -62,8 +62,9 @@ func ExampleSampler() {
 	s.SampleNow()
 	time.Sleep(10 * time.Millisecond)
 	s.SampleNow()
-	d, _ := s.Rates()
-	fmt.Println(len(s.History()), "samples; goroutines are being created:", d.GoroutinesCreatedPerSec > 0)
+	h := s.History()
+	d := schedstats.Diff(h[0], h[1])
+	fmt.Println(len(h), "samples; goroutines are being created:", d.GoroutinesCreatedPerSec > 0)
 	// Output:
 	// 2 samples; goroutines are being created: true
 }
@@ -89,9 +90,12 @@ func ExampleHistogram_Quantile() {
 		Bounds: []float64{0, 0.001, 0.01, math.Inf(1)},
 		Counts: []uint64{90, 9, 1},
 	}
-	fmt.Printf("p50 %.4fs, p99 %.4fs, p100 %.4fs\n", h.Quantile(0.5), h.Quantile(0.99), h.Quantile(1))
+	fmt.Printf("p50 ≤ %gs, p99 ≤ %gs\n", h.Quantile(0.5), h.Quantile(0.99))
+	lo, hi := h.QuantileBucket(1)
+	fmt.Printf("max in [%g, %g]\n", lo, hi)
 	// Output:
-	// p50 0.0006s, p99 0.0100s, p100 0.0100s
+	// p50 ≤ 0.001s, p99 ≤ 0.01s
+	// max in [0.01, +Inf]
 }
 
 func ExampleLookup() {

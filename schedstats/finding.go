@@ -6,7 +6,7 @@ import (
 )
 
 // Severity ranks a Finding. It encodes in JSON as "info", "warning" or
-// "critical".
+// "critical"; the zero value is Info.
 type Severity uint8
 
 // The severities, least severe first.
@@ -41,33 +41,44 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return fmt.Errorf("schedstats: unknown severity %q", b)
 }
 
-// The kinds of Finding that Detect reports.
+// The causes a Finding names, one name per cause. Detect reports the
+// first five; gdiag doctor, which also reads profiles, censuses and pools,
+// adds the others. More may be added; a name never changes meaning.
 const (
-	KindRunqueueBacklog = "runqueue-backlog"
-	KindSchedLatency    = "sched-latency"
-	KindGoroutineLeak   = "goroutine-leak"
-	KindThreadGrowth    = "thread-growth"
-	KindSTWPause        = "stw-pause"
+	CauseRunqueueBacklog = "runqueue-backlog"
+	CauseSchedLatency    = "sched-latency"
+	CauseGoroutineLeak   = "goroutine-leak"
+	CauseThreadGrowth    = "thread-growth"
+	CauseSTWPauses       = "stw-pauses"
+	CauseCPUSaturation   = "cpu-saturation"
+	CauseMutexContention = "mutex-contention"
+	CauseGCPressure      = "gc-pressure"
+	CausePoolOverload    = "pool-overload"
 )
 
-// Finding is one problem a detector saw in a history of snapshots, with the
-// figures that support it.
+// Finding is one problem seen in a process, with the figures that support
+// it: what Detect reports, what the agent serves at /v1/findings, and the
+// core of each finding of gdiag doctor.
 type Finding struct {
-	Kind     string     `json:"kind"` // one of the Kind constants
+	Cause    string     `json:"cause"` // one of the Cause constants
 	Severity Severity   `json:"severity"`
-	Summary  string     `json:"summary"` // one line, for people
+	Summary  string     `json:"summary"` // one or two sentences, for people
 	Evidence []Evidence `json:"evidence"`
-	Since    time.Time  `json:"since"` // first snapshot that shows the problem
-	Until    time.Time  `json:"until"` // last snapshot that shows the problem
+	Since    time.Time  `json:"since,omitzero"` // first snapshot that shows the problem; zero when unknown
+	Until    time.Time  `json:"until,omitzero"` // last snapshot that shows the problem; zero when unknown
 }
 
 // Evidence is one figure behind a Finding. Trend, when present, is the
 // series the figure was computed from, oldest first.
 type Evidence struct {
-	Name  string    `json:"name"`
-	Value float64   `json:"value"`
-	Unit  string    `json:"unit"`
-	Trend []float64 `json:"trend,omitempty"`
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"` // "seconds", "goroutines", ...; empty for a pure number
+	// AtMost says that Value is an upper bound of the figure, not the
+	// figure itself: a histogram quantile or maximum, by the rule of
+	// Histogram.Quantile. gdiag prints it as "≤4.2s".
+	AtMost bool      `json:"atMost,omitempty"`
+	Trend  []float64 `json:"trend,omitempty"` // for an AtMost figure, upper bounds too
 }
 
 // Thresholds tunes Detect. Each zero field takes the default shown, so the

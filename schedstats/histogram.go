@@ -14,56 +14,50 @@ func (h Histogram) Count() uint64 {
 	return n
 }
 
-// Quantile returns an estimate of the q-quantile (0 ≤ q ≤ 1) in seconds,
-// interpolating linearly inside the bucket that holds it. A bucket with an
-// infinite bound yields its finite bound, since nothing is known about where
-// inside it the value lies. q is clamped to [0, 1]. Quantile returns NaN for
-// an empty histogram or a NaN q.
-func (h Histogram) Quantile(q float64) float64 {
+// QuantileBucket returns the bounds, in seconds, of the bucket that holds
+// the q-quantile (0 ≤ q ≤ 1, clamped): the first bucket, in order, whose
+// cumulative count reaches q × Count(), or for q = 0 the first non-empty
+// one. The q-quantile v lies within them: lo ≤ v ≤ hi. Either bound may
+// be infinite. It returns NaN, NaN for an empty or malformed histogram
+// (fewer than len(Counts)+1 bounds) or a NaN q. This is gdiag's one
+// quantile rule; the package documentation says why it reports hi.
+func (h Histogram) QuantileBucket(q float64) (lo, hi float64) {
 	total := h.Count()
 	if total == 0 || math.IsNaN(q) || len(h.Bounds) < len(h.Counts)+1 {
-		return math.NaN()
+		return math.NaN(), math.NaN()
 	}
-	q = min(max(q, 0), 1)
-	rank := q * float64(total)
+	rank := min(max(q, 0), 1) * float64(total)
 	var cum float64
+	last := 0
 	for i, c := range h.Counts {
 		if c == 0 {
 			continue
 		}
-		next := cum + float64(c)
-		if next >= rank {
-			lo, hi := h.Bounds[i], h.Bounds[i+1]
-			switch {
-			case math.IsInf(lo, -1):
-				return hi
-			case math.IsInf(hi, 1):
-				return lo
-			}
-			frac := (rank - cum) / float64(c)
-			return lo + (hi-lo)*frac
+		last = i
+		if cum += float64(c); cum >= rank {
+			return h.Bounds[i], h.Bounds[i+1]
 		}
-		cum = next
 	}
-	// Unreachable with consistent counts; return the top of the last bucket.
-	return h.Bounds[len(h.Counts)]
+	// Only float rounding of rank gets here: the last non-empty bucket.
+	return h.Bounds[last], h.Bounds[last+1]
 }
 
-// Max returns the lower bound, in seconds, of the highest non-empty bucket:
-// a conservative estimate of the largest recorded value. It returns 0 for an
-// empty histogram or when that bound is negative or infinite.
-func (h Histogram) Max() float64 {
-	for i := min(len(h.Counts), len(h.Bounds)) - 1; i >= 0; i-- {
-		if h.Counts[i] == 0 {
-			continue
-		}
-		lo := h.Bounds[i]
-		if math.IsInf(lo, 0) || lo < 0 {
-			return 0
-		}
+// Quantile returns the q-quantile (0 ≤ q ≤ 1, clamped), in seconds, as the
+// upper bound of the bucket that holds it (see QuantileBucket): the true
+// quantile is at most that. When that bucket is open-ended (its upper
+// bound is +Inf), Quantile returns its lower bound instead, the largest
+// finite bound, which the quantile is then at least; Prometheus's
+// histogram_quantile does the same. Quantile returns NaN for an empty or
+// malformed histogram, a NaN q, or a quantile with no finite bound.
+func (h Histogram) Quantile(q float64) float64 {
+	lo, hi := h.QuantileBucket(q)
+	switch {
+	case !math.IsInf(hi, 0):
+		return hi
+	case !math.IsInf(lo, 0):
 		return lo
 	}
-	return 0
+	return math.NaN()
 }
 
 // Sub returns h − prev, the values recorded between two readings of the same
@@ -102,8 +96,8 @@ func sameLayout(a, b Histogram) bool {
 	return true
 }
 
-// Clone returns a deep copy of h.
-func (h Histogram) Clone() Histogram {
+// clone returns a deep copy of h.
+func (h Histogram) clone() Histogram {
 	return Histogram{Bounds: cloneSlice(h.Bounds), Counts: cloneSlice(h.Counts)}
 }
 
@@ -125,9 +119,9 @@ func cloneSlice[T any](s []T) []T {
 func (s Snapshot) Clone() Snapshot {
 	c := s
 	c.LocalRunQueues = cloneSlice(s.LocalRunQueues)
-	c.SchedLatency = s.SchedLatency.Clone()
-	c.GCPauses = s.GCPauses.Clone()
-	c.OtherPauses = s.OtherPauses.Clone()
+	c.SchedLatency = s.SchedLatency.clone()
+	c.GCPauses = s.GCPauses.clone()
+	c.OtherPauses = s.OtherPauses.clone()
 	return c
 }
 

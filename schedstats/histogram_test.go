@@ -2,7 +2,10 @@ package schedstats_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -18,30 +21,68 @@ var inf = math.Inf(1)
 func TestHistogramQuantile(t *testing.T) {
 	b := []float64{math.Inf(-1), 0, 0.001, 0.01, 0.1, inf}
 	tests := []struct {
-		name string
-		h    schedstats.Histogram
-		q    float64
-		want float64
+		name   string
+		h      schedstats.Histogram
+		q      float64
+		lo, hi float64 // QuantileBucket
+		want   float64 // Quantile
 	}{
-		{"empty", hist(b, 0, 0, 0, 0, 0), 0.5, math.NaN()},
-		{"zero value", schedstats.Histogram{}, 0.5, math.NaN()},
-		{"nan q", hist(b, 0, 1, 0, 0, 0), math.NaN(), math.NaN()},
-		{"middle of bucket", hist(b, 0, 0, 10, 0, 0), 0.5, 0.0055},
-		{"top of bucket", hist(b, 0, 0, 10, 0, 0), 1, 0.01},
-		{"second bucket", hist(b, 0, 10, 10, 0, 0), 0.75, 0.0055},
-		{"p99 in tail", hist(b, 0, 99, 0, 1, 0), 0.995, 0.055},
-		{"infinite upper bound gives lower", hist(b, 0, 0, 0, 0, 5), 0.99, 0.1},
-		{"infinite lower bound gives upper", hist(b, 5, 0, 0, 0, 0), 0.5, 0},
-		{"q clamped high", hist(b, 0, 0, 10, 0, 0), 7, 0.01},
-		{"q clamped low", hist(b, 0, 0, 10, 0, 0), -1, 0.001},
+		{"empty", hist(b, 0, 0, 0, 0, 0), 0.5, math.NaN(), math.NaN(), math.NaN()},
+		{"zero value", schedstats.Histogram{}, 0.5, math.NaN(), math.NaN(), math.NaN()},
+		{"nan q", hist(b, 0, 1, 0, 0, 0), math.NaN(), math.NaN(), math.NaN(), math.NaN()},
+		{"middle of bucket", hist(b, 0, 0, 10, 0, 0), 0.5, 0.001, 0.01, 0.01},
+		{"top of bucket", hist(b, 0, 0, 10, 0, 0), 1, 0.001, 0.01, 0.01},
+		{"rank on a bucket's edge", hist(b, 0, 10, 10, 0, 0), 0.5, 0, 0.001, 0.001},
+		{"second bucket", hist(b, 0, 10, 10, 0, 0), 0.75, 0.001, 0.01, 0.01},
+		{"p99 in tail", hist(b, 0, 99, 0, 1, 0), 0.995, 0.01, 0.1, 0.1},
+		{"p99 below the tail", hist(b, 0, 99, 0, 1, 0), 0.99, 0, 0.001, 0.001},
+		{"open-ended bucket gives its lower bound", hist(b, 0, 0, 0, 0, 5), 0.99, 0.1, inf, 0.1},
+		{"infinite lower bound gives upper", hist(b, 5, 0, 0, 0, 0), 0.5, math.Inf(-1), 0, 0},
+		{"no finite bound", hist([]float64{math.Inf(-1), inf}, 3), 0.5, math.Inf(-1), inf, math.NaN()},
+		{"q clamped high", hist(b, 0, 0, 10, 0, 0), 7, 0.001, 0.01, 0.01},
+		{"q clamped low: the smallest value's bucket", hist(b, 0, 0, 10, 1, 0), -1, 0.001, 0.01, 0.01},
 	}
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.h.Quantile(tt.q)
-			if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-tt.want) > 1e-12) {
+			if lo, hi := tt.h.QuantileBucket(tt.q); !same(lo, tt.lo) || !same(hi, tt.hi) {
+				t.Errorf("QuantileBucket(%v) = %v, %v; want %v, %v", tt.q, lo, hi, tt.lo, tt.hi)
+			}
+			if got := tt.h.Quantile(tt.q); !same(got, tt.want) {
 				t.Errorf("Quantile(%v) = %v; want %v", tt.q, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestQuantileIsAnUpperBound draws values, records them in a histogram of
+// the runtime's layout and checks the rule's promise against the exact
+// quantile of the values: lo ≤ exact ≤ Quantile = hi.
+func TestQuantileIsAnUpperBound(t *testing.T) {
+	bounds := []float64{math.Inf(-1), 0}
+	for b := 1e-6; b < 10; b *= 1.25 {
+		bounds = append(bounds, b)
+	}
+	bounds = append(bounds, inf)
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := range 50 {
+		vals := make([]float64, 1+r.IntN(500))
+		h := schedstats.Histogram{Bounds: bounds, Counts: make([]uint64, len(bounds)-1)}
+		for i := range vals {
+			vals[i] = math.Exp(r.NormFloat64()*2 - 7) // log-normal, mostly between 1µs and 1s
+			h.Counts[sort.SearchFloat64s(bounds, vals[i])-1]++
+			if vals[i] == bounds[sort.SearchFloat64s(bounds, vals[i])] {
+				t.Fatalf("value %v on a bound; the test assumes none", vals[i])
+			}
+		}
+		slices.Sort(vals)
+		for _, q := range []float64{0, 0.5, 0.9, 0.99, 1} {
+			exact := vals[max(int(math.Ceil(q*float64(len(vals))))-1, 0)]
+			lo, hi := h.QuantileBucket(q)
+			if !(lo <= exact && exact <= hi) || h.Quantile(q) != hi {
+				t.Errorf("trial %d, %d values: q=%v exact %v; QuantileBucket = %v, %v, Quantile = %v", trial, len(vals), q, exact, lo, hi, h.Quantile(q))
+			}
+		}
 	}
 }
 
@@ -56,8 +97,8 @@ func TestHistogramSubCountMax(t *testing.T) {
 	if got := d.Count(); got != 7 {
 		t.Errorf("Count() = %d; want 7", got)
 	}
-	if got := d.Max(); got != 0.1 {
-		t.Errorf("Max() = %v; want 0.1", got)
+	if lo, hi := d.QuantileBucket(1); lo != 0.1 || hi != inf || d.Quantile(1) != 0.1 {
+		t.Errorf("QuantileBucket(1), Quantile(1) = %v, %v, %v; want 0.1, +Inf, 0.1", lo, hi, d.Quantile(1))
 	}
 	d.Counts[0] = 99
 	if cur.Counts[0] != 7 {
@@ -71,9 +112,6 @@ func TestHistogramSubCountMax(t *testing.T) {
 	other := hist([]float64{0, 1, inf}, 1, 1)
 	if got := cur.Sub(other); !reflect.DeepEqual(got, cur) {
 		t.Errorf("Sub(other layout) = %v; want %v", got, cur)
-	}
-	if got := (schedstats.Histogram{}).Max(); got != 0 {
-		t.Errorf("empty Max() = %v; want 0", got)
 	}
 }
 
@@ -156,8 +194,8 @@ func TestDiff(t *testing.T) {
 // TestHistogramMalformed checks that inconsistent layouts never panic.
 func TestHistogramMalformed(t *testing.T) {
 	h := schedstats.Histogram{Bounds: []float64{0}, Counts: []uint64{1, 2, 3}}
-	if got := h.Max(); got != 0 {
-		t.Errorf("Max() of a short-bounds histogram = %v; want 0", got)
+	if lo, hi := h.QuantileBucket(1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("QuantileBucket(1) of a short-bounds histogram = %v, %v; want NaN", lo, hi)
 	}
 	if got := h.Quantile(0.5); !math.IsNaN(got) {
 		t.Errorf("Quantile(0.5) of a short-bounds histogram = %v; want NaN", got)

@@ -159,37 +159,6 @@ func (s *Sampler) History() []Snapshot {
 	return out
 }
 
-// Rates returns the Delta between the last two samples, or false if fewer
-// than two are held.
-func (s *Sampler) Rates() (Delta, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.n < 2 {
-		return Delta{}, false
-	}
-	return Diff(*s.at(s.n - 2), *s.at(s.n - 1)), true
-}
-
-// Window returns the Delta between the newest sample and the oldest one
-// taken no more than d before it, such as the scheduling-latency p99 over
-// the last minute. It returns false if that span holds fewer than two samples.
-func (s *Sampler) Window(d time.Duration) (Delta, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.n < 2 {
-		return Delta{}, false
-	}
-	last := s.at(s.n - 1)
-	first := s.n - 1
-	for first > 0 && last.Time.Sub(s.at(first-1).Time) <= d {
-		first--
-	}
-	if first == s.n-1 {
-		return Delta{}, false
-	}
-	return Diff(*s.at(first), *last), true
-}
-
 // Findings runs Detect over the held history with the sampler's Thresholds.
 func (s *Sampler) Findings() []Finding {
 	s.mu.Lock()

@@ -74,9 +74,6 @@ func TestSamplerRing(t *testing.T) {
 	if _, ok := s.Latest(); ok {
 		t.Errorf("Latest() on a new sampler reported a sample")
 	}
-	if _, ok := s.Rates(); ok {
-		t.Errorf("Rates() on a new sampler reported a delta")
-	}
 	if h := s.History(); len(h) != 0 {
 		t.Errorf("History() = %d samples; want 0", len(h))
 	}
@@ -103,9 +100,8 @@ func TestSamplerRing(t *testing.T) {
 	if l, ok := s.Latest(); !ok || l.Goroutines.Total != 5 || l.LocalRunQueues[0] != 5 {
 		t.Errorf("Latest() = %+v, %v; want the fifth sample, unchanged", l, ok)
 	}
-	d, ok := s.Rates()
-	if !ok || d.SchedLatency.Count() != 1 {
-		t.Errorf("Rates() = %+v, %v; want one latency event between the last two samples", d, ok)
+	if d := schedstats.Diff(h[1], h[2]); d.SchedLatency.Count() != 1 {
+		t.Errorf("Diff of the last two samples = %+v; want one latency event", d)
 	}
 }
 
@@ -156,7 +152,7 @@ func TestSamplerOnFindings(t *testing.T) {
 	defer s.Stop()
 	select {
 	case f := <-found:
-		if len(f) != 1 || f[0].Kind != schedstats.KindRunqueueBacklog {
+		if len(f) != 1 || f[0].Cause != schedstats.CauseRunqueueBacklog {
 			t.Errorf("OnFindings got %+v; want one runqueue-backlog finding", f)
 		}
 	case <-time.After(10 * time.Second):
@@ -177,7 +173,6 @@ func TestSamplerConcurrent(t *testing.T) {
 				s.SampleNow()
 				s.Latest()
 				s.History()
-				s.Rates()
 				s.Findings()
 			}
 		})
@@ -220,39 +215,5 @@ func TestSamplerSampleAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, s.SampleNow); n != 0 {
 		t.Errorf("SampleNow allocates %v times per call; want 0", n)
-	}
-}
-
-func TestSamplerWindow(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	i := 0
-	read := func(s *schedstats.Snapshot) {
-		s.Time = t0.Add(time.Duration(i) * time.Second)
-		s.GoroutinesCreated = uint64(100 * i * i) // the rate rises every second
-		i++
-	}
-	s := schedstats.NewSampler(read, schedstats.SamplerOptions{Size: 100})
-	if _, ok := s.Window(time.Minute); ok {
-		t.Errorf("Window on an empty sampler reported a delta")
-	}
-	for range 11 {
-		s.SampleNow()
-	}
-	tests := []struct {
-		d       time.Duration
-		elapsed time.Duration
-		rate    float64
-		ok      bool
-	}{
-		{time.Minute, 10 * time.Second, 1000, true},    // all: 10000/10s
-		{3 * time.Second, 3 * time.Second, 1700, true}, // (10000-4900)/3s
-		{time.Second, time.Second, 1900, true},
-		{time.Millisecond, 0, 0, false},
-	}
-	for _, tt := range tests {
-		d, ok := s.Window(tt.d)
-		if ok != tt.ok || d.Elapsed != tt.elapsed || d.GoroutinesCreatedPerSec != tt.rate {
-			t.Errorf("Window(%v) = %v, %v/s, %v; want %v, %v/s, %v", tt.d, d.Elapsed, d.GoroutinesCreatedPerSec, ok, tt.elapsed, tt.rate, tt.ok)
-		}
 	}
 }

@@ -11,24 +11,24 @@ import (
 
 // Limits of ParseSchedtrace, which keep its memory bounded whatever the input.
 const (
-	MaxTraceLine    = 64 << 10 // bytes in one line; longer lines are skipped or reported
-	MaxTraceRecords = 1 << 16  // SCHED records returned; later ones are dropped with ErrTooManyRecords
-	MaxTraceDetail  = 1 << 18  // P, M and G lines kept over the whole input; the rest are counted in Dropped
+	maxTraceLine    = 64 << 10 // bytes in one line; longer lines are skipped or reported
+	maxTraceRecords = 1 << 16  // SCHED records returned; later ones are dropped with errTooManyRecords
+	maxTraceDetail  = 1 << 18  // P, M and G lines kept over the whole input; the rest are counted in Dropped
 	maxTraceErrors  = 100      // parse errors reported; the first ones carry the most information
 )
 
 // Errors reported by ParseSchedtrace, wrapped in a *ParseError.
 var (
-	ErrMalformed      = errors.New("malformed schedtrace line")
-	ErrLineTooLong    = errors.New("schedtrace line too long")
-	ErrTooManyRecords = errors.New("too many schedtrace records")
+	errMalformed      = errors.New("malformed schedtrace line")
+	errLineTooLong    = errors.New("schedtrace line too long")
+	errTooManyRecords = errors.New("too many schedtrace records")
 )
 
 // ParseError reports a schedtrace line that could not be parsed.
 type ParseError struct {
 	Line int    // 1-based line number in the input
 	Text string // the line, cut to 200 bytes
-	Err  error  // ErrMalformed, ErrLineTooLong or ErrTooManyRecords, possibly wrapped
+	Err  error  // the cause: a malformed line, a line longer than 64 KiB, or records beyond 65,536
 }
 
 // Error returns "schedtrace line N: cause: text".
@@ -58,7 +58,7 @@ type TraceRecord struct {
 	Ps       []TraceP // per-P detail
 	Ms       []TraceM // per-M detail
 	Gs       []TraceG // per-G detail
-	Dropped  int      // detail lines of this record beyond MaxTraceDetail, not kept
+	Dropped  int      // detail lines of this record beyond the parser's limit (262,144 over the input), not kept
 	Extra    []KeyVal // fields of the SCHED line not named above (gcwaiting=, ...)
 }
 
@@ -113,7 +113,7 @@ type traceParser struct {
 	cur     *TraceRecord // record that detail lines attach to
 	errs    []error
 	nerrs   int
-	dropped bool              // records beyond MaxTraceRecords
+	dropped bool              // records beyond maxTraceRecords
 	details int               // detail lines kept so far
 	reasons map[string]string // interned wait reasons
 	buf     []byte
@@ -131,14 +131,14 @@ func (p *traceParser) fail(text []byte, err error) {
 }
 
 // readLine returns the next line without its newline; long reports that the
-// line exceeded MaxTraceLine and was cut to that length.
+// line exceeded maxTraceLine and was cut to that length.
 func (p *traceParser) readLine() (line []byte, long bool, err error) {
 	p.buf = p.buf[:0]
 	for {
 		chunk, err := p.br.ReadSlice('\n')
-		if len(p.buf)+len(chunk) > MaxTraceLine {
+		if len(p.buf)+len(chunk) > maxTraceLine {
 			long = true
-			chunk = chunk[:max(0, MaxTraceLine-len(p.buf))]
+			chunk = chunk[:max(0, maxTraceLine-len(p.buf))]
 		}
 		p.buf = append(p.buf, chunk...)
 		if err == bufio.ErrBufferFull {
@@ -165,7 +165,7 @@ func (p *traceParser) run() ([]TraceRecord, error) {
 		p.handle(line, long)
 	}
 	if p.dropped {
-		p.fail(nil, fmt.Errorf("%w: kept the first %d", ErrTooManyRecords, MaxTraceRecords))
+		p.fail(nil, fmt.Errorf("%w: kept the first %d", errTooManyRecords, maxTraceRecords))
 	}
 	errs := p.errs
 	if p.nerrs > len(errs) {
@@ -181,7 +181,7 @@ func (p *traceParser) handle(line []byte, long bool) {
 	if i := schedStart(line); i >= 0 {
 		p.cur = nil
 		if long {
-			p.fail(line, ErrLineTooLong)
+			p.fail(line, errLineTooLong)
 			return
 		}
 		rec, err := parseSchedLine(line[i:])
@@ -189,7 +189,7 @@ func (p *traceParser) handle(line []byte, long bool) {
 			p.fail(line, err)
 			return
 		}
-		if len(p.recs) >= MaxTraceRecords {
+		if len(p.recs) >= maxTraceRecords {
 			p.dropped = true
 			return
 		}
@@ -210,10 +210,10 @@ func (p *traceParser) handle(line []byte, long bool) {
 		return // detail lines without a detailed record are not ours to judge
 	}
 	if long {
-		p.fail(line, ErrLineTooLong)
+		p.fail(line, errLineTooLong)
 		return
 	}
-	if p.details >= MaxTraceDetail {
+	if p.details >= maxTraceDetail {
 		p.cur.Dropped++
 		return
 	}

@@ -16,15 +16,15 @@ func parseSchedLine(line []byte) (TraceRecord, error) {
 	var rec TraceRecord
 	rest, ok := bytes.CutPrefix(line, []byte("SCHED "))
 	if !ok {
-		return rec, fmt.Errorf("%w: no SCHED prefix", ErrMalformed)
+		return rec, fmt.Errorf("%w: no SCHED prefix", errMalformed)
 	}
 	up, rest, ok := bytes.Cut(rest, []byte("ms:"))
 	if !ok {
-		return rec, fmt.Errorf("%w: no uptime", ErrMalformed)
+		return rec, fmt.Errorf("%w: no uptime", errMalformed)
 	}
 	ms, err := strconv.ParseInt(string(up), 10, 64)
 	if err != nil || ms < 0 || ms > int64(1<<62/time.Millisecond) {
-		return rec, fmt.Errorf("%w: bad uptime %q", ErrMalformed, up)
+		return rec, fmt.Errorf("%w: bad uptime %q", errMalformed, up)
 	}
 	rec.Uptime = time.Duration(ms) * time.Millisecond
 
@@ -45,7 +45,7 @@ func parseSchedLine(line []byte) (TraceRecord, error) {
 		key, val, isKV := bytes.Cut(f, []byte("="))
 		if !isKV {
 			if !bytes.HasPrefix(f, []byte("[")) || rec.LocalRunQueues != nil {
-				return rec, fmt.Errorf("%w: unexpected %q", ErrMalformed, f)
+				return rec, fmt.Errorf("%w: unexpected %q", errMalformed, f)
 			}
 			rec.LocalRunQueues = []int{}
 			key, val = nil, f
@@ -58,7 +58,7 @@ func parseSchedLine(line []byte) (TraceRecord, error) {
 				rec.SchedTicks = []uint64{}
 				ticks = &rec.SchedTicks
 			default:
-				return rec, fmt.Errorf("%w: unexpected list %q", ErrMalformed, key)
+				return rec, fmt.Errorf("%w: unexpected list %q", errMalformed, key)
 			}
 			if err := appendListItem(bytes.Trim(val, "[]"), list, ticks); err != nil {
 				return rec, err
@@ -73,11 +73,11 @@ func parseSchedLine(line []byte) (TraceRecord, error) {
 		}
 	}
 	if list != nil || ticks != nil {
-		return rec, fmt.Errorf("%w: unterminated list", ErrMalformed)
+		return rec, fmt.Errorf("%w: unterminated list", errMalformed)
 	}
 	for _, k := range []string{"gomaxprocs", "idleprocs", "threads", "runqueue"} {
 		if !seen[k] {
-			return rec, fmt.Errorf("%w: missing %s", ErrMalformed, k)
+			return rec, fmt.Errorf("%w: missing %s", errMalformed, k)
 		}
 	}
 	return rec, nil
@@ -90,14 +90,14 @@ func appendListItem(f []byte, list *[]int, ticks *[]uint64) error {
 	if list != nil {
 		n, err := strconv.Atoi(string(f))
 		if err != nil {
-			return fmt.Errorf("%w: bad run-queue length %q", ErrMalformed, f)
+			return fmt.Errorf("%w: bad run-queue length %q", errMalformed, f)
 		}
 		*list = append(*list, n)
 		return nil
 	}
 	n, err := strconv.ParseUint(string(f), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: bad schedtick %q", ErrMalformed, f)
+		return fmt.Errorf("%w: bad schedtick %q", errMalformed, f)
 	}
 	*ticks = append(*ticks, n)
 	return nil
@@ -105,7 +105,7 @@ func appendListItem(f []byte, list *[]int, ticks *[]uint64) error {
 
 func (rec *TraceRecord) setField(key, val string, seen map[string]bool) error {
 	if seen[key] {
-		return fmt.Errorf("%w: repeated %s", ErrMalformed, key)
+		return fmt.Errorf("%w: repeated %s", errMalformed, key)
 	}
 	seen[key] = true
 	var dst *int
@@ -136,7 +136,7 @@ func (rec *TraceRecord) setField(key, val string, seen map[string]bool) error {
 	}
 	n, err := strconv.Atoi(val)
 	if err != nil {
-		return fmt.Errorf("%w: bad %s %q", ErrMalformed, key, val)
+		return fmt.Errorf("%w: bad %s %q", errMalformed, key, val)
 	}
 	*dst = n
 	return nil
@@ -147,7 +147,7 @@ func (p *traceParser) addDetail(kind byte, line []byte) error {
 	head, rest, _ := bytes.Cut(line, []byte(":"))
 	id, err := strconv.ParseInt(string(head[1:]), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: bad id %q", ErrMalformed, head)
+		return fmt.Errorf("%w: bad id %q", errMalformed, head)
 	}
 	rec := p.cur
 	switch kind {
@@ -216,7 +216,7 @@ func (p *traceParser) parseG(id int64, rest []byte) (TraceG, error) {
 	open := bytes.IndexByte(st, '(')
 	end := bytes.LastIndex(st, []byte(") m="))
 	if !ok || open < 0 || end < open {
-		return tg, fmt.Errorf("%w: bad G status", ErrMalformed)
+		return tg, fmt.Errorf("%w: bad G status", errMalformed)
 	}
 	if err := atoi(string(st[:open]), &tg.Status); err != nil {
 		return tg, err
@@ -268,7 +268,7 @@ func eachField(b []byte, fn func(k, v string) error) error {
 func atoi(v string, dst *int) error {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return fmt.Errorf("%w: bad number %q", ErrMalformed, v)
+		return fmt.Errorf("%w: bad number %q", errMalformed, v)
 	}
 	*dst = n
 	return nil
@@ -277,7 +277,7 @@ func atoi(v string, dst *int) error {
 func atou(v string, dst *uint64) error {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: bad number %q", ErrMalformed, v)
+		return fmt.Errorf("%w: bad number %q", errMalformed, v)
 	}
 	*dst = n
 	return nil
@@ -298,7 +298,7 @@ func atoi64Nil(v string, dst *int64) error {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: bad number %q", ErrMalformed, v)
+		return fmt.Errorf("%w: bad number %q", errMalformed, v)
 	}
 	*dst = n
 	return nil
@@ -307,7 +307,7 @@ func atoi64Nil(v string, dst *int64) error {
 func atob(v string, dst *bool) error {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return fmt.Errorf("%w: bad boolean %q", ErrMalformed, v)
+		return fmt.Errorf("%w: bad boolean %q", errMalformed, v)
 	}
 	*dst = b
 	return nil

@@ -18,10 +18,13 @@
 // A TARGET is a PID running the agent (probes.Start; found through its
 // discovery file), the agent's unix socket, HOST:PORT of the agent's TCP
 // listener with --token, or the http:// URL of a service exposing
-// net/http/pprof. Every command takes --json, --timeout and --help; exit
-// codes are 0 ok, 1 findings, 2 usage, 3 target unreachable, 4 timeout,
-// 5 bad input file, 6 target error. "gdiag help COMMAND" shows a command's
-// flags and examples; the README has a worked session.
+// net/http/pprof. gdiag reaches an agent through the public client,
+// package apiv1, and trusts a discovery file or socket only when it is the
+// user's own. Every command takes --json, --timeout and --help; exit codes
+// are 0 ok, 1 findings, 2 usage, 3 no such process or no agent, 4 timeout,
+// 5 bad input file, 6 target error, 7 agent unreachable, 8 token refused or
+// endpoint not trusted. "gdiag help COMMAND" shows a command's flags and
+// examples; the README has a worked session.
 //
 // The commands live in cmd/gdiag/internal/...; this package only lists them.
 package main

@@ -32,10 +32,11 @@ type doctorFinding struct {
 	Score    float64 `json:"score"`
 	Summary  string  `json:"summary"`
 	Evidence []struct {
-		Name  string    `json:"name"`
-		Value float64   `json:"value"`
-		Unit  string    `json:"unit"`
-		Trend []float64 `json:"trend"`
+		Name   string    `json:"name"`
+		Value  float64   `json:"value"`
+		Unit   string    `json:"unit"`
+		AtMost bool      `json:"atMost"` // Value is an upper bound (a histogram quantile)
+		Trend  []float64 `json:"trend"`
 	} `json:"evidence"`
 	Stacks []struct {
 		Count  int      `json:"count"`

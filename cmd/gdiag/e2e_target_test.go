@@ -71,7 +71,7 @@ func TestTargetErrors(t *testing.T) {
 		{"dead pid", []string{"pools", strconv.Itoa(dead)}, 3, []string{"no process with PID", "gdiag ps"}},
 		{"not go", []string{"pools", strconv.Itoa(nonGo)}, 3, []string{"is not a Go program"}},
 		{"go without agent", []string{"pools", strconv.Itoa(goNoAgent)}, 3, []string{"runs no gdiag agent", "probes.Start"}},
-		{"wrong token", []string{"pools", d.TCP, "--token", "wrong"}, 3, []string{"401", "--token"}},
+		{"wrong token", []string{"pools", d.TCP, "--token", "wrong"}, 8, []string{"401", "--token"}},
 		{"no token", []string{"pools", d.TCP}, 2, []string{"needs a token"}},
 		{"hanging target", []string{"pools", hang, "--token", "x", "--timeout", "1s"}, 4, []string{"did not answer", "--timeout"}},
 		{"garbage target", []string{"pools", "not a target"}, 2, []string{"cannot make sense"}},

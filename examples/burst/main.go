@@ -100,7 +100,8 @@ func printTable(w io.Writer, s pool.Stats, elapsed time.Duration) error {
 	fmt.Fprintf(tw, "%d/%d\t%d\t%d\t\n\n", s.MinWorkers, s.MaxWorkers, s.QueueCapacity, s.KeyLimit)
 	fmt.Fprintln(tw, "submitted\tcompleted\tfailed\tpanicked\tcanceled\trejected\t")
 	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t\n\n", s.Submitted, s.Completed, s.Failed, s.Panicked, s.Canceled, s.Rejected)
-	fmt.Fprintln(tw, "\tcount\tmean\tp50\tp90\tp99\t")
+	// Quantiles are the upper bounds of the histogram buckets that hold them.
+	fmt.Fprintln(tw, "\tcount\tmean\tp50 ≤\tp90 ≤\tp99 ≤\t")
 	for _, h := range []struct {
 		name string
 		h    pool.Histogram

@@ -44,20 +44,17 @@ func startOTel(ctx context.Context, c config, log *slog.Logger) (telemetry, erro
 		return telemetry{}, errors.Join(fmt.Errorf("otlp metric exporter: %w", err), texp.Shutdown(ctx))
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(texp, sdktrace.WithBatchTimeout(c.otlpInterval)), sdktrace.WithResource(res))
+	metrics := otelexp.NewProducer(otelexp.MetricsOptions{})
 	mp := sdkmetric.NewMeterProvider(
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mexp, sdkmetric.WithInterval(c.otlpInterval))),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mexp, sdkmetric.WithInterval(c.otlpInterval), sdkmetric.WithProducer(metrics))),
 		sdkmetric.WithResource(res))
-	unregister, err := otelexp.RegisterMetrics(mp, otelexp.MetricsOptions{})
-	if err != nil {
-		return telemetry{}, errors.Join(fmt.Errorf("register otel metrics: %w", err), tp.Shutdown(ctx), mp.Shutdown(ctx))
-	}
 	log.Info("opentelemetry export on", "endpoint", c.otlpEndpoint, "interval", c.otlpInterval)
 	return telemetry{
 		tp:       tp,
 		observer: otelexp.NewObserver(tp),
 		// Shutdown flushes: the spans still batched and a last metric export.
 		shutdown: func(ctx context.Context) error {
-			return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx), unregister())
+			return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
 		},
 	}, nil
 }

@@ -78,7 +78,7 @@ func run(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) (err
 	if c.flight {
 		agentOpts.Flight = &probes.FlightOptions{}
 	}
-	agent, err := probes.StartAgent(agentOpts)
+	agent, err := probes.Start(agentOpts)
 	if err != nil {
 		return fmt.Errorf("start probes agent: %w", err)
 	}

@@ -4,30 +4,61 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
 	gotel "github.com/gdiag/gdiag/exporters/otel"
+	"github.com/gdiag/gdiag/internal/cputime"
 	"github.com/gdiag/gdiag/pool"
 )
 
-// discard is a span exporter that drops everything, so the benchmark
-// measures making spans, not shipping them.
+// discard is a span exporter that drops everything, so the benchmarks
+// measure making spans, not shipping them.
 type discard struct{}
 
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
 
-// BenchmarkObserver runs empty tasks through a 2-worker pool, with and
-// without the span observer (a real SDK TracerProvider, always sampling,
-// batching into a discarding exporter), under a submitter's span.
-func BenchmarkObserver(b *testing.B) {
+// BenchmarkSpan measures, side by side with the same SDK configuration (a
+// TracerProvider that samples every span and batches them into a
+// discarding exporter) and under a submitter's span:
+//
+//   - lib=bare: one span started and ended, nothing more;
+//   - lib=observer: an empty task through a 2-worker pool with the span
+//     observer;
+//   - lib=task-span: the same task through the same pool without the
+//     observer, making itself the span the observer would (the same start
+//     time and six attributes, set in one call): what the observer's data
+//     costs written by hand;
+//   - lib=pool: the task without any span, for the pool's own share.
+//
+// Besides wall-clock time, cpu-ns/op is the CPU time of the whole process
+// per task, the workers' and the garbage collector's included.
+func BenchmarkSpan(b *testing.B) {
 	defer goleak.VerifyNone(b, goleak.IgnoreCurrent())
+	b.Run("lib=bare", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
+		defer tp.Shutdown(context.Background())
+		tracer := tp.Tracer("bench")
+		ctx, parent := tracer.Start(context.Background(), "request")
+		defer parent.End()
+		b.ReportAllocs()
+		start := cputime.Process()
+		for b.Loop() {
+			_, span := tracer.Start(ctx, "pool.task bench noop")
+			span.End()
+		}
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
+	})
 	for _, bc := range []struct {
-		name    string
-		observe bool
-	}{{"none", false}, {"spans", true}} {
+		name     string
+		observe  bool
+		taskSpan bool
+	}{{"lib=observer", true, false}, {"lib=task-span", false, true}, {"lib=pool", false, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
 			defer tp.Shutdown(context.Background())
@@ -37,12 +68,27 @@ func BenchmarkObserver(b *testing.B) {
 			}
 			p := pool.New("bench", opts...)
 			defer p.Stop(context.Background())
-			ctx, span := tp.Tracer("bench").Start(context.Background(), "request")
+			tracer := tp.Tracer("bench")
+			ctx, span := tracer.Start(context.Background(), "request")
 			defer span.End()
 			var wg sync.WaitGroup
-			task := pool.Task{Label: "noop", Key: "t1", Fn: func(context.Context) error { wg.Done(); return nil }}
+			fn := func(context.Context) error { wg.Done(); return nil }
+			if bc.taskSpan {
+				fn = func(ctx context.Context) error {
+					_, s := tracer.Start(ctx, "pool.task bench noop", trace.WithTimestamp(time.Now()))
+					s.SetAttributes(
+						attribute.String("gdiag.pool.name", "bench"), attribute.String("gdiag.pool.priority", "normal"),
+						attribute.Float64("gdiag.pool.queue_wait", 1e-6), attribute.String("gdiag.pool.key", "t1"),
+						attribute.String("gdiag.task.label", "noop"), attribute.String("gdiag.task.outcome", "completed"))
+					s.End()
+					wg.Done()
+					return nil
+				}
+			}
+			task := pool.Task{Label: "noop", Key: "t1", Fn: fn}
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cputime.Process()
 			for range b.N {
 				wg.Add(1)
 				if err := p.Go(ctx, task); err != nil {
@@ -50,6 +96,7 @@ func BenchmarkObserver(b *testing.B) {
 				}
 			}
 			wg.Wait()
+			b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -1,124 +1,315 @@
 package otel
 
 import (
-	"context"
+	"math"
 	"strconv"
-	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/semconv/v1.37.0/goconv"
 
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// collector holds the instruments of one RegisterMetrics call and the
-// snapshot its callback reuses between collections.
-type collector struct {
-	opts       MetricsOptions
-	goroutines metric.Int64ObservableUpDownCounter
-	procs      metric.Int64ObservableUpDownCounter
-	inst       map[string]metric.Observable // by catalogue name; read-only after setup
-
-	mu   sync.Mutex // several readers may collect at once
-	snap schedstats.Snapshot
+// schedBounds are the upper bounds, in seconds, that the runtime's scheduler
+// histograms are re-bucketed into: 1, 2.5 and 5 times each power of ten from
+// 1µs to 10s, as the Prometheus exporter does. The runtime keeps about 160
+// buckets per histogram; these keep the p99 readable around the 10ms
+// scheduling-latency threshold, which is one of them.
+var schedBounds = []float64{
+	1e-6, 2.5e-6, 5e-6,
+	1e-5, 2.5e-5, 5e-5,
+	1e-4, 2.5e-4, 5e-4,
+	1e-3, 2.5e-3, 5e-3,
+	1e-2, 2.5e-2, 5e-2,
+	1e-1, 2.5e-1, 5e-1,
+	1, 2.5, 5,
+	10,
 }
 
-// observe is the meter callback.
-func (c *collector) observe(_ context.Context, o metric.Observer) error {
-	c.mu.Lock()
-	c.opts.Read(&c.snap)
-	s := &c.snap
-	c.observeSched(o, s)
-	c.mu.Unlock()
-	pools := c.opts.Pools()
-	if len(pools) > c.opts.MaxPools {
-		pools = pools[:c.opts.MaxPools]
-	}
-	for _, p := range pools {
-		c.observePool(o, p.Stats())
-	}
-	return nil
+// entry gathers the data points of one metric during a collection.
+type entry struct {
+	name, unit, desc string
+	kind             schedstats.MetricType
+	float            bool // a counter of seconds
+	upDown           bool // a semantic-convention UpDownCounter
+	ints             []metricdata.DataPoint[int64]
+	floats           []metricdata.DataPoint[float64]
+	hists            []metricdata.HistogramDataPoint[float64]
 }
 
-func (c *collector) observeSched(o metric.Observer, s *schedstats.Snapshot) {
-	o.ObserveInt64(c.goroutines, int64(s.Goroutines.Total))
-	o.ObserveInt64(c.procs, int64(s.GOMAXPROCS))
-	c.int(o, "gdiag_sched_gomaxprocs", int64(s.GOMAXPROCS))
-	c.int(o, "gdiag_sched_idle_procs", int64(s.IdlePs))
-	c.int(o, "gdiag_sched_threads", int64(s.Threads))
-	c.int(o, "gdiag_sched_threads_idle", int64(s.IdleThreads))
-	c.int(o, "gdiag_sched_threads_spinning", int64(s.SpinningThreads))
-	c.int(o, "gdiag_sched_threads_created_total", int64(s.MsCreated))
-	c.int(o, "gdiag_sched_threads_freed_total", int64(s.MsFreed))
-	c.int(o, "gdiag_sched_global_runqueue", int64(s.GlobalRunQueue))
-	for p, n := range s.LocalRunQueues {
-		c.int(o, "gdiag_sched_local_runqueue", int64(n), labelKeys["p"].String(strconv.Itoa(p)))
-	}
-	state := labelKeys["state"]
-	c.int(o, "gdiag_sched_goroutines", int64(s.Goroutines.Total), state.String("total"))
-	c.int(o, "gdiag_sched_goroutines", int64(s.Goroutines.Running), state.String("running"))
-	c.int(o, "gdiag_sched_goroutines", int64(s.Goroutines.Runnable), state.String("runnable"))
-	c.int(o, "gdiag_sched_goroutines", int64(s.Goroutines.Waiting), state.String("waiting"))
-	c.int(o, "gdiag_sched_goroutines", int64(s.Goroutines.NotInGo), state.String("not_in_go"))
-	c.int(o, "gdiag_sched_goroutines_system", int64(s.SystemGoroutines))
-	c.int(o, "gdiag_sched_goroutines_created_total", int64(s.GoroutinesCreated))
-	c.quantiles(o, "gdiag_sched_latency_seconds", s.SchedLatency.Count() > 0, s.SchedLatency.Quantile)
-	kind := labelKeys["kind"]
-	c.quantiles(o, "gdiag_sched_pause_seconds", s.GCPauses.Count() > 0, s.GCPauses.Quantile, kind.String("gc"))
-	c.quantiles(o, "gdiag_sched_pause_seconds", s.OtherPauses.Count() > 0, s.OtherPauses.Quantile, kind.String("other"))
-	c.float(o, "gdiag_sync_mutex_wait_seconds_total", s.MutexWait.Seconds())
+// builder makes the metrics of one collection.
+type builder struct {
+	now, start                       time.Time
+	entries                          []*entry          // in the order they are emitted
+	byName                           map[string]*entry // by catalogue name
+	goroutines, procs, schedDuration *entry
 }
 
-func (c *collector) observePool(o metric.Observer, st pool.Stats) {
-	name := attrPoolName.String(st.Name)
-	c.int(o, "gdiag_pool_workers", int64(st.Workers), name)
-	c.int(o, "gdiag_pool_workers_running", int64(st.Running), name)
-	c.int(o, "gdiag_pool_workers_idle", int64(st.Idle), name)
-	c.int(o, "gdiag_pool_queued", int64(st.Queued), name)
-	c.int(o, "gdiag_pool_queue_capacity", int64(st.QueueCapacity), name)
-	c.int(o, "gdiag_pool_max_workers", int64(st.MaxWorkers), name)
-	c.int(o, "gdiag_pool_tasks_submitted_total", int64(st.Submitted), name)
-	c.int(o, "gdiag_pool_tasks_rejected_total", int64(st.Rejected), name)
-	for _, oc := range [...]struct {
-		outcome pool.Outcome
-		n       uint64
-	}{{pool.Completed, st.Completed}, {pool.Failed, st.Failed}, {pool.Panicked, st.Panicked}, {pool.Canceled, st.Canceled}} {
-		c.int(o, "gdiag_pool_tasks_total", int64(oc.n), name, attrOutcome.String(oc.outcome.String()))
+func newBuilder(now, start time.Time) *builder {
+	b := &builder{now: now, start: start, byName: make(map[string]*entry)}
+	var gc goconv.GoroutineCount
+	var pl goconv.ProcessorLimit
+	var sd goconv.ScheduleDuration
+	b.goroutines = b.add(&entry{name: gc.Name(), unit: gc.Unit(), desc: gc.Description(), kind: schedstats.TypeGauge, upDown: true})
+	b.procs = b.add(&entry{name: pl.Name(), unit: pl.Unit(), desc: pl.Description(), kind: schedstats.TypeGauge, upDown: true})
+	b.schedDuration = b.add(&entry{name: sd.Name(), unit: sd.Unit(), desc: sd.Description(), kind: schedstats.TypeHistogram})
+	for _, m := range schedstats.Catalogue() {
+		e := b.add(&entry{name: OTelName(m.Name), unit: otelUnit(m.Unit), desc: m.Help, kind: m.Type,
+			float: m.Type == schedstats.TypeCounter && m.Unit == "seconds"})
+		b.byName[m.Name] = e
 	}
-	c.quantiles(o, "gdiag_pool_queue_wait_seconds", st.QueueWait.Count > 0, seconds(st.QueueWait), name)
-	c.quantiles(o, "gdiag_pool_run_seconds", st.RunTime.Count > 0, seconds(st.RunTime), name)
-	for _, k := range st.Keys { // the busiest keys only: at most pool.MaxStatsKeys
-		c.int(o, "gdiag_pool_key_running", int64(k.Running), name, attrKey.String(k.Key))
+	return b
+}
+
+func (b *builder) add(e *entry) *entry {
+	b.entries = append(b.entries, e)
+	return e
+}
+
+// int adds a gauge or integer counter point to the catalogued metric name.
+// A name the catalogue no longer has is skipped; the tests catch that.
+func (b *builder) int(name string, start time.Time, v int64, attrs attribute.Set) {
+	if e := b.byName[name]; e != nil {
+		b.intTo(e, start, v, attrs)
 	}
 }
 
-func seconds(h pool.Histogram) func(float64) float64 {
-	return func(q float64) float64 { return h.Quantile(q).Seconds() }
-}
-
-// int observes an integer gauge or counter by catalogue name. A name the
-// catalogue no longer has is skipped; the mapping test catches that.
-func (c *collector) int(o metric.Observer, name string, v int64, attrs ...attribute.KeyValue) {
-	if inst, ok := c.inst[name].(metric.Int64Observable); ok {
-		o.ObserveInt64(inst, v, metric.WithAttributes(attrs...))
+func (b *builder) intTo(e *entry, start time.Time, v int64, attrs attribute.Set) {
+	p := metricdata.DataPoint[int64]{Attributes: attrs, Time: b.now, Value: v}
+	if e.kind == schedstats.TypeCounter || e.upDown {
+		p.StartTime = start
 	}
+	e.ints = append(e.ints, p)
 }
 
-func (c *collector) float(o metric.Observer, name string, v float64, attrs ...attribute.KeyValue) {
-	if inst, ok := c.inst[name].(metric.Float64Observable); ok {
-		o.ObserveFloat64(inst, v, metric.WithAttributes(attrs...))
-	}
-}
-
-// quantiles observes a histogram's quantiles; an empty histogram reports
-// nothing rather than misleading zeros.
-func (c *collector) quantiles(o metric.Observer, name string, nonEmpty bool, q func(float64) float64, attrs ...attribute.KeyValue) {
-	if !nonEmpty {
+// hist adds a histogram point with per-bucket counts (len(bounds)+1).
+func (b *builder) hist(e *entry, start time.Time, attrs attribute.Set, bounds []float64, counts []uint64, count uint64, sum float64) {
+	if e == nil {
 		return
 	}
-	for _, qq := range quantiles {
-		a := append(attrs[:len(attrs):len(attrs)], attrQuantile.Float64(qq))
-		c.float(o, name, q(qq), a...)
+	e.hists = append(e.hists, metricdata.HistogramDataPoint[float64]{
+		Attributes: attrs, StartTime: start, Time: b.now,
+		Count: count, Bounds: bounds, BucketCounts: counts, Sum: sum,
+	})
+}
+
+// sched adds the scheduler's metrics. Parts of the snapshot that its reader
+// did not fill (Sources reports SourceNone) are left out rather than
+// exported as zeros, as in the Prometheus exporter.
+func (b *builder) sched(s *schedstats.Snapshot) {
+	none := *attribute.EmptySet()
+	procs, threads := s.Sources.Procs, s.Sources.Threads
+	mirror := threads == schedstats.SourceSched
+	if procs != schedstats.SourceNone {
+		b.intTo(b.procs, b.start, int64(s.GOMAXPROCS), none)
+		b.int("gdiag_sched_gomaxprocs", b.start, int64(s.GOMAXPROCS), none)
 	}
+	if procs == schedstats.SourceSched || procs == schedstats.SourceSchedtrace {
+		b.int("gdiag_sched_idle_procs", b.start, int64(s.IdlePs), none)
+	}
+	if threads != schedstats.SourceNone {
+		b.int("gdiag_sched_threads", b.start, int64(s.Threads), none)
+	}
+	if mirror || threads == schedstats.SourceSchedtrace {
+		b.int("gdiag_sched_threads_idle", b.start, int64(s.IdleThreads), none)
+		b.int("gdiag_sched_threads_spinning", b.start, int64(s.SpinningThreads), none)
+	}
+	if mirror {
+		b.int("gdiag_sched_threads_created_total", b.start, int64(s.MsCreated), none)
+		b.int("gdiag_sched_threads_freed_total", b.start, int64(s.MsFreed), none)
+		b.int("gdiag_sched_goroutines_system", b.start, int64(s.SystemGoroutines), none)
+	}
+	if s.Sources.RunQueues != schedstats.SourceNone {
+		b.int("gdiag_sched_global_runqueue", b.start, int64(s.GlobalRunQueue), none)
+		for p, n := range s.LocalRunQueues {
+			b.int("gdiag_sched_local_runqueue", b.start, int64(n), attribute.NewSet(labelKeys["p"].String(strconv.Itoa(p))))
+		}
+	}
+	if s.Sources.Goroutines != schedstats.SourceNone {
+		g := s.Goroutines
+		b.intTo(b.goroutines, b.start, int64(g.Total), none)
+		state := labelKeys["state"]
+		for _, st := range [...]struct {
+			name string
+			n    int
+		}{{"total", g.Total}, {"running", g.Running}, {"runnable", g.Runnable}, {"waiting", g.Waiting}, {"not_in_go", g.NotInGo}} {
+			b.int("gdiag_sched_goroutines", b.start, int64(st.n), attribute.NewSet(state.String(st.name)))
+		}
+		b.int("gdiag_sched_goroutines_created_total", b.start, int64(s.GoroutinesCreated), none)
+	}
+	if s.Sources.Latency != schedstats.SourceNone {
+		counts, count, sum := rebucket(s.SchedLatency)
+		b.hist(b.byName["gdiag_sched_latency_seconds"], b.start, none, schedBounds, counts, count, sum)
+		b.hist(b.schedDuration, b.start, none, schedBounds, counts, count, sum)
+	}
+	if s.Sources.Pauses != schedstats.SourceNone {
+		kind := labelKeys["kind"]
+		for _, k := range [...]struct {
+			name string
+			h    schedstats.Histogram
+		}{{"gc", s.GCPauses}, {"other", s.OtherPauses}} {
+			counts, count, sum := rebucket(k.h)
+			b.hist(b.byName["gdiag_sched_pause_seconds"], b.start, attribute.NewSet(kind.String(k.name)), schedBounds, counts, count, sum)
+		}
+	}
+	if s.Sources.Mutex != schedstats.SourceNone {
+		if e := b.byName["gdiag_sync_mutex_wait_seconds_total"]; e != nil {
+			e.floats = append(e.floats, metricdata.DataPoint[float64]{Attributes: none, StartTime: b.start, Time: b.now, Value: s.MutexWait.Seconds()})
+		}
+	}
+}
+
+// rebucket converts a runtime/metrics-layout histogram to per-bucket counts
+// over schedBounds (and +Inf). A runtime bucket [lo, hi) is counted under
+// the first bound at or above hi, so that every value it holds is truly at
+// most that bound; buckets beyond the last bound go to +Inf, and the total
+// count is kept exactly. The runtime records no sum: it is estimated from
+// each bucket's midpoint (its finite edge when the other is infinite, and
+// nothing below zero).
+func rebucket(h schedstats.Histogram) (counts []uint64, count uint64, sum float64) {
+	counts = make([]uint64, len(schedBounds)+1)
+	j := 0
+	for i, n := range h.Counts {
+		if i+1 >= len(h.Bounds) {
+			break // malformed layout: counts without bounds
+		}
+		lo, hi := h.Bounds[i], h.Bounds[i+1]
+		for j < len(schedBounds) && schedBounds[j] < hi {
+			j++
+		}
+		counts[j] += n
+		count += n
+		if n != 0 {
+			sum += float64(n) * midpoint(lo, hi)
+		}
+	}
+	return counts, count, sum
+}
+
+// midpoint estimates the mean value of a bucket [lo, hi), clamped at zero.
+func midpoint(lo, hi float64) float64 {
+	lo, hi = max(lo, 0), max(hi, 0)
+	if math.IsInf(hi, 1) {
+		return lo
+	}
+	return (lo + hi) / 2
+}
+
+// poolAttrs is what the producer keeps of a pool between collections.
+type poolAttrs struct {
+	pool      attribute.Set
+	outcomes  [4]attribute.Set // by pool.Outcome
+	start     time.Time        // of the pool's cumulative series
+	submitted uint64           // at the last collection
+	last      time.Time        // of the last collection that saw the pool
+	seen      uint64
+	bounds    []float64 // histogram bounds in seconds, while the pool keeps them
+}
+
+// poolAttrs returns the attributes of the pool st describes and the start
+// of its cumulative series: when the producer started, for a pool it saw
+// from its first collection or that appeared since (its counts began later,
+// so that start is early but never late), or the previous collection, when
+// the counts went down because a new pool took the name.
+func (p *Producer) poolAttrs(st *pool.Stats, now time.Time) *poolAttrs {
+	a, ok := p.pools[st.Name]
+	switch {
+	case !ok:
+		a = &poolAttrs{pool: attribute.NewSet(attrPoolName.String(st.Name)), start: p.start}
+		for o := range a.outcomes {
+			a.outcomes[o] = attribute.NewSet(attrPoolName.String(st.Name), attrOutcome.String(pool.Outcome(o).String()))
+		}
+		p.pools[st.Name] = a
+	case st.Submitted < a.submitted:
+		a.start = a.last
+	}
+	a.submitted, a.last, a.seen = st.Submitted, now, p.round
+	return a
+}
+
+// pool adds a pool's metrics.
+func (b *builder) pool(st *pool.Stats, a *poolAttrs) {
+	for _, g := range [...]struct {
+		name string
+		v    int
+	}{
+		{"gdiag_pool_workers", st.Workers}, {"gdiag_pool_workers_running", st.Running},
+		{"gdiag_pool_workers_idle", st.Idle}, {"gdiag_pool_queued", st.Queued}, {"gdiag_pool_parked", st.Parked},
+		{"gdiag_pool_queue_capacity", st.QueueCapacity}, {"gdiag_pool_max_workers", st.MaxWorkers},
+	} {
+		b.int(g.name, a.start, int64(g.v), a.pool)
+	}
+	b.int("gdiag_pool_tasks_submitted_total", a.start, int64(st.Submitted), a.pool)
+	b.int("gdiag_pool_tasks_rejected_total", a.start, int64(st.Rejected), a.pool)
+	b.int("gdiag_pool_hook_panics_total", a.start, int64(st.HookPanics), a.pool)
+	for o, n := range [...]uint64{pool.Completed: st.Completed, pool.Failed: st.Failed, pool.Panicked: st.Panicked, pool.Canceled: st.Canceled} {
+		b.int("gdiag_pool_tasks_total", a.start, int64(n), a.outcomes[o])
+	}
+	b.poolHist("gdiag_pool_queue_wait_seconds", st.QueueWait, a)
+	b.poolHist("gdiag_pool_run_seconds", st.RunTime, a)
+	for _, k := range st.Keys { // the busiest keys only: at most pool.MaxStatsKeys
+		b.int("gdiag_pool_key_running", a.start, int64(k.Running), attribute.NewSet(attrPoolName.String(st.Name), attrKey.String(k.Key)))
+	}
+}
+
+// poolHist adds a pool histogram, whose buckets are already per-bucket
+// counts with inclusive upper bounds, as OpenTelemetry's explicit buckets
+// are, converted to seconds. The count is the sum of the buckets rather
+// than h.Count: the pool updates them one by one without a lock.
+func (b *builder) poolHist(name string, h pool.Histogram, a *poolAttrs) {
+	if len(h.Counts) != len(h.Bounds)+1 {
+		return // not the documented layout: nothing to say
+	}
+	if !sameBounds(a.bounds, h.Bounds) {
+		a.bounds = make([]float64, len(h.Bounds)) // shared by the points of later collections: never rewritten
+		for i, d := range h.Bounds {
+			a.bounds[i] = d.Seconds()
+		}
+	}
+	var count uint64
+	for _, n := range h.Counts {
+		count += n
+	}
+	b.hist(b.byName[name], a.start, a.pool, a.bounds, h.Counts, count, h.Sum.Seconds())
+}
+
+// sameBounds reports whether secs holds bounds, converted to seconds.
+func sameBounds(secs []float64, bounds []time.Duration) bool {
+	if len(secs) != len(bounds) {
+		return false
+	}
+	for i, d := range bounds {
+		if secs[i] != d.Seconds() {
+			return false
+		}
+	}
+	return true
+}
+
+// metrics returns the metrics that have data points, in the order of
+// newBuilder: the semantic-convention ones, then the catalogue's.
+func (b *builder) metrics() []metricdata.Metrics {
+	var out []metricdata.Metrics
+	for _, e := range b.entries {
+		m := metricdata.Metrics{Name: e.name, Description: e.desc, Unit: e.unit}
+		switch {
+		case len(e.hists) > 0:
+			m.Data = metricdata.Histogram[float64]{DataPoints: e.hists, Temporality: metricdata.CumulativeTemporality}
+		case len(e.floats) > 0:
+			m.Data = metricdata.Sum[float64]{DataPoints: e.floats, Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}
+		case len(e.ints) == 0:
+			continue
+		case e.upDown:
+			m.Data = metricdata.Sum[int64]{DataPoints: e.ints, Temporality: metricdata.CumulativeTemporality}
+		case e.kind == schedstats.TypeCounter:
+			m.Data = metricdata.Sum[int64]{DataPoints: e.ints, Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}
+		default:
+			m.Data = metricdata.Gauge[int64]{DataPoints: e.ints}
+		}
+		out = append(out, m)
+	}
+	return out
 }

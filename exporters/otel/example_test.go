@@ -32,33 +32,41 @@ func ExampleNewObserver() {
 	// GET /quote (child of handler: false)
 }
 
-func ExampleRegisterMetrics() {
-	reader := sdkmetric.NewManualReader() // in production: a PeriodicReader with an OTLP exporter
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	p := pool.New("orders", pool.WithoutRegistry())
-	defer p.Stop(context.Background())
+func ExampleNewProducer() {
+	p := pool.New("orders", pool.WithoutRegistry(), pool.WithStatsSampling(1))
+	_ = p.Submit(context.Background(), func(context.Context) error { return nil })
+	_ = p.Stop(context.Background()) // waits for the task
 
-	unregister, err := gotel.RegisterMetrics(mp, gotel.MetricsOptions{
-		Read:  func(s *schedstats.Snapshot) { s.GOMAXPROCS, s.Goroutines.Total = 2, 10 },
+	producer := gotel.NewProducer(gotel.MetricsOptions{
+		Read: func(s *schedstats.Snapshot) {
+			s.GOMAXPROCS = 2
+			s.Sources.Procs = schedstats.SourceRuntimeMetrics
+		},
 		Pools: func() []*pool.Pool { return []*pool.Pool{p} },
 	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer unregister()
+	// In production: sdkmetric.NewPeriodicReader(an OTLP exporter, sdkmetric.WithProducer(producer)).
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(producer))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
 
 	var rm metricdata.ResourceMetrics
 	_ = reader.Collect(context.Background(), &rm)
-	for _, m := range rm.ScopeMetrics[0].Metrics {
-		if m.Name == "go.processor.limit" || m.Name == "gdiag.pool.workers" {
-			fmt.Println(m.Name, m.Unit)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				if m.Name == "go.processor.limit" {
+					fmt.Println(m.Name, m.Unit, d.DataPoints[0].Value)
+				}
+			case metricdata.Histogram[float64]:
+				fmt.Println(m.Name, m.Unit, "histogram of", d.DataPoints[0].Count, "tasks in", len(d.DataPoints[0].Bounds)+1, "buckets")
+			}
 		}
 	}
 	// Output:
-	// go.processor.limit {thread}
-	// gdiag.pool.workers {worker}
+	// go.processor.limit {thread} 2
+	// gdiag.pool.queue_wait s histogram of 1 tasks in 29 buckets
+	// gdiag.pool.run s histogram of 1 tasks in 29 buckets
 }
 
 func ExampleOTelName() {

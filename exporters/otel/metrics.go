@@ -1,22 +1,20 @@
 package otel
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"strings"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/semconv/v1.37.0/goconv"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/probes"
 	"github.com/gdiag/gdiag/schedstats"
 )
-
-// ErrNilMeterProvider is returned by RegisterMetrics when given a nil
-// MeterProvider.
-var ErrNilMeterProvider = errors.New("otel: nil MeterProvider")
 
 // The attribute keys of metrics, one per catalogue label. The pool and
 // outcome keys are the ones task spans use, so metrics and traces join.
@@ -29,18 +27,11 @@ var labelKeys = map[string]attribute.Key{
 	"p":       "gdiag.sched.p",
 }
 
-// attrQuantile marks the quantile of a histogram published as gauges.
-const attrQuantile = attribute.Key("gdiag.quantile")
-
-// quantiles are the quantiles published for each catalogued histogram.
-var quantiles = [...]float64{0.5, 0.9, 0.99}
-
-// MetricsOptions configures RegisterMetrics. The zero value reads the
-// running process with probes.NewReader and every registered pool.
+// MetricsOptions configures NewProducer. The zero value reads the running
+// process with probes.Read and every registered pool.
 type MetricsOptions struct {
-	// Read fills a scheduler snapshot; nil means probes.NewReader().Read,
-	// whose start-up check stops the world once, in RegisterMetrics. Pass
-	// a shared probes.Reader's Read when the process already has one.
+	// Read fills a scheduler snapshot; nil means probes.Read, the
+	// process's one reader, shared with the agent and other exporters.
 	Read schedstats.ReadFunc
 	// Pools lists the pools to export; nil means pool.Registered.
 	Pools func() []*pool.Pool
@@ -70,21 +61,33 @@ func otelUnit(u string) string {
 	return "{" + strings.TrimSuffix(u, "s") + "}"
 }
 
-// RegisterMetrics registers observable instruments on a meter from mp and a
-// callback that fills them on each collection: the semantic-convention
-// go.goroutine.count and go.processor.limit, and one instrument per metric of
-// the schedstats catalogue, named by OTelName. Catalogued gauges and counters
-// become observable gauges and counters; catalogued histograms, which no
-// observable instrument can carry, become gauges of their 0.5, 0.9 and 0.99
-// quantiles (attribute gdiag.quantile) since the process (or pool) started.
-// The returned function unregisters the callback; the instruments stay but
-// report nothing more.
-func RegisterMetrics(mp metric.MeterProvider, opts MetricsOptions) (unregister func() error, err error) {
-	if mp == nil {
-		return nil, ErrNilMeterProvider
-	}
+// Producer is an sdkmetric.Producer of gdiag's scheduler and pool metrics:
+// the semantic-convention go.goroutine.count, go.processor.limit and
+// go.schedule.duration, and every metric of the schedstats catalogue, named
+// by OTelName. Give it to the reader of an SDK MeterProvider with
+// sdkmetric.WithProducer; at each collection it reads one scheduler
+// snapshot and each pool's Stats. Create it with NewProducer; the zero
+// value is not usable. Produce is safe for concurrent use: collections are
+// serialized so that the snapshot is reused.
+type Producer struct {
+	opts  MetricsOptions
+	start time.Time // the start of every cumulative series but pools'
+
+	mu    sync.Mutex
+	snap  schedstats.Snapshot
+	pools map[string]*poolAttrs // by name: the pools of the last collection
+	round uint64                // counts collections, to forget pools
+}
+
+var _ sdkmetric.Producer = (*Producer)(nil)
+
+// NewProducer returns a Producer of the metrics of the scheduler (read by
+// opts.Read) and of the pools opts.Pools lists. Pass it to a reader:
+//
+//	reader := sdkmetric.NewPeriodicReader(exporter, sdkmetric.WithProducer(gotel.NewProducer(gotel.MetricsOptions{})))
+func NewProducer(opts MetricsOptions) *Producer {
 	if opts.Read == nil {
-		opts.Read = probes.NewReader().Read
+		opts.Read = probes.Read
 	}
 	if opts.Pools == nil {
 		opts.Pools = pool.Registered
@@ -92,45 +95,31 @@ func RegisterMetrics(mp metric.MeterProvider, opts MetricsOptions) (unregister f
 	if opts.MaxPools <= 0 {
 		opts.MaxPools = 64
 	}
-	c := &collector{opts: opts, inst: make(map[string]metric.Observable)}
-	m := mp.Meter(scope)
-	var errs []error
-	gc, err := goconv.NewGoroutineCount(m)
-	errs = append(errs, err)
-	pl, err := goconv.NewProcessorLimit(m)
-	errs = append(errs, err)
-	c.goroutines, c.procs = gc.Inst(), pl.Inst()
-	all := []metric.Observable{c.goroutines, c.procs}
-	for _, cm := range schedstats.Catalogue() {
-		inst, err := newInstrument(m, cm)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		c.inst[cm.Name] = inst
-		all = append(all, inst)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("otel: creating instruments: %w", err)
-	}
-	reg, err := m.RegisterCallback(c.observe, all...)
-	if err != nil {
-		return nil, fmt.Errorf("otel: registering callback: %w", err)
-	}
-	return reg.Unregister, nil
+	return &Producer{opts: opts, start: time.Now(), pools: make(map[string]*poolAttrs)}
 }
 
-func newInstrument(m metric.Meter, cm schedstats.Metric) (metric.Observable, error) {
-	name, unit := OTelName(cm.Name), otelUnit(cm.Unit)
-	switch {
-	case cm.Type == schedstats.TypeHistogram:
-		return m.Float64ObservableGauge(name, metric.WithUnit(unit),
-			metric.WithDescription(cm.Help+" Quantiles (gdiag.quantile) since start."))
-	case cm.Type == schedstats.TypeCounter && cm.Unit == "seconds":
-		return m.Float64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(cm.Help))
-	case cm.Type == schedstats.TypeCounter:
-		return m.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(cm.Help))
-	default:
-		return m.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(cm.Help))
+// Produce reads a snapshot and the pools' statistics and returns them as
+// one scope (github.com/gdiag/gdiag/exporters/otel) of cumulative metrics.
+// It never fails; ctx is not used.
+func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := newBuilder(time.Now(), p.start)
+	p.opts.Read(&p.snap)
+	b.sched(&p.snap)
+	pools := p.opts.Pools()
+	if len(pools) > p.opts.MaxPools {
+		pools = pools[:p.opts.MaxPools]
 	}
+	p.round++
+	for _, pl := range pools {
+		st := pl.Stats()
+		b.pool(&st, p.poolAttrs(&st, b.now))
+	}
+	for name, a := range p.pools {
+		if a.seen != p.round {
+			delete(p.pools, name)
+		}
+	}
+	return []metricdata.ScopeMetrics{{Scope: instrumentation.Scope{Name: scope}, Metrics: b.metrics()}}, nil
 }

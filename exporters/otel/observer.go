@@ -2,6 +2,8 @@ package otel
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -32,8 +34,19 @@ const (
 // not usable. Its methods are safe for concurrent use.
 type Observer struct {
 	tracer   trace.Tracer
-	spanName func(pool.TaskInfo) string
+	spanName func(pool.TaskInfo) string // nil: defaultSpanName, cached in names
+
+	names sync.Map // nameKey → string: default span names, at most maxNames
+	nname atomic.Int32
 }
+
+// nameKey identifies a default span name.
+type nameKey struct{ pool, label string }
+
+// maxNames bounds the cache of default span names: pool names and task
+// labels come from code, but nothing stops a program from making labels
+// up, and then names are built for each task.
+const maxNames = 4096
 
 // ObserverOption configures an Observer at construction.
 type ObserverOption func(*Observer)
@@ -54,7 +67,7 @@ func NewObserver(tp trace.TracerProvider, opts ...ObserverOption) *Observer {
 	if tp == nil {
 		panic("otel: nil TracerProvider")
 	}
-	o := &Observer{tracer: tp.Tracer(scope), spanName: defaultSpanName}
+	o := &Observer{tracer: tp.Tracer(scope)}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -68,19 +81,42 @@ func defaultSpanName(t pool.TaskInfo) string {
 	return "pool.task " + t.Pool
 }
 
+// name returns the task's span name, from the cache for the default names.
+func (o *Observer) name(t pool.TaskInfo) string {
+	if o.spanName != nil {
+		return o.spanName(t)
+	}
+	k := nameKey{t.Pool, t.Label}
+	if n, ok := o.names.Load(k); ok {
+		return n.(string)
+	}
+	n := defaultSpanName(t)
+	if o.nname.Load() < maxNames {
+		if _, loaded := o.names.LoadOrStore(k, n); !loaded {
+			o.nname.Add(1)
+		}
+	}
+	return n
+}
+
 // TaskStart starts the task's span as a child of the span in ctx (the
 // submitter's) and returns a context holding it, so that the task's own spans
 // nest under it. The span starts when the pool accepted the task, not when
 // it began to run: the gap before the first child span is the queue wait,
 // which is also recorded as the gdiag.pool.queue_wait attribute in seconds.
+//
+// The span starts with its name and start time only, so that an unsampled
+// span costs nothing more; its attributes are set in one call when it
+// ends, and only if it is recording. Samplers therefore see no attributes.
 func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Context {
-	ctx, _ = o.tracer.Start(ctx, o.spanName(t), startOptions(t, true)...)
+	ctx, _ = o.tracer.Start(ctx, o.name(t), startTime(t))
 	return ctx
 }
 
-// TaskEnd ends the task's span with its outcome. A failed task's span gets
-// status Error with the error's message; a panicked task's span also gets
-// an exception event whose exception.stacktrace is the panic's stack.
+// TaskEnd ends the task's span with its attributes and outcome. A failed
+// task's span gets status Error with the error's message; a panicked task's
+// span also gets an exception event whose exception.stacktrace is the
+// panic's stack.
 //
 // A canceled task never started, so it has no span yet: TaskEnd then records
 // a span of its own, from submission to now, under the submitter's span,
@@ -88,24 +124,22 @@ func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Conte
 // giving up, not a fault of the task, and marking it Error would inflate
 // error rates on every abandoned request.
 func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResult) {
+	var span trace.Span
 	if r.Outcome == pool.Canceled {
-		_, span := o.tracer.Start(ctx, o.spanName(t), startOptions(t, false)...)
-		if span.IsRecording() {
-			span.SetAttributes(attrOutcome.String(r.Outcome.String()))
-			if r.Err != nil {
-				span.AddEvent("canceled", trace.WithAttributes(attribute.String("exception.message", r.Err.Error())))
-			}
-		}
-		span.End()
-		return
+		_, span = o.tracer.Start(ctx, o.name(t), startTime(t))
+	} else {
+		span = trace.SpanFromContext(ctx)
 	}
-	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		span.End()
 		return
 	}
-	span.SetAttributes(attrOutcome.String(r.Outcome.String()))
+	setAttributes(span, t, r)
 	switch r.Outcome {
+	case pool.Canceled:
+		if r.Err != nil {
+			span.AddEvent("canceled", trace.WithAttributes(attribute.String("exception.message", r.Err.Error())))
+		}
 	case pool.Panicked:
 		if r.Panic != nil {
 			// The stack of the panicking goroutine, captured by the pool at
@@ -119,26 +153,44 @@ func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResu
 	span.End()
 }
 
-// startOptions gives the span its start time and the task's attributes at
-// creation, where the SDK stores them in one go and samplers can see them.
-func startOptions(t pool.TaskInfo, started bool) []trace.SpanStartOption {
-	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = append(attrs, attrPoolName.String(t.Pool), attrPriority.String(t.Priority.String()))
-	if started {
-		attrs = append(attrs, attrQueueWait.Float64(t.QueueWait.Seconds()))
+// startTime is the span start option of a task: when the pool accepted it,
+// or, without that time, the kind every task span has anyway (the SDK then
+// starts the span now).
+func startTime(t pool.TaskInfo) trace.SpanStartOption {
+	if t.Submitted.IsZero() || !t.Submitted.Before(time.Now()) {
+		return kindInternal
+	}
+	return trace.WithTimestamp(t.Submitted)
+}
+
+// kindInternal is made once: a task span is internal to the process.
+var kindInternal = trace.WithSpanKind(trace.SpanKindInternal)
+
+// attrBuf holds the attributes of one span end; the slice that
+// Span.SetAttributes receives escapes, so buffers are reused.
+type attrBuf [6]attribute.KeyValue
+
+var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
+
+// setAttributes sets a task span's attributes in one call: the pool, the
+// priority, the key and label when set, the queue wait when the task ran,
+// and the outcome.
+func setAttributes(span trace.Span, t pool.TaskInfo, r pool.TaskResult) {
+	b := attrBufs.Get().(*attrBuf)
+	a := append(b[:0], attrPoolName.String(t.Pool), attrPriority.String(t.Priority.String()))
+	if r.Outcome != pool.Canceled {
+		a = append(a, attrQueueWait.Float64(t.QueueWait.Seconds()))
 	}
 	if t.Key != "" {
-		attrs = append(attrs, attrKey.String(t.Key))
+		a = append(a, attrKey.String(t.Key))
 	}
 	if t.Label != "" {
-		attrs = append(attrs, attrLabel.String(t.Label))
+		a = append(a, attrLabel.String(t.Label))
 	}
-	opts := make([]trace.SpanStartOption, 0, 3)
-	opts = append(opts, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
-	if !t.Submitted.IsZero() && t.Submitted.Before(time.Now()) {
-		opts = append(opts, trace.WithTimestamp(t.Submitted))
-	}
-	return opts
+	a = append(a, attrOutcome.String(r.Outcome.String()))
+	span.SetAttributes(a...)
+	*b = attrBuf{} // drop the strings before the buffer waits in the pool
+	attrBufs.Put(b)
 }
 
 func errMessage(err error) string {

@@ -4,20 +4,152 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	gdiagprom "github.com/gdiag/gdiag/exporters/prometheus"
+	"github.com/gdiag/gdiag/internal/cputime"
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
 // BenchmarkScrape gathers a registry holding both collectors over a full
-// scheduler snapshot and 20 live pools that have run tasks.
+// scheduler snapshot and 20 pools, and, in the same run for comparison, a
+// registry holding client_golang's Go collector with every runtime metric
+// on (lib=go-collector-all). In lib=gdiag the pools have run tasks and are
+// idle between scrapes, as most of a service's pools are at any moment; in
+// lib=gdiag-busy every pool's counters and histograms change between
+// scrapes, so that no series can be sent again. lib=registry-floor is the
+// registry alone: it gathers the same series as lib=gdiag, built once
+// beforehand, and so measures what client_golang's registry spends on
+// that many series whatever the collectors do.
 func BenchmarkScrape(b *testing.B) {
+	b.Run("lib=gdiag", func(b *testing.B) {
+		reg, stop := scrapeRegistry(b)
+		defer stop()
+		gatherLoop(b, reg)
+	})
+	b.Run("lib=gdiag-busy", func(b *testing.B) {
+		gatherLoop(b, busyRegistry(b))
+	})
+	b.Run("lib=registry-floor", func(b *testing.B) {
+		pools, stop := benchPools(b)
+		defer stop()
+		gatherLoop(b, replayRegistry(b,
+			gdiagprom.NewSchedCollector(readFixed(fullSnapshot())),
+			gdiagprom.NewPoolCollector(func() []*pool.Pool { return pools }, 0)))
+	})
+	b.Run("lib=go-collector-all", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)))
+		gatherLoop(b, reg)
+	})
+}
+
+// replay is a collector that sends the same metrics at every scrape.
+type replay struct {
+	descs   []*prometheus.Desc
+	metrics []prometheus.Metric
+}
+
+func (r *replay) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range r.descs {
+		ch <- d
+	}
+}
+
+func (r *replay) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range r.metrics {
+		ch <- m
+	}
+}
+
+// replayRegistry collects once from cs and returns a registry that sends
+// what they sent.
+func replayRegistry(tb testing.TB, cs ...prometheus.Collector) *prometheus.Registry {
+	r := &replay{}
+	ch := make(chan prometheus.Metric, 1000)
+	go func() {
+		defer close(ch)
+		for _, c := range cs {
+			c.Collect(ch)
+		}
+	}()
+	seen := map[*prometheus.Desc]bool{}
+	for m := range ch {
+		r.metrics = append(r.metrics, m)
+		if d := m.Desc(); !seen[d] {
+			seen[d] = true
+			r.descs = append(r.descs, d)
+		}
+	}
+	out := prometheus.NewRegistry()
+	if err := out.Register(r); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// busyRegistry registers both collectors over a full scheduler snapshot
+// and 20 pools whose statistics change at every scrape: each scrape sees
+// one more completed task in every pool, in a different bucket of its
+// histograms each time. The statistics are copied as pool.Stats copies
+// them, histograms included.
+func busyRegistry(tb testing.TB) *prometheus.Registry {
+	names := make([]string, 20)
+	for i := range names {
+		names[i] = fmt.Sprintf("pool%02d", i)
+	}
+	base := fakeStats(names...)
+	n := 0
+	stats := func() []pool.Stats {
+		n++
+		out := make([]pool.Stats, len(base))
+		for i := range base {
+			st := &base[i]
+			st.Completed++
+			st.Submitted++
+			for _, h := range []*pool.Histogram{&st.QueueWait, &st.RunTime} {
+				h.Counts[n%len(h.Counts)]++
+				h.Count++
+			}
+			out[i] = *st
+			out[i].QueueWait.Counts = slices.Clone(st.QueueWait.Counts)
+			out[i].QueueWait.Bounds = slices.Clone(st.QueueWait.Bounds)
+			out[i].RunTime.Counts = slices.Clone(st.RunTime.Counts)
+			out[i].RunTime.Bounds = slices.Clone(st.RunTime.Bounds)
+		}
+		return out
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(gdiagprom.NewSchedCollector(readFixed(fullSnapshot())))
+	reg.MustRegister(gdiagprom.NewPoolCollectorStats(stats, 0))
+	return reg
+}
+
+// gatherLoop gathers g b.N times. Besides the wall-clock time it reports
+// the CPU time of the whole process per gather (cpu-ns/op), garbage
+// collection included: on a shared machine the wall-clock time mostly
+// measures the wait for a core.
+func gatherLoop(b *testing.B, g prometheus.Gatherer) {
+	b.ReportAllocs()
+	start := cputime.Process()
+	for b.Loop() {
+		if _, err := g.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// benchPools returns 20 pools that have run 100 tasks each; stop stops
+// them.
+func benchPools(tb testing.TB) (pools []*pool.Pool, stop func()) {
 	ctx := context.Background()
-	pools := make([]*pool.Pool, 20)
+	pools = make([]*pool.Pool, 20)
 	for i := range pools {
 		p := pool.New(fmt.Sprintf("pool%02d", i), pool.WithoutRegistry(), pool.WithStatsSampling(1))
 		for range 100 {
@@ -25,25 +157,27 @@ func BenchmarkScrape(b *testing.B) {
 		}
 		pools[i] = p
 	}
-	defer func() {
+	return pools, func() {
 		for _, p := range pools {
 			_ = p.Stop(ctx)
 		}
-	}()
-	reg := prometheus.NewRegistry()
+	}
+}
+
+// scrapeRegistry registers both collectors over a full scheduler snapshot
+// and benchPools; stop stops the pools.
+func scrapeRegistry(tb testing.TB) (reg *prometheus.Registry, stop func()) {
+	pools, stop := benchPools(tb)
+	reg = prometheus.NewRegistry()
 	err := gdiagprom.Register(reg, gdiagprom.Options{
 		Read:  readFixed(fullSnapshot()),
 		Pools: func() []*pool.Pool { return pools },
 	})
 	if err != nil {
-		b.Fatal(err)
+		stop()
+		tb.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := reg.Gather(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return reg, stop
 }
 
 // FuzzSchedHistogram feeds arbitrary histogram layouts to the scheduler

@@ -15,7 +15,7 @@ func NewPoolCollectorStats(stats func() []pool.Stats, maxPools int) *PoolCollect
 }
 
 // SchedBuckets returns the bounds scheduler histograms are re-bucketed into.
-func SchedBuckets() []float64 { return append([]float64(nil), schedBuckets...) }
+func SchedBuckets() []float64 { return append([]float64(nil), schedBuckets[:]...) }
 
 // SetLogger sets the logger that Register would pass on.
 func SetLogger(c *PoolCollector, l *slog.Logger) { c.logger = l }

@@ -62,6 +62,8 @@ func TestRegisterLive(t *testing.T) {
 		"gdiag_sched_gomaxprocs", "gdiag_sched_goroutines", "gdiag_sched_latency_seconds",
 		"gdiag_pool_tasks_total", "gdiag_pool_run_seconds",
 		"go_goroutines", "go_memstats_alloc_bytes", "go_sched_gomaxprocs_threads",
+		"go_cpu_classes_gc_total_cpu_seconds_total", "go_cpu_classes_gc_mark_idle_cpu_seconds_total",
+		"go_cpu_classes_total_cpu_seconds_total", "go_cpu_classes_idle_cpu_seconds_total",
 	} {
 		if !families[name] {
 			t.Errorf("family %s missing from a live scrape", name)

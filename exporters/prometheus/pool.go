@@ -3,27 +3,30 @@ package prometheus
 import (
 	"log/slog"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gdiag/gdiag/pool"
 )
 
 // Names of the pool metrics, as in the schedstats catalogue.
 const (
-	mPoolWorkers        = "gdiag_pool_workers"
-	mPoolRunning        = "gdiag_pool_workers_running"
-	mPoolIdle           = "gdiag_pool_workers_idle"
-	mPoolQueued         = "gdiag_pool_queued"
-	mPoolQueueCapacity  = "gdiag_pool_queue_capacity"
-	mPoolMaxWorkers     = "gdiag_pool_max_workers"
-	mPoolSubmitted      = "gdiag_pool_tasks_submitted_total"
-	mPoolTasks          = "gdiag_pool_tasks_total"
-	mPoolRejected       = "gdiag_pool_tasks_rejected_total"
-	mPoolQueueWait      = "gdiag_pool_queue_wait_seconds"
-	mPoolRun            = "gdiag_pool_run_seconds"
-	mPoolKeyRunning     = "gdiag_pool_key_running"
-	poolMetricsExported = 12
+	mPoolWorkers       = "gdiag_pool_workers"
+	mPoolRunning       = "gdiag_pool_workers_running"
+	mPoolIdle          = "gdiag_pool_workers_idle"
+	mPoolQueued        = "gdiag_pool_queued"
+	mPoolParked        = "gdiag_pool_parked"
+	mPoolQueueCapacity = "gdiag_pool_queue_capacity"
+	mPoolMaxWorkers    = "gdiag_pool_max_workers"
+	mPoolSubmitted     = "gdiag_pool_tasks_submitted_total"
+	mPoolTasks         = "gdiag_pool_tasks_total"
+	mPoolRejected      = "gdiag_pool_tasks_rejected_total"
+	mPoolHookPanics    = "gdiag_pool_hook_panics_total"
+	mPoolQueueWait     = "gdiag_pool_queue_wait_seconds"
+	mPoolRun           = "gdiag_pool_run_seconds"
+	mPoolKeyRunning    = "gdiag_pool_key_running"
 )
 
 // PoolCollector is a prometheus.Collector of the pool metrics of the
@@ -32,26 +35,33 @@ const (
 //
 // Cardinality is bounded: only the first maxPools pools in list order
 // (creation order for pool.Registered) are exported, and a pool whose name
-// was already seen in the same scrape is skipped, since its series would
-// collide. Dropped reports how many were left out by the last scrape, and the
-// Logger given to Register is warned when that number changes. Per pool,
-// gdiag_pool_key_running has a series for each of the busiest keys only (at
-// most DefaultMaxKeys, or Options.MaxKeys through Register); DroppedKeys
-// reports the keys left out. Create it with NewPoolCollector; the zero value
-// is not usable. Its methods are safe for concurrent use.
+// was already seen in the same scrape, or is not valid UTF-8, is skipped,
+// since its series would collide or be refused. Dropped reports how many
+// were left out by the last scrape, and the Logger given to Register is
+// warned when that number changes. Per pool, gdiag_pool_key_running has a
+// series for each of the busiest keys only (at most DefaultMaxKeys, or
+// Options.MaxKeys through Register); DroppedKeys reports the keys left out.
+//
+// A pool whose numbers did not change since the last scrape sends the same
+// (immutable) series again, so an idle pool costs no allocation. Create it
+// with NewPoolCollector; the zero value is not usable. Its methods are safe
+// for concurrent use.
 type PoolCollector struct {
 	stats    func(dst []pool.Stats) []pool.Stats
 	maxPools int
 	maxKeys  int // per pool; negative for none
 	logger   *slog.Logger
 
+	scalarDescs                    [len(poolScalars)]*prometheus.Desc
+	queueWait, runTime, keyRunning *prometheus.Desc
+
 	mu          sync.Mutex
 	buf         []pool.Stats
-	seen        map[string]struct{}
+	pools       map[string]*poolState // by name: the pools of the last scrape
+	scrape      uint64                // counts scrapes, to forget pools and keys
+	out         []prometheus.Metric
 	dropped     int
 	droppedKeys int
-
-	descs map[string]*prometheus.Desc
 }
 
 // NewPoolCollector returns a collector of the pools listed by pools at each
@@ -76,24 +86,22 @@ func newPoolCollector(stats func(dst []pool.Stats) []pool.Stats, maxPools int) *
 		maxPools = DefaultMaxPools
 	}
 	c := &PoolCollector{
-		stats:    stats,
-		maxPools: maxPools,
-		maxKeys:  DefaultMaxKeys,
-		seen:     make(map[string]struct{}),
-		descs:    make(map[string]*prometheus.Desc, poolMetricsExported),
+		stats:      stats,
+		maxPools:   maxPools,
+		maxKeys:    DefaultMaxKeys,
+		pools:      make(map[string]*poolState),
+		queueWait:  newDesc(mPoolQueueWait),
+		runTime:    newDesc(mPoolRun),
+		keyRunning: newDesc(mPoolKeyRunning),
 	}
-	for _, n := range []string{
-		mPoolWorkers, mPoolRunning, mPoolIdle, mPoolQueued, mPoolQueueCapacity,
-		mPoolMaxWorkers, mPoolSubmitted, mPoolTasks, mPoolRejected,
-		mPoolQueueWait, mPoolRun, mPoolKeyRunning,
-	} {
-		c.descs[n] = newDesc(n)
+	for i, sc := range poolScalars {
+		c.scalarDescs[i] = newDesc(sc.name)
 	}
 	return c
 }
 
-// Dropped returns how many pools the last scrape left out, over the cap or
-// with a duplicate name.
+// Dropped returns how many pools the last scrape left out, over the cap,
+// with a duplicate name or with a name that is not valid UTF-8.
 func (c *PoolCollector) Dropped() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -113,9 +121,12 @@ func (c *PoolCollector) DroppedKeys() int {
 
 // Describe sends the descriptors of every metric the collector emits.
 func (c *PoolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
+	for _, d := range c.scalarDescs {
 		ch <- d
 	}
+	ch <- c.queueWait
+	ch <- c.runTime
+	ch <- c.keyRunning
 }
 
 // Collect reads every listed pool's Stats and sends its metrics.
@@ -123,17 +134,33 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.buf = c.stats(c.buf[:0])
-	clear(c.seen)
-	dropped, droppedKeys := 0, 0
+	c.scrape++
+	dropped, droppedKeys, exported := 0, 0, 0
 	for i := range c.buf {
-		st := &c.buf[i]
-		if _, dup := c.seen[st.Name]; dup || len(c.seen) >= c.maxPools {
+		if exported >= c.maxPools {
 			dropped++
 			continue
 		}
-		c.seen[st.Name] = struct{}{}
-		c.collectPool(ch, st)
-		droppedKeys += c.collectKeys(ch, st)
+		st := &c.buf[i]
+		ps := c.state(st.Name)
+		if ps == nil || ps.seen == c.scrape {
+			dropped++ // not a valid label value, or a duplicate
+			continue
+		}
+		ps.seen = c.scrape
+		exported++
+		c.fill(ps, st)
+		if ps.series == nil || !ps.cur.equal(&ps.last) {
+			ps.cur, ps.last = ps.last, ps.cur
+			c.build(ps)
+		}
+		c.out = append(c.out, ps.series...)
+		droppedKeys += ps.last.droppedKeys
+	}
+	for name, ps := range c.pools {
+		if ps.seen != c.scrape {
+			delete(c.pools, name) // a pool gone or left out: forget it
+		}
 	}
 	if dropped != c.dropped && c.logger != nil {
 		c.logger.Warn("prometheus: pools left out of the scrape",
@@ -141,68 +168,33 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.dropped, c.droppedKeys = dropped, droppedKeys
 	clear(c.buf) // drop references to histogram slices until the next scrape
+	send(ch, c.out)
+	clear(c.out)
+	c.out = c.out[:0]
 }
 
-func (c *PoolCollector) collectPool(ch chan<- prometheus.Metric, st *pool.Stats) {
-	name := st.Name
-	gauge := func(m string, v int) {
-		ch <- prometheus.MustNewConstMetric(c.descs[m], prometheus.GaugeValue, float64(v), name)
+// state returns the state of the named pool, making it the first time, or
+// nil when the name is not a valid label value. An invalid name is not
+// remembered, so it is checked again at each scrape.
+func (c *PoolCollector) state(name string) *poolState {
+	if ps, ok := c.pools[name]; ok {
+		return ps
 	}
-	counter := func(m string, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(c.descs[m], prometheus.CounterValue, float64(v), append([]string{name}, labels...)...)
+	if !utf8.ValidString(name) {
+		return nil
 	}
-	gauge(mPoolWorkers, st.Workers)
-	gauge(mPoolRunning, st.Running)
-	gauge(mPoolIdle, st.Idle)
-	gauge(mPoolQueued, st.Queued)
-	gauge(mPoolQueueCapacity, st.QueueCapacity)
-	gauge(mPoolMaxWorkers, st.MaxWorkers)
-	counter(mPoolSubmitted, st.Submitted)
-	counter(mPoolTasks, st.Completed, pool.Completed.String())
-	counter(mPoolTasks, st.Failed, pool.Failed.String())
-	counter(mPoolTasks, st.Panicked, pool.Panicked.String())
-	counter(mPoolTasks, st.Canceled, pool.Canceled.String())
-	counter(mPoolRejected, st.Rejected)
-	ch <- poolHistogram(c.descs[mPoolQueueWait], st.QueueWait, name)
-	ch <- poolHistogram(c.descs[mPoolRun], st.RunTime, name)
-}
-
-// collectKeys sends gdiag_pool_key_running for the first c.maxKeys of the
-// pool's busiest keys (Stats lists them busiest first) and returns how many
-// keys it left out. Keys are user data (a tenant from a request, say), so a
-// key that is not a valid label value is skipped rather than failing the
-// scrape.
-func (c *PoolCollector) collectKeys(ch chan<- prometheus.Metric, st *pool.Stats) (dropped int) {
-	d := c.descs[mPoolKeyRunning]
-	for i, k := range st.Keys {
-		if i >= c.maxKeys {
-			return len(st.Keys) - i
+	ps := &poolState{name: name, keys: make(map[string]*keyLabels)}
+	pl := labelPairs("pool", name)
+	var outcomes [4][]*dto.LabelPair
+	for o := range outcomes {
+		outcomes[o] = labelPairs("pool", name, "outcome", pool.Outcome(o).String())
+	}
+	for i, sc := range poolScalars {
+		ps.labels[i] = pl
+		if sc.outcome >= 0 {
+			ps.labels[i] = outcomes[sc.outcome]
 		}
-		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, float64(k.Running), st.Name, k.Key)
-		if err != nil {
-			dropped++
-			continue
-		}
-		ch <- m
 	}
-	return dropped
-}
-
-// poolHistogram converts a pool histogram, whose buckets are already
-// inclusive upper bounds as Prometheus wants, to seconds. The count is the
-// sum of the buckets rather than h.Count: the pool updates them one by one
-// without a lock, and Prometheus needs +Inf to cover every bucket.
-func poolHistogram(d *prometheus.Desc, h pool.Histogram, name string) prometheus.Metric {
-	buckets := make(map[float64]uint64, len(h.Bounds))
-	var cum uint64
-	for i, b := range h.Bounds {
-		if i < len(h.Counts) {
-			cum += h.Counts[i]
-		}
-		buckets[b.Seconds()] = cum
-	}
-	if len(h.Counts) > len(h.Bounds) {
-		cum += h.Counts[len(h.Bounds)]
-	}
-	return prometheus.MustNewConstHistogram(d, cum, h.Sum.Seconds(), buckets, name)
+	c.pools[name] = ps
+	return ps
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,18 +25,23 @@ const DefaultMaxKeys = pool.MaxStatsKeys
 var ErrNilRegisterer = errors.New("prometheus: nil registerer")
 
 // Options configures Register. The zero value registers the scheduler
-// collector reading the runtime through probes.NewReader and the pool
+// collector reading the runtime through probes.Read and the pool
 // collector over pool.Registered, capped at DefaultMaxPools pools and
 // DefaultMaxKeys keys per pool.
 type Options struct {
-	// Read fills scheduler snapshots; nil uses probes.NewReader().Read.
+	// Read fills scheduler snapshots; nil uses probes.Read, the process's
+	// one reader, shared with the agent and other exporters.
 	Read schedstats.ReadFunc
 	// Pools lists the pools to export at each scrape; nil uses pool.Registered.
 	Pools func() []*pool.Pool
 	// GoCollector also registers client_golang's Go collector, with its
-	// default MemStats and GC metrics plus the runtime's /sched/ metrics.
-	// Leave it off when the registry already has a Go collector (as
-	// prometheus.DefaultRegisterer does): the names would clash.
+	// default MemStats and GC metrics plus the runtime's /sched/ metrics
+	// and its CPU time by class (/cpu/classes/, for example
+	// go_cpu_classes_gc_total_cpu_seconds_total and
+	// go_cpu_classes_total_cpu_seconds_total), which the GC-overhead alert
+	// and dashboard panel read. Leave it off when the registry already has
+	// a Go collector (as prometheus.DefaultRegisterer does): the names
+	// would clash.
 	GoCollector bool
 	// MaxPools caps how many pools are exported (DefaultMaxPools when zero).
 	MaxPools int
@@ -62,7 +68,7 @@ func Register(reg prometheus.Registerer, opts Options) error {
 	}
 	read := opts.Read
 	if read == nil {
-		read = probes.NewReader().Read
+		read = probes.Read
 	}
 	pools := opts.Pools
 	if pools == nil {
@@ -82,13 +88,18 @@ func Register(reg prometheus.Registerer, opts Options) error {
 		errs = append(errs, fmt.Errorf("prometheus: register pool collector: %w", err))
 	}
 	if opts.GoCollector {
-		gc := collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler))
+		gc := collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler, metricsCPUClasses))
 		if err := reg.Register(gc); err != nil {
 			errs = append(errs, fmt.Errorf("prometheus: register go collector: %w", err))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// metricsCPUClasses selects the runtime's estimates of CPU time by class
+// (GC, scavenger, user code, idle, and their total, GOMAXPROCS times wall
+// time), which client_golang's MetricsGC leaves out.
+var metricsCPUClasses = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/`)}
 
 // newDesc builds the descriptor of a catalogued metric. Every name passed here
 // is a constant of this package, so a missing entry is a programming error

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -34,7 +35,7 @@ const (
 // 1µs to 10s. The runtime keeps about 160 buckets per histogram, too many
 // series for Prometheus; 22 keep the p99 readable around the 10ms alert
 // threshold, which is one of the bounds.
-var schedBuckets = []float64{
+var schedBuckets = [...]float64{
 	1e-6, 2.5e-6, 5e-6,
 	1e-5, 2.5e-5, 5e-5,
 	1e-4, 2.5e-4, 5e-4,
@@ -55,10 +56,49 @@ var schedBuckets = []float64{
 type SchedCollector struct {
 	read schedstats.ReadFunc
 
-	mu   sync.Mutex
-	snap schedstats.Snapshot
+	gomaxprocs, idleProcs, threads, threadsIdle, threadsSpinning,
+	threadsCreated, threadsFreed, globalRunqueue, localRunqueue,
+	goroutines, goroutinesSystem, goroutinesCreated, latency, pause,
+	mutexWait *prometheus.Desc
 
-	descs map[string]*prometheus.Desc
+	// Label pairs, built once: by goroutine state (in the order of
+	// goroutineStates) and by pause kind.
+	stateLabels [len(goroutineStates)][]*dto.LabelPair
+	gcLabels    []*dto.LabelPair
+	otherLabels []*dto.LabelPair
+
+	mu             sync.Mutex
+	snap           schedstats.Snapshot
+	localRunLabels [][]*dto.LabelPair // by P, grown to the largest P seen
+	out            []prometheus.Metric
+	cum            [len(schedBuckets)]uint64
+}
+
+// goroutineStates are the values of gdiag_sched_goroutines' state label.
+var goroutineStates = [...]string{"total", "running", "runnable", "waiting", "not_in_go"}
+
+// schedBlock holds the series of one scrape but for the per-P run queues:
+// one allocation.
+type schedBlock struct {
+	// gomaxprocs, idle procs, threads, idle and spinning threads, global
+	// run queue, system goroutines and the goroutine states
+	gauges [7 + len(goroutineStates)]gaugeCell
+	// threads created and freed, goroutines created, mutex wait
+	counters [4]counterCell
+	hists    [3]histCell
+	buckets  [3][len(schedBuckets)]bucketCell
+	ptrs     [3][len(schedBuckets)]*dto.Bucket
+	ng, nc   int
+}
+
+func (b *schedBlock) gauge(d *prometheus.Desc, v float64, labels []*dto.LabelPair) prometheus.Metric {
+	b.ng++
+	return b.gauges[b.ng-1].set(d, v, labels)
+}
+
+func (b *schedBlock) counter(d *prometheus.Desc, v float64) prometheus.Metric {
+	b.nc++
+	return b.counters[b.nc-1].set(d, v, nil)
 }
 
 // NewSchedCollector returns a collector that calls read at each scrape.
@@ -67,21 +107,40 @@ func NewSchedCollector(read schedstats.ReadFunc) *SchedCollector {
 	if read == nil {
 		panic("prometheus: NewSchedCollector with a nil ReadFunc")
 	}
-	c := &SchedCollector{read: read, descs: make(map[string]*prometheus.Desc)}
-	for _, n := range []string{
-		mGomaxprocs, mIdleProcs, mThreads, mThreadsIdle, mThreadsSpinning,
-		mThreadsCreated, mThreadsFreed, mGlobalRunqueue, mLocalRunqueue,
-		mGoroutines, mGoroutinesSystem, mGoroutinesCreated, mLatency, mPause,
-		mMutexWait,
-	} {
-		c.descs[n] = newDesc(n)
+	c := &SchedCollector{
+		read:              read,
+		gomaxprocs:        newDesc(mGomaxprocs),
+		idleProcs:         newDesc(mIdleProcs),
+		threads:           newDesc(mThreads),
+		threadsIdle:       newDesc(mThreadsIdle),
+		threadsSpinning:   newDesc(mThreadsSpinning),
+		threadsCreated:    newDesc(mThreadsCreated),
+		threadsFreed:      newDesc(mThreadsFreed),
+		globalRunqueue:    newDesc(mGlobalRunqueue),
+		localRunqueue:     newDesc(mLocalRunqueue),
+		goroutines:        newDesc(mGoroutines),
+		goroutinesSystem:  newDesc(mGoroutinesSystem),
+		goroutinesCreated: newDesc(mGoroutinesCreated),
+		latency:           newDesc(mLatency),
+		pause:             newDesc(mPause),
+		mutexWait:         newDesc(mMutexWait),
+		gcLabels:          labelPairs("kind", "gc"),
+		otherLabels:       labelPairs("kind", "other"),
+	}
+	for i, st := range goroutineStates {
+		c.stateLabels[i] = labelPairs("state", st)
 	}
 	return c
 }
 
 // Describe sends the descriptors of every metric the collector may emit.
 func (c *SchedCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
+	for _, d := range []*prometheus.Desc{
+		c.gomaxprocs, c.idleProcs, c.threads, c.threadsIdle, c.threadsSpinning,
+		c.threadsCreated, c.threadsFreed, c.globalRunqueue, c.localRunqueue,
+		c.goroutines, c.goroutinesSystem, c.goroutinesCreated, c.latency, c.pause,
+		c.mutexWait,
+	} {
 		ch <- d
 	}
 }
@@ -92,66 +151,76 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 	defer c.mu.Unlock()
 	c.read(&c.snap)
 	s := &c.snap
-	gauge := func(name string, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(c.descs[name], prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(name string, v float64) {
-		ch <- prometheus.MustNewConstMetric(c.descs[name], prometheus.CounterValue, v)
-	}
+	b := new(schedBlock)
+	out := c.out[:0]
 	// runtime/metrics fills GOMAXPROCS, Threads and the goroutine states;
 	// the rest comes only from the sched mirror (or a schedtrace), so it is
 	// emitted only when that source filled it, never as zeros.
 	procs, threads := s.Sources.Procs, s.Sources.Threads
 	mirror := threads == schedstats.SourceSched
 	if procs != schedstats.SourceNone {
-		gauge(mGomaxprocs, float64(s.GOMAXPROCS))
+		out = append(out, b.gauge(c.gomaxprocs, float64(s.GOMAXPROCS), nil))
 	}
 	if procs == schedstats.SourceSched || procs == schedstats.SourceSchedtrace {
-		gauge(mIdleProcs, float64(s.IdlePs))
+		out = append(out, b.gauge(c.idleProcs, float64(s.IdlePs), nil))
 	}
 	if threads != schedstats.SourceNone {
-		gauge(mThreads, float64(s.Threads))
+		out = append(out, b.gauge(c.threads, float64(s.Threads), nil))
 	}
 	if mirror || threads == schedstats.SourceSchedtrace {
-		gauge(mThreadsIdle, float64(s.IdleThreads))
-		gauge(mThreadsSpinning, float64(s.SpinningThreads))
+		out = append(out,
+			b.gauge(c.threadsIdle, float64(s.IdleThreads), nil),
+			b.gauge(c.threadsSpinning, float64(s.SpinningThreads), nil))
 	}
 	if mirror {
-		counter(mThreadsCreated, float64(s.MsCreated))
-		counter(mThreadsFreed, float64(s.MsFreed))
+		out = append(out,
+			b.counter(c.threadsCreated, float64(s.MsCreated)),
+			b.counter(c.threadsFreed, float64(s.MsFreed)))
 	}
 	if s.Sources.RunQueues != schedstats.SourceNone {
-		gauge(mGlobalRunqueue, float64(s.GlobalRunQueue))
-		for p, n := range s.LocalRunQueues {
-			gauge(mLocalRunqueue, float64(n), strconv.Itoa(p))
-		}
+		out = append(out, b.gauge(c.globalRunqueue, float64(s.GlobalRunQueue), nil))
+		out = c.localRunqueues(out, s.LocalRunQueues)
 	}
 	if s.Sources.Goroutines != schedstats.SourceNone {
 		g := s.Goroutines
-		gauge(mGoroutines, float64(g.Total), "total")
-		gauge(mGoroutines, float64(g.Running), "running")
-		gauge(mGoroutines, float64(g.Runnable), "runnable")
-		gauge(mGoroutines, float64(g.Waiting), "waiting")
-		gauge(mGoroutines, float64(g.NotInGo), "not_in_go")
-		counter(mGoroutinesCreated, float64(s.GoroutinesCreated))
+		for i, n := range [...]int{g.Total, g.Running, g.Runnable, g.Waiting, g.NotInGo} {
+			out = append(out, b.gauge(c.goroutines, float64(n), c.stateLabels[i]))
+		}
+		out = append(out, b.counter(c.goroutinesCreated, float64(s.GoroutinesCreated)))
 	}
 	if mirror {
-		gauge(mGoroutinesSystem, float64(s.SystemGoroutines))
+		out = append(out, b.gauge(c.goroutinesSystem, float64(s.SystemGoroutines), nil))
 	}
 	if s.Sources.Latency != schedstats.SourceNone {
-		ch <- rebucket(c.descs[mLatency], s.SchedLatency)
+		out = append(out, c.rebucket(b, 0, c.latency, s.SchedLatency, nil))
 	}
 	if s.Sources.Pauses != schedstats.SourceNone {
-		ch <- rebucket(c.descs[mPause], s.GCPauses, "gc")
-		ch <- rebucket(c.descs[mPause], s.OtherPauses, "other")
+		out = append(out,
+			c.rebucket(b, 1, c.pause, s.GCPauses, c.gcLabels),
+			c.rebucket(b, 2, c.pause, s.OtherPauses, c.otherLabels))
 	}
 	if s.Sources.Mutex != schedstats.SourceNone {
-		counter(mMutexWait, s.MutexWait.Seconds())
+		out = append(out, b.counter(c.mutexWait, s.MutexWait.Seconds()))
 	}
+	send(ch, out)
+	clear(out)
+	c.out = out
 }
 
-// rebucket converts a runtime/metrics-layout histogram to a Prometheus one
-// with the schedBuckets bounds.
+// localRunqueues appends a gauge per P, from an allocation of their own.
+func (c *SchedCollector) localRunqueues(out []prometheus.Metric, n []int) []prometheus.Metric {
+	for p := len(c.localRunLabels); p < len(n); p++ {
+		c.localRunLabels = append(c.localRunLabels, labelPairs("p", strconv.Itoa(p)))
+	}
+	cells := make([]gaugeCell, len(n))
+	for p, v := range n {
+		out = append(out, cells[p].set(c.localRunqueue, float64(v), c.localRunLabels[p]))
+	}
+	return out
+}
+
+// rebucket makes histogram i of b from a runtime/metrics-layout histogram,
+// re-bucketed to the schedBuckets bounds.
 //
 // A runtime bucket [lo, hi) is counted under the first bound at or above hi,
 // so that every value it holds is truly ≤ that bound: a cumulative count may
@@ -160,31 +229,29 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 // the total count is preserved exactly. The runtime records no sum, so the
 // sum is estimated from each bucket's midpoint (its finite bound when the
 // other one is infinite, and nothing below zero).
-func rebucket(d *prometheus.Desc, h schedstats.Histogram, labels ...string) prometheus.Metric {
-	buckets := make(map[float64]uint64, len(schedBuckets))
-	var count uint64
-	var sum float64
+func (c *SchedCollector) rebucket(b *schedBlock, i int, d *prometheus.Desc, h schedstats.Histogram, labels []*dto.LabelPair) prometheus.Metric {
+	buckets := &c.cum
 	j := 0
 	var cum uint64
-	for i, n := range h.Counts {
-		if i+1 >= len(h.Bounds) {
+	var sum float64
+	for k, n := range h.Counts {
+		if k+1 >= len(h.Bounds) {
 			break // malformed layout: ignore counts without bounds
 		}
-		lo, hi := h.Bounds[i], h.Bounds[i+1]
+		lo, hi := h.Bounds[k], h.Bounds[k+1]
 		for j < len(schedBuckets) && schedBuckets[j] < hi {
-			buckets[schedBuckets[j]] = cum
+			buckets[j] = cum
 			j++
 		}
 		cum += n
-		count += n
 		if n != 0 {
 			sum += float64(n) * midpoint(lo, hi)
 		}
 	}
 	for ; j < len(schedBuckets); j++ {
-		buckets[schedBuckets[j]] = cum
+		buckets[j] = cum
 	}
-	return prometheus.MustNewConstHistogram(d, count, sum, buckets, labels...)
+	return b.hists[i].set(d, labels, schedBuckets[:], buckets[:], cum, sum, b.buckets[i][:], b.ptrs[i][:])
 }
 
 // midpoint estimates the mean value of a bucket [lo, hi), clamped at zero.

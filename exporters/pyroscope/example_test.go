@@ -52,11 +52,11 @@ func ExampleCPUProfile() {
 		return
 	}
 	defer stopProfiling()
-	stopAgent, err := probes.Start(probes.Options{
+	agent, err := probes.Start(probes.Options{
 		Profiles: map[string]probes.ProfileFunc{"cpu": pyroscope.CPUProfile()},
 	})
 	if err != nil {
 		return
 	}
-	defer stopAgent()
+	defer agent.Close()
 }

@@ -31,13 +31,17 @@ service:
     metrics: {receivers: [otlp], processors: [batch], exporters: [file/metrics]}
 `
 
-// otelDemoMetrics are metric names the demo must export through the
-// collector: the semantic-convention go.* ones and gdiag.* from the catalogue.
-var otelDemoMetrics = []string{
-	"go.goroutine.count", "go.processor.limit",
-	"gdiag.sched.threads", "gdiag.sched.idle_procs", "gdiag.sched.global_runqueue",
-	"gdiag.sched.goroutines", "gdiag.pool.workers", "gdiag.pool.queued",
-	"gdiag.pool.tasks", "gdiag.pool.tasks_submitted",
+// otelDemoMetrics are metrics the demo must export through the collector,
+// by name and the OTLP kind they must arrive as: the semantic-convention
+// go.* ones and gdiag.* from the catalogue, whose histograms arrive as
+// histograms.
+var otelDemoMetrics = map[string]string{
+	"go.goroutine.count": "sum", "go.processor.limit": "sum", "go.schedule.duration": "histogram",
+	"gdiag.sched.threads": "gauge", "gdiag.sched.idle_procs": "gauge", "gdiag.sched.global_runqueue": "gauge",
+	"gdiag.sched.goroutines": "gauge", "gdiag.pool.workers": "gauge", "gdiag.pool.queued": "gauge",
+	"gdiag.pool.tasks": "sum", "gdiag.pool.tasks_submitted": "sum",
+	"gdiag.sched.latency": "histogram", "gdiag.sched.pause": "histogram",
+	"gdiag.pool.queue_wait": "histogram", "gdiag.pool.run": "histogram",
 }
 
 func TestOTelCollector(t *testing.T) {
@@ -89,9 +93,12 @@ func TestOTelCollector(t *testing.T) {
 	spans := otelReadSpans(t, traces)
 	otelCheckSpans(t, spans)
 	got := otelReadMetricNames(t, metrics)
-	for _, name := range otelDemoMetrics {
-		if !got[name] {
+	for name, kind := range otelDemoMetrics {
+		switch kinds := got[name]; {
+		case len(kinds) == 0:
 			t.Errorf("metric %s did not reach the collector (got %d names)", name, len(got))
+		case len(kinds) != 1 || !kinds[kind]:
+			t.Errorf("metric %s arrived as %v; want a %s", name, kinds, kind)
 		}
 	}
 }
@@ -226,16 +233,16 @@ func otelCheckSpans(t *testing.T, spans []otelSpan) {
 	t.Logf("%d spans; %d http pool task spans, %d under their handler span", len(spans), tasks, nested)
 }
 
-func otelReadMetricNames(t *testing.T, path string) map[string]bool {
+// otelReadMetricNames returns the kinds (gauge, sum, histogram, ...) each
+// metric name arrived as.
+func otelReadMetricNames(t *testing.T, path string) map[string]map[string]bool {
 	t.Helper()
-	names := make(map[string]bool)
+	names := make(map[string]map[string]bool)
 	otelLines(t, path, func(line []byte) {
 		var doc struct {
 			ResourceMetrics []struct {
 				ScopeMetrics []struct {
-					Metrics []struct {
-						Name string `json:"name"`
-					} `json:"metrics"`
+					Metrics []map[string]json.RawMessage `json:"metrics"`
 				} `json:"scopeMetrics"`
 			} `json:"resourceMetrics"`
 		}
@@ -245,7 +252,18 @@ func otelReadMetricNames(t *testing.T, path string) map[string]bool {
 		for _, rm := range doc.ResourceMetrics {
 			for _, sm := range rm.ScopeMetrics {
 				for _, m := range sm.Metrics {
-					names[m.Name] = true
+					var name string
+					if err := json.Unmarshal(m["name"], &name); err != nil {
+						t.Fatalf("metric without a name: %v", err)
+					}
+					if names[name] == nil {
+						names[name] = map[string]bool{}
+					}
+					for _, kind := range []string{"gauge", "sum", "histogram", "exponentialHistogram", "summary"} {
+						if _, ok := m[kind]; ok {
+							names[name][kind] = true
+						}
+					}
 				}
 			}
 		}

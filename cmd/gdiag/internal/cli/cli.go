@@ -100,7 +100,7 @@ func run(ctx context.Context, c Command, args []string, stdout, stderr io.Writer
 	if err != nil && err != Findings {
 		report(stderr, c.Name, err)
 	}
-	return exitCode(err)
+	return ExitCode(err)
 }
 
 // parseInterspersed lets flags follow positional arguments, as in
@@ -125,7 +125,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func report(w io.Writer, name string, err error) {
 	msg := err.Error()
-	if exitCode(err) == ExitTimeout && !strings.Contains(msg, "timed out") {
+	if ExitCode(err) == ExitTimeout && !strings.Contains(msg, "timed out") {
 		msg += " (timed out)"
 	}
 	fmt.Fprintf(w, "gdiag %s: %s\n", name, msg)

@@ -24,7 +24,7 @@ func usage(w io.Writer, cmds []Command) {
 	}
 	fmt.Fprint(w, "  help        show help for a command: gdiag help sched\n  version     print gdiag's version\n\n")
 	fmt.Fprintln(w, TargetHelp)
-	fmt.Fprint(w, "\nEvery command takes --json, --timeout and --help. Exit codes: 0 ok, 1 findings,\n2 usage, 3 target unreachable, 4 timeout, 5 bad input file, 6 target error.\n")
+	fmt.Fprint(w, "\nEvery command takes --json, --timeout and --help. Exit codes: 0 ok, 1 findings,\n2 usage, 3 no agent or no such process, 4 timeout, 5 bad input file, 6 target error,\n7 agent unreachable, 8 token refused or endpoint not trusted.\n")
 }
 
 func commandUsage(w io.Writer, c Command, fs *flag.FlagSet) {

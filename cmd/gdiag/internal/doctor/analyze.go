@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -39,7 +40,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 	a := &analysis{o: o, target: target, sched: map[string]schedstats.Finding{}}
 	if len(o.History) > 0 {
 		for _, f := range schedstats.Detect(o.History, schedThresholds) {
-			a.sched[f.Kind] = f
+			a.sched[f.Cause] = f
 		}
 	}
 	a.th = withDefaults(schedThresholds)
@@ -64,7 +65,7 @@ func withDefaults(th schedstats.Thresholds) schedstats.Thresholds {
 
 func (a *analysis) add(f Finding) {
 	if f.Evidence == nil {
-		f.Evidence = []Evidence{}
+		f.Evidence = []schedstats.Evidence{}
 	}
 	if f.Next == nil {
 		f.Next = []string{}
@@ -87,11 +88,12 @@ func (a *analysis) elapsed() float64 {
 	return 0
 }
 
-// schedEvidence converts schedstats evidence, keeping its figures and trends.
-func schedEvidence(f schedstats.Finding) []Evidence {
-	out := make([]Evidence, 0, len(f.Evidence))
-	for _, e := range f.Evidence {
-		out = append(out, Evidence{Name: e.Name, Value: finite(e.Value), Unit: e.Unit, Trend: finiteAll(e.Trend)})
+// schedEvidence returns a detector's evidence with NaN and infinities,
+// which JSON cannot carry, replaced by 0.
+func schedEvidence(f schedstats.Finding) []schedstats.Evidence {
+	out := slices.Clone(f.Evidence)
+	for i := range out {
+		out[i].Value, out[i].Trend = finite(out[i].Value), finiteAll(slices.Clone(out[i].Trend))
 	}
 	return out
 }
@@ -131,9 +133,9 @@ func (a *analysis) leak() {
 	}
 	a.check("goroutine growth")
 	grew := growingGroups(o.Censuses)
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var growth, need float64
-	if f, ok := a.sched[schedstats.KindGoroutineLeak]; ok {
+	if f, ok := a.sched[schedstats.CauseGoroutineLeak]; ok {
 		ev, growth = schedEvidence(f), evidenceValue(f, "growth")
 		first := float64(o.History[0].Goroutines.Total)
 		need = math.Max(float64(a.th.LeakMinGrowth), a.th.LeakMinRatio*first)
@@ -148,13 +150,13 @@ func (a *analysis) leak() {
 		for i, c := range o.Censuses {
 			trend[i] = float64(c.Total)
 		}
-		ev = []Evidence{{Name: "goroutines", Value: float64(last.Total), Unit: "goroutines", Trend: trend},
+		ev = []schedstats.Evidence{{Name: "goroutines", Value: float64(last.Total), Unit: "goroutines", Trend: trend},
 			{Name: "growth", Value: growth, Unit: "goroutines"}}
 	} else {
 		return
 	}
 	sev, score := grade(growth, need)
-	f := Finding{Cause: CauseLeak, Severity: sev, Score: score, Title: "Goroutine leak", Evidence: ev}
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: sev, Evidence: ev}, Score: score, Title: "Goroutine leak"}
 	f.Summary = fmt.Sprintf("Goroutines grew by %.0f over the window without levelling off.", growth)
 	f.Next = []string{"gdiag goroutines --diff " + a.target + " --after 10s"}
 	if len(grew) > 0 {
@@ -176,12 +178,12 @@ func growingGroups(cs []Census) []Stack {
 	}
 	before := map[string]int{}
 	for _, g := range cs[0].Groups {
-		before[g.key()] += g.Count
+		before[groupKey(g)] += g.Count
 	}
 	var out []Stack
 	for _, g := range cs[len(cs)-1].Groups {
-		if d := g.Count - before[g.key()]; d > 0 {
-			out = append(out, Stack{Count: g.Count, Growth: d, State: g.State, Frames: g.Frames})
+		if d := g.Count - before[groupKey(g)]; d > 0 {
+			out = append(out, Stack{Count: g.Count, Growth: d, State: g.State, Frames: frameStrings(g.Frames)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Stack) int { return cmp.Compare(y.Growth, x.Growth) })
@@ -243,8 +245,8 @@ func (a *analysis) cpu() {
 		return
 	}
 	a.check("run-queue backlog and scheduling latency")
-	rq, rqOK := a.sched[schedstats.KindRunqueueBacklog]
-	lat, latOK := a.sched[schedstats.KindSchedLatency]
+	rq, rqOK := a.sched[schedstats.CauseRunqueueBacklog]
+	lat, latOK := a.sched[schedstats.CauseSchedLatency]
 	limit := a.th.SchedLatencyP99.Seconds()
 	if latOK && !sustained(lat.Evidence, "sched_latency_p99", limit) {
 		latOK = false
@@ -261,7 +263,7 @@ func (a *analysis) cpu() {
 		return
 	}
 	var measure, threshold float64
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var parts []string
 	if rqOK {
 		m := evidenceValue(rq, "backlog_per_p_mean")
@@ -275,16 +277,17 @@ func (a *analysis) cpu() {
 			measure, threshold = p99, limit
 		}
 		ev = append(ev, schedEvidence(lat)...)
-		parts = append(parts, fmt.Sprintf("scheduling latency p99 was %v", secDur(p99)))
+		parts = append(parts, "scheduling latency p99 was "+cli.AtMost(p99))
 	}
 	sev, score := grade(measure, threshold)
-	f := Finding{Cause: CauseCPU, Severity: sev, Score: score, Title: "CPU saturation", Evidence: ev,
-		Summary: upper(strings.Join(parts, " and ")) + fmt.Sprintf(" (GOMAXPROCS %d).", o.GOMAXPROCS),
-		Next:    []string{"gdiag profile cpu " + a.target + " --duration 10s", "gdiag sched " + a.target}}
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseCPUSaturation, Severity: sev, Evidence: ev,
+		Summary: upper(strings.Join(parts, " and ")) + fmt.Sprintf(" (GOMAXPROCS %d).", o.GOMAXPROCS)},
+		Score: score, Title: "CPU saturation",
+		Next: []string{"gdiag profile cpu " + a.target + " --duration 10s", "gdiag sched " + a.target}}
 	if c := o.CPU; c != nil && c.Seconds > 0 {
 		f.Functions = c.Top
 		if secs := c.Duration.Seconds(); secs > 0 {
-			f.Evidence = append(f.Evidence, Evidence{Name: "cpu_used", Value: c.Seconds / secs, Unit: "cores"})
+			f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "cpu_used", Value: c.Seconds / secs, Unit: "cores"})
 		}
 		if len(c.App) > 0 {
 			f.Title = "CPU saturation in " + c.App[0].Name

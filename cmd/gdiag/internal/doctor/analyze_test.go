@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -50,13 +51,14 @@ func calmPools(n int, edit func(i int, p *apiv1.Pool)) []PoolPoll {
 }
 
 func leakCensuses(growth int) []Census {
-	grp := func(n int) Group {
-		return Group{State: "chan receive", Count: n, Frames: []string{"runtime.gopark (proc.go:1)", "main.leakyHandler (main.go:42)"}}
+	grp := func(n int) gdump.Group {
+		return gdump.Group{State: "chan receive", Count: n, Frames: []gdump.Frame{
+			{Func: "runtime.gopark", File: "/go/src/runtime/proc.go", Line: 1}, {Func: "main.leakyHandler", File: "/src/main.go", Line: 42}}}
 	}
-	idle := Group{State: "IO wait", Count: 5, Frames: []string{"internal/poll.runtime_pollWait (netpoll.go:1)"}}
+	idle := gdump.Group{State: "IO wait", Count: 5, Frames: []gdump.Frame{{Func: "internal/poll.runtime_pollWait", File: "netpoll.go", Line: 1}}}
 	return []Census{
-		{Time: t0, Total: 50, Groups: []Group{idle, grp(10)}},
-		{Time: t0.Add(15 * time.Second), Total: 50 + growth, Groups: []Group{grp(10 + growth), idle}},
+		{Time: t0, Total: 50, Groups: []gdump.Group{idle, grp(10)}},
+		{Time: t0.Add(15 * time.Second), Total: 50 + growth, Groups: []gdump.Group{grp(10 + growth), idle}},
 	}
 }
 
@@ -90,11 +92,11 @@ func TestAnalyzeCauses(t *testing.T) {
 		{"leak", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
 			o.Censuses = leakCensuses(900)
-		}, CauseLeak, "main.leakyHandler"},
+		}, schedstats.CauseGoroutineLeak, "main.leakyHandler"},
 		{"leak pprof", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			o.Censuses = leakCensuses(900)
-		}, CauseLeak, "main.leakyHandler"},
+		}, schedstats.CauseGoroutineLeak, "main.leakyHandler"},
 		{"leak pprof falling", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			c := leakCensuses(900)
@@ -103,11 +105,11 @@ func TestAnalyzeCauses(t *testing.T) {
 		{"cpu backlog", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Runnable, s.GlobalRunQueue = 12, 10 })
 			o.CPU.Seconds = 13
-		}, CauseCPU, "main.handle"},
+		}, schedstats.CauseCPUSaturation, "main.handle"},
 		{"cpu latency", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.SchedLatency.Counts[5] = uint64(50 * i) })
 			o.CPU.Seconds = 13
-		}, CauseCPU, "CPU saturation"},
+		}, schedstats.CauseCPUSaturation, "CPU saturation"},
 		{"latency from a busy machine", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.SchedLatency.Counts[5] = uint64(50 * i) })
 			o.CPU.Seconds = 1
@@ -122,20 +124,20 @@ func TestAnalyzeCauses(t *testing.T) {
 		}, "", ""},
 		{"mutex profile", func(o *Observation) {
 			o.Mutex = &Contention{Seconds: 300, Events: 1e5, Top: []Func{{Name: "main.fight", Flat: 300, Percent: 100, Unit: "seconds"}}}
-		}, CauseMutex, "main.fight"},
+		}, schedstats.CauseMutexContention, "main.fight"},
 		{"mutex runtime wait", func(o *Observation) {
 			o.Mutex = &Contention{Empty: true}
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.MutexWait = time.Duration(i) * 20 * time.Second })
-		}, CauseMutex, "Mutex contention"},
+		}, schedstats.CauseMutexContention, "Mutex contention"},
 		{"gc", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 12, GCSeconds: 5}
 			o.Mem[1].NumGC = 700
 			o.Allocs.Top[0].Name = "main.churn"
-		}, CauseGC, "main.churn"},
+		}, schedstats.CauseGCPressure, "main.churn"},
 		{"gc share on a busy machine", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 4, GCSeconds: 1.4}
 			o.Mem[1].NumGC = 700
-		}, CauseGC, "GC pressure"},
+		}, schedstats.CauseGCPressure, "GC pressure"},
 		{"gc without cycles", func(o *Observation) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 12, GCSeconds: 5}
 			o.Mem[1].NumGC = o.Mem[0].NumGC
@@ -143,24 +145,24 @@ func TestAnalyzeCauses(t *testing.T) {
 		}, "", ""},
 		{"threads", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Threads = 10 + 20*i })
-			o.Censuses[1].Groups = append(o.Censuses[1].Groups, Group{State: "syscall", Count: 280,
-				Frames: []string{"syscall.Syscall (syscall.go:1)", "main.blockingRead (main.go:9)"}})
-		}, CauseThreads, "main.blockingRead"},
+			o.Censuses[1].Groups = append(o.Censuses[1].Groups, gdump.Group{State: "syscall", Count: 280,
+				Frames: []gdump.Frame{{Func: "syscall.Syscall", File: "syscall.go", Line: 1}, {Func: "main.blockingRead", File: "main.go", Line: 9}}})
+		}, schedstats.CauseThreadGrowth, "main.blockingRead"},
 		{"threads pprof", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 0, nil, nil
 			o.ThreadsCreated = []int{10, 100, 300}
-		}, CauseThreads, "Thread growth"},
+		}, schedstats.CauseThreadGrowth, "Thread growth"},
 		{"pool rejects", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.Rejected, p.Queued = uint64(50*i), 64 })
-		}, CausePool, "http overloaded"},
+		}, schedstats.CausePoolOverload, "http overloaded"},
 		{"pool queue wait", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[2], p.Queued = uint64(20*i), 10 })
-		}, CausePool, "http starved"},
+		}, schedstats.CausePoolOverload, "http starved"},
 		{"pool key hog", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.Keys, p.Queued = []apiv1.PoolKey{{Key: "t1", Running: 1}, {Key: "bulk", Running: 14}}, 5
 			})
-		}, CausePool, `taken by key "bulk"`},
+		}, schedstats.CausePoolOverload, `taken by key "bulk"`},
 		{"busy balanced keys", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.Keys, p.Queued = []apiv1.PoolKey{{Key: "a", Running: 8}, {Key: "b", Running: 8}}, 5
@@ -172,7 +174,7 @@ func TestAnalyzeCauses(t *testing.T) {
 					s.OtherPauses.Counts[6] = uint64(i - 8)
 				}
 			})
-		}, CauseSTW, "Stop-the-world"},
+		}, schedstats.CauseSTWPauses, "Stop-the-world"},
 		{"one long pause", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) {
 				if i >= 9 {
@@ -192,7 +194,7 @@ func TestAnalyzeCauses(t *testing.T) {
 			o.Mem[1].PauseNs = make([]uint64, 256)
 			o.Mem[1].PauseNs[10] = uint64(300 * time.Millisecond)
 			o.Mem[1].PauseNs[11] = uint64(60 * time.Millisecond)
-		}, CauseSTW, "Stop-the-world"},
+		}, schedstats.CauseSTWPauses, "Stop-the-world"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -215,7 +217,7 @@ func TestAnalyzeCauses(t *testing.T) {
 			if len(f.Evidence) == 0 || len(f.Next) == 0 || f.Summary == "" || f.Score < 1 {
 				t.Errorf("Analyze(%s) = %+v; want evidence, next commands, a summary and a score", c.name, f)
 			}
-			if f.Severity != SevCritical && f.Severity != SevWarning {
+			if f.Severity != schedstats.Critical && f.Severity != schedstats.Warning {
 				t.Errorf("Analyze(%s) severity = %q", c.name, f.Severity)
 			}
 		})
@@ -247,7 +249,7 @@ func TestAnalyzeSymptomsRankBelowCause(t *testing.T) {
 	for _, f := range fs {
 		got = append(got, f.Cause)
 	}
-	want := []string{CauseGC, CauseCPU, CauseSTW}
+	want := []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation, schedstats.CauseSTWPauses}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Analyze causes = %v; want %v", got, want)
 	}
@@ -263,7 +265,7 @@ func TestAnalyzeStarvedPoolIsSymptom(t *testing.T) {
 	o.Mutex = &Contention{Seconds: 150, Top: []Func{{Name: "main.fight", Flat: 150, Percent: 100}}}
 	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[3], p.Queued = uint64(50*i), 10 })
 	fs, _, _ := Analyze(o, "1234")
-	if len(fs) != 2 || fs[0].Cause != CauseMutex || fs[1].Cause != CausePool {
+	if len(fs) != 2 || fs[0].Cause != schedstats.CauseMutexContention || fs[1].Cause != schedstats.CausePoolOverload {
 		t.Fatalf("Analyze = %s; want mutex-contention, then pool-overload", causes(fs))
 	}
 }
@@ -275,5 +277,23 @@ func TestAnalyzeEmpty(t *testing.T) {
 	}
 	if len(missing) < 5 {
 		t.Errorf("Analyze(empty) notChecked = %q; want each rule to say what it missed", missing)
+	}
+}
+
+// TestAnalyzeStarvedPoolUnderPauses: long stop-the-world pauses hold up
+// every queued task, so a starved pool ranks below them, however long
+// its queue wait.
+func TestAnalyzeStarvedPoolUnderPauses(t *testing.T) {
+	o := healthy()
+	o.History = history(16, func(i int, s *schedstats.Snapshot) {
+		if i >= 9 {
+			s.OtherPauses.Counts[6] = uint64(i - 8)
+		}
+	})
+	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[3], p.Queued = uint64(50*i), 10 })
+	fs, _, _ := Analyze(o, "1234")
+	if len(fs) != 2 || fs[0].Cause != schedstats.CauseSTWPauses || fs[1].Cause != schedstats.CausePoolOverload ||
+		!strings.Contains(fs[1].Summary, "consequence of the stw-pauses") {
+		t.Fatalf("Analyze = %s; want stw-pauses, then the starved pool as its consequence", causes(fs))
 	}
 }

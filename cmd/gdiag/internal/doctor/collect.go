@@ -5,8 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"net/url"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -15,11 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/schedstats"
 )
 
 // pollEvery is how often doctor reads the pools (agent) or the thread
@@ -79,13 +77,14 @@ func (c *collector) failed(ctx context.Context, what string, err error) {
 		return
 	}
 	var ce *cli.Error
-	if what == "snapshot" && errors.As(err, &ce) && ce.Code == cli.ExitTimeout {
+	if what == "snapshot" && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ce) && ce.Code == cli.ExitTimeout) {
 		c.mu.Lock()
 		c.hung = true
 		c.mu.Unlock()
 	}
 	msg := err.Error()
-	if strings.Contains(msg, " 409 ") {
+	var se *apiv1.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusConflict || strings.Contains(msg, " 409 ") {
 		msg = "another capture was already running (409)"
 	}
 	c.note("%s: %s", what, msg)
@@ -95,7 +94,8 @@ func (c *collector) failed(ctx context.Context, what string, err error) {
 // no longer there: the connection failed (refused, reset, cut short).
 func (c *collector) gone(err error) bool {
 	var ce *cli.Error
-	return errors.As(err, &ce) && ce.Code == cli.ExitTarget
+	return errors.Is(err, apiv1.ErrUnreachable) ||
+		errors.As(err, &ce) && (ce.Code == cli.ExitTarget || ce.Code == cli.ExitUnreachable)
 }
 
 // processAlive reports whether pid is a live process (a zombie is not).
@@ -221,21 +221,20 @@ func (c *collector) pollOnce(ctx context.Context) {
 		c.mu.Unlock()
 		return
 	}
-	var snap apiv1.Snapshot
-	if err := c.t.GetJSON(ctx, "snapshot", nil, &snap); err != nil {
+	snap, err := c.t.Agent.Snapshot(ctx)
+	if err != nil {
 		c.failed(ctx, "snapshot", err)
 		return
 	}
-	var pools apiv1.Pools
-	err := c.t.GetJSON(ctx, "pools", nil, &pools)
+	pools, err := c.t.Agent.Pools(ctx)
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n := len(c.obs.History); n == 0 || !c.obs.History[n-1].Time.Equal(snap.Snapshot.Time) {
-		c.obs.History = append(c.obs.History, restoreInf(snap.Snapshot))
+	if n := len(c.obs.History); n == 0 || !c.obs.History[n-1].Time.Equal(snap.Time) {
+		c.obs.History = append(c.obs.History, snap)
 	}
 	if err == nil {
-		c.obs.PoolPolls = append(c.obs.PoolPolls, PoolPoll{Time: now, Pools: pools.Pools})
+		c.obs.PoolPolls = append(c.obs.PoolPolls, PoolPoll{Time: now, Pools: pools})
 	}
 	c.hung = false
 }
@@ -243,8 +242,8 @@ func (c *collector) pollOnce(ctx context.Context) {
 // history replaces the polled snapshots by the sampler's own, those of
 // the window plus the one before it, so that deltas cover the window.
 func (c *collector) history(ctx context.Context, elapsed time.Duration) {
-	var h apiv1.History
-	if err := c.t.GetJSON(ctx, "history", nil, &h); err != nil {
+	h, err := c.t.Agent.History(ctx)
+	if err != nil {
 		c.failed(ctx, "history", err)
 		return
 	}
@@ -254,9 +253,6 @@ func (c *collector) history(ctx context.Context, elapsed time.Duration) {
 	}
 	n := min(int(elapsed/step)+2, len(h.Snapshots))
 	snaps := h.Snapshots[len(h.Snapshots)-n:]
-	for i := range snaps {
-		snaps[i] = restoreInf(snaps[i])
-	}
 	if len(snaps) >= 2 {
 		c.mu.Lock()
 		c.obs.History = snaps
@@ -268,13 +264,12 @@ func (c *collector) history(ctx context.Context, elapsed time.Duration) {
 func (c *collector) census(ctx context.Context) {
 	var cs Census
 	if c.obs.Agent {
-		var g apiv1.Goroutines
-		q := url.Values{"max_groups": {fmt.Sprint(maxCensusGroups)}}
-		if err := c.t.GetJSON(ctx, "goroutines", q, &g); err != nil {
+		g, err := c.t.Agent.Goroutines(ctx, apiv1.CensusFilter{MaxGroups: maxCensusGroups})
+		if err != nil {
 			c.failed(ctx, "goroutine census", err)
 			return
 		}
-		cs = censusFromAPI(g.Census)
+		cs = Census{Time: g.Census.Time, Total: g.Census.Goroutines, Groups: g.Census.Groups}
 	} else {
 		body, err := c.t.GoroutineDump(ctx)
 		if err != nil {
@@ -306,23 +301,6 @@ func (c *collector) midDump(ctx context.Context) {
 	case <-ctx.Done():
 	case <-c.stop:
 	}
-}
-
-// restoreInf undoes the API's encoding of infinite histogram bounds as
-// ±math.MaxFloat64 (see apiv1.Snapshot), so that quantiles in the outer
-// buckets stay finite.
-func restoreInf(s schedstats.Snapshot) schedstats.Snapshot {
-	for _, h := range []*schedstats.Histogram{&s.SchedLatency, &s.GCPauses, &s.OtherPauses} {
-		for i, b := range h.Bounds {
-			switch b {
-			case math.MaxFloat64:
-				h.Bounds[i] = math.Inf(1)
-			case -math.MaxFloat64:
-				h.Bounds[i] = math.Inf(-1)
-			}
-		}
-	}
-	return s
 }
 
 func slicesSortCensuses(cs []Census) {

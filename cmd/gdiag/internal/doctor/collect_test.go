@@ -14,8 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -124,7 +124,7 @@ func TestCollectInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(6500*time.Millisecond, cancel)
 	rep, err := runDoctor(t, ctx, srv.URL, time.Minute)
-	if err != cli.Findings || len(rep.Findings) == 0 || rep.Findings[0].Cause != CauseLeak {
+	if err != cli.Findings || len(rep.Findings) == 0 || rep.Findings[0].Cause != schedstats.CauseGoroutineLeak {
 		t.Fatalf("run = %v, findings %s; want the leak reported", err, causes(rep.Findings))
 	}
 	if len(rep.Errors) == 0 || !strings.Contains(rep.Errors[0], "interrupted") {

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 )
 
 // Window limits: long enough to see a trend, short enough to wait for.
@@ -49,8 +49,10 @@ or it exited before anything could be concluded; 4: interrupted or timed out.
 
 --json prints the Report (fields target, pid, window, findings[] with
 cause, title, severity, score, summary, evidence[] {name, value, unit,
-trend}, stacks[] {count, growth, state, frames}, functions[] {name, flat,
-percent, unit}, pool, next[]; notChecked[], errors[]).`,
+atMost, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
+flat, percent, unit}, pool, next[]; notChecked[], errors[]). A finding is
+a schedstats.Finding with doctor's additions; evidence with atMost true is
+an upper bound of the figure (a histogram quantile, printed "≤").`,
 		Examples: []string{
 			"gdiag doctor 1234",
 			"gdiag doctor 1234 --window 30s --json | jq -r '.findings[].cause'",
@@ -82,7 +84,7 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 	rep := &Report{Target: spec, PID: t.PID, Findings: []Finding{}}
 	var info apiv1.Info
 	if t.Kind == target.KindAgent {
-		if err := t.GetJSON(ctx, "info", nil, &info); err != nil {
+		if info, err = t.Agent.Info(ctx); err != nil {
 			return err
 		}
 		rep.PID, rep.GoVersion = info.PID, info.GoVersion

@@ -25,16 +25,19 @@
 // long pauses under GC pressure or CPU saturation; CPU saturation when at
 // least a quarter of the CPU samples are in the garbage collector; a
 // starved pool (queue wait without rejections) under CPU saturation, mutex
-// contention or GC pressure.
+// contention, GC pressure or long stop-the-world pauses, which hold up
+// every queued task.
 //
 //	cause             signal                                    threshold
 //	goroutine-leak    goroutines over the window (history),      growth ≥ max(100, 10% of the start),
 //	                  else censuses; growing census groups        straight-line fit r² ≥ 0.8, 5+ samples;
 //	                  are the leaking stacks                      censuses: never falling
 //	cpu-saturation    runnable backlog per P (history);          > 2 per P for 5 consecutive samples;
-//	                  scheduling latency p99 per interval;        or window p99 > 10ms (100+ events),
-//	                  CPU profile for the hottest functions       > 10ms in at least half the intervals,
-//	                                                              and the process busy on ≥ half its Ps
+//	                  scheduling latency p99 per interval;        or window p99 certainly ≥ 10ms (its
+//	                  CPU profile for the hottest functions       bucket's lower bound; 100+ events),
+//	                                                              p99 > 10ms in at least half the
+//	                                                              intervals, and the process busy on
+//	                                                              ≥ half its Ps
 //	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
 //	                  (else the median per interval of            waiting per second
 //	                  /sync/mutex/wait/total)
@@ -46,7 +49,8 @@
 //	                  (pprof threadcreate); syscall/cgo stacks    2×GOMAXPROCS+16 (pprof: +50 created)
 //	pool-overload     /v1/pools polled every second: rejections, rejections ≥ 1/s and ≥ 1% of offered
 //	                  queue-wait histogram, queued and running    tasks, in half the polls; or queue wait
-//	                                                              p99 ≥ 100ms over 10+ waits, queued in
+//	                                                              p99 certainly ≥ 100ms (its bucket's
+//	                                                              lower bound) over 10+ waits, queued in
 //	                                                              half the polls; or one key running on
 //	                                                              ≥ 75% of the workers with tasks queued,
 //	                                                              in half the polls
@@ -58,6 +62,12 @@
 // The thresholds of schedstats.Thresholds are its defaults, except the
 // leak's minimum samples (5, not 10) and growth ratio (10%, not 50%),
 // which suit a window of seconds rather than the sampler's five minutes.
+//
+// Quantiles follow gdiag's one rule (schedstats.Histogram.Quantile): a
+// reported p99 is the upper bound of the histogram bucket that holds it,
+// printed as "≤524ms". A rule fires on a quantile only when the bucket's
+// lower bound passes the threshold, so that a finding never rests on a
+// value the histogram cannot vouch for.
 //
 // # Limits
 //

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -67,8 +68,8 @@ func (s *byteSource) observation() *Observation {
 	for i := range s.small(4) {
 		c := Census{Time: t0.Add(time.Duration(s.small(30)) * time.Second), Total: s.small(5000)}
 		for range s.small(4) {
-			c.Groups = append(c.Groups, Group{State: []string{"syscall", "chan receive", ""}[s.small(3)], Count: s.small(3000) - 10,
-				Frames: []string{"runtime.gopark", "main.f" + string(rune('a'+i)) + " (x.go:1)", "runtime.cgocall", ""}[:s.small(5)]})
+			c.Groups = append(c.Groups, gdump.Group{State: []string{"syscall", "chan receive", ""}[s.small(3)], Count: s.small(3000) - 10,
+				Frames: []gdump.Frame{{Func: "runtime.gopark"}, {Func: "main.f" + string(rune('a'+i)), File: "x.go", Line: 1}, {Func: "runtime.cgocall"}, {}}[:s.small(5)]})
 		}
 		o.Censuses = append(o.Censuses, c)
 	}

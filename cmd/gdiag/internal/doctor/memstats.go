@@ -55,8 +55,9 @@ func parseMemStats(r io.Reader, at time.Time) (MemStats, error) {
 
 // parseUintList parses "[1 2 3]".
 func parseUintList(s string) ([]uint64, error) {
-	s, ok := strings.CutPrefix(s, "[")
-	if s, ok = strings.CutSuffix(s, "]"); !ok {
+	s, open := strings.CutPrefix(s, "[")
+	s, closed := strings.CutSuffix(s, "]")
+	if !open || !closed {
 		return nil, fmt.Errorf("want [n n ...]")
 	}
 	var out []uint64

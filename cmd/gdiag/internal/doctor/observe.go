@@ -33,22 +33,25 @@ type Observation struct {
 	ThreadsCreated []int
 }
 
-// Census is a goroutine census: the goroutines grouped by state and stack.
+// Census is a goroutine census: the goroutines grouped by state, stack
+// and creation site (gdump.GroupGoroutines), as the agent sends them or as
+// doctor groups a pprof target's dump.
 type Census struct {
 	Time   time.Time
 	Total  int
-	Groups []Group
+	Groups []gdump.Group
 }
 
-// Group is goroutines with the same state and stack.
-type Group struct {
-	State  string   // wait reason ("chan receive") or status ("running")
-	Frames []string // "pkg.fn (file.go:12)", innermost first
-	Count  int
+// groupKey identifies a group across censuses: its state and stack.
+func groupKey(g gdump.Group) string {
+	var b strings.Builder
+	b.WriteString(g.State)
+	for _, f := range g.Frames {
+		b.WriteByte(0)
+		b.WriteString(frameString(f))
+	}
+	return b.String()
 }
-
-// key identifies a group across censuses.
-func (g Group) key() string { return g.State + "\x00" + strings.Join(g.Frames, "\x00") }
 
 // PoolPoll is one reading of the agent's pools.
 type PoolPoll struct {
@@ -91,41 +94,27 @@ type MemStats struct {
 	PauseNs       []uint64 // the runtime's ring of the last 256 GC pauses
 }
 
-// censusFromAPI converts the agent's census.
-func censusFromAPI(c apiv1.Census) Census {
-	out := Census{Time: c.Time, Total: c.Goroutines}
-	for _, g := range c.Groups {
-		st := g.State
-		if g.WaitReason != "" {
-			st = g.WaitReason
-		}
-		fr := make([]string, len(g.Stack))
-		for i, f := range g.Stack {
-			fr[i] = frameString(f.Func, f.File, f.Line)
-		}
-		out.Groups = append(out.Groups, Group{State: st, Frames: fr, Count: g.Count})
-	}
-	return out
-}
-
 // censusFromDump groups a parsed debug=2 goroutine dump.
 func censusFromDump(at time.Time, gs []gdump.Goroutine) Census {
-	out := Census{Time: at, Total: len(gs)}
-	for _, g := range gdump.GroupGoroutines(gs) {
-		fr := make([]string, len(g.Frames))
-		for i, f := range g.Frames {
-			fr[i] = frameString(f.Func, f.File, f.Line)
-		}
-		out.Groups = append(out.Groups, Group{State: g.State, Frames: fr, Count: g.Count})
-	}
-	return out
+	return Census{Time: at, Total: len(gs), Groups: gdump.GroupGoroutines(gs)}
 }
 
-func frameString(fn, file string, line int) string {
-	if file == "" {
-		return fn
+// frameString prints a frame as a report's stacks show it:
+// "pkg.fn (file.go:12)".
+func frameString(f gdump.Frame) string {
+	if f.File == "" {
+		return f.Func
 	}
-	return fn + " (" + path.Base(file) + ":" + strconv.Itoa(line) + ")"
+	return f.Func + " (" + path.Base(f.File) + ":" + strconv.Itoa(f.Line) + ")"
+}
+
+// frameStrings prints a stack's frames, innermost first.
+func frameStrings(fs []gdump.Frame) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = frameString(f)
+	}
+	return out
 }
 
 // funcOf returns the function name of a frame string.
@@ -182,12 +171,4 @@ func culprit(funcs []string) string {
 		return funcs[0]
 	}
 	return ""
-}
-
-func groupFuncs(g Group) []string {
-	out := make([]string, len(g.Frames))
-	for i, f := range g.Frames {
-		out[i] = funcOf(f)
-	}
-	return out
 }

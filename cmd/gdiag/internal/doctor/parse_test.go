@@ -184,3 +184,14 @@ func TestCulprit(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUintList(t *testing.T) {
+	if got, err := parseUintList("[1 2 3]"); err != nil || len(got) != 3 || got[2] != 3 {
+		t.Errorf("parseUintList([1 2 3]) = %v, %v; want [1 2 3]", got, err)
+	}
+	for _, bad := range []string{"1 2]", "[1 2", "1 2", "[1 x]"} {
+		if got, err := parseUintList(bad); err == nil {
+			t.Errorf("parseUintList(%q) = %v, nil; want an error", bad, got)
+		}
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 // maxSpark is the widest sparkline printed; longer trends are resampled.
@@ -46,14 +49,14 @@ func Render(w io.Writer, rep *Report) error {
 }
 
 func renderFinding(b *strings.Builder, n int, f Finding) {
-	fmt.Fprintf(b, "\n%d. [%s] %s\n", n, strings.ToUpper(f.Severity), f.Title)
+	fmt.Fprintf(b, "\n%d. [%s] %s\n", n, strings.ToUpper(f.Severity.String()), f.Title)
 	fmt.Fprintf(b, "   %s\n", f.Summary)
 	width := 0
 	for _, e := range f.Evidence {
 		width = max(width, len(e.Name))
 	}
 	for _, e := range f.Evidence {
-		fmt.Fprintf(b, "   %-*s  %s", width, e.Name, formatValue(e.Value, e.Unit))
+		fmt.Fprintf(b, "   %-*s  %s", width, e.Name, formatEvidence(e))
 		if len(e.Trend) > 1 {
 			fmt.Fprintf(b, "  %s", Sparkline(e.Trend))
 		}
@@ -85,6 +88,18 @@ func renderFinding(b *strings.Builder, n int, f Finding) {
 	for _, c := range f.Next {
 		fmt.Fprintf(b, "   next: %s\n", c)
 	}
+}
+
+// formatEvidence prints an evidence figure in its unit, readably, and a
+// histogram bound as a bound: "≤524ms" for a quantile.
+func formatEvidence(e schedstats.Evidence) string {
+	switch {
+	case e.AtMost && e.Unit == "seconds":
+		return cli.AtMost(e.Value)
+	case e.AtMost:
+		return "≤" + formatValue(e.Value, e.Unit)
+	}
+	return formatValue(e.Value, e.Unit)
 }
 
 // formatValue prints a figure in its unit, readably.

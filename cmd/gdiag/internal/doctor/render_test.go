@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 func sampleReport() *Report {
 	return &Report{
 		Target: "1234", PID: 1234, GoVersion: "go1.26.8", Window: "20s",
 		Findings: []Finding{{
-			Cause: CauseLeak, Title: "Goroutine leak in main.leaky", Severity: SevCritical, Score: 109,
-			Summary:   "Goroutines grew by 900 over the window without levelling off.",
-			Evidence:  []Evidence{{Name: "goroutines", Value: 950, Unit: "goroutines", Trend: []float64{50, 500, 950}}, {Name: "p99", Value: 0.0123, Unit: "seconds"}},
+			Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: schedstats.Critical,
+				Summary: "Goroutines grew by 900 over the window without levelling off.",
+				Evidence: []schedstats.Evidence{{Name: "goroutines", Value: 950, Unit: "goroutines", Trend: []float64{50, 500, 950}},
+					{Name: "p99", Value: 4.194304, Unit: "seconds", AtMost: true}, {Name: "longest", Value: 0.0123, Unit: "seconds"}}},
+			Title: "Goroutine leak in main.leaky", Score: 109,
 			Stacks:    []Stack{{Count: 910, Growth: 900, State: "chan receive", Frames: []string{"main.leaky (main.go:42)"}}},
 			Functions: []Func{{Name: "main.hot", Flat: 1.5, Percent: 60, Unit: "seconds"}},
 			Next:      []string{"gdiag goroutines 1234 --state 'chan receive'"},
@@ -32,7 +36,8 @@ func TestRender(t *testing.T) {
 		"gdiag doctor 1234, go1.26.8, watched 20s",
 		"1. [CRITICAL] Goroutine leak in main.leaky",
 		"goroutines  950 goroutines  ▁▄█",
-		"p99         12.3ms",
+		"p99         ≤4.2s",
+		"longest     12.3ms",
 		"910 goroutines (+900) [chan receive]:",
 		"main.leaky (main.go:42)",
 		" 60.0%        1.5s  main.hot",
@@ -92,10 +97,11 @@ type contract struct {
 		Score    float64 `json:"score"`
 		Summary  string  `json:"summary"`
 		Evidence []struct {
-			Name  string    `json:"name"`
-			Value float64   `json:"value"`
-			Unit  string    `json:"unit,omitempty"`
-			Trend []float64 `json:"trend,omitempty"`
+			Name   string    `json:"name"`
+			Value  float64   `json:"value"`
+			Unit   string    `json:"unit,omitempty"`
+			AtMost bool      `json:"atMost,omitempty"` // value is an upper bound (a histogram quantile)
+			Trend  []float64 `json:"trend,omitempty"`
 		} `json:"evidence"`
 		Stacks []struct {
 			Count  int      `json:"count"`
@@ -127,7 +133,7 @@ func TestReportJSONShape(t *testing.T) {
 	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("decode report strictly: %v\n%s", err, b)
 	}
-	if c.Findings[0].Cause != CauseLeak || c.Findings[0].Evidence[0].Trend[2] != 950 || c.Findings[0].Stacks[0].Growth != 900 {
+	if c.Findings[0].Cause != schedstats.CauseGoroutineLeak || c.Findings[0].Evidence[0].Trend[2] != 950 || c.Findings[0].Stacks[0].Growth != 900 {
 		t.Errorf("decoded report = %+v; want the sample's figures", c)
 	}
 	b, _ = json.Marshal(&Report{Findings: []Finding{}})
@@ -139,14 +145,14 @@ func TestReportJSONShape(t *testing.T) {
 func TestGradeAndRank(t *testing.T) {
 	cases := []struct {
 		measure, threshold float64
-		sev                string
+		sev                schedstats.Severity
 		score              float64
 	}{
-		{2, 1, SevWarning, 2},
-		{1, 1, SevWarning, 1},
-		{4, 1, SevCritical, 104},
-		{1e9, 1, SevCritical, 199},
-		{0.5, 0, SevWarning, 1},
+		{2, 1, schedstats.Warning, 2},
+		{1, 1, schedstats.Warning, 1},
+		{4, 1, schedstats.Critical, 104},
+		{1e9, 1, schedstats.Critical, 199},
+		{0.5, 0, schedstats.Warning, 1},
 	}
 	for _, c := range cases {
 		sev, score := grade(c.measure, c.threshold)
@@ -154,14 +160,14 @@ func TestGradeAndRank(t *testing.T) {
 			t.Errorf("grade(%v, %v) = %s, %v; want %s, %v", c.measure, c.threshold, sev, score, c.sev, c.score)
 		}
 	}
-	fs := []Finding{{Cause: CauseSTW, Score: 2}, {Cause: CauseGC, Score: 104}, {Cause: CauseCPU, Score: 2}}
+	fs := []Finding{{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses}, Score: 2}, {Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure}, Score: 104}, {Finding: schedstats.Finding{Cause: schedstats.CauseCPUSaturation}, Score: 2}}
 	rank(fs)
-	if fs[0].Cause != CauseGC || fs[1].Cause != CauseCPU || fs[2].Cause != CauseSTW {
+	if fs[0].Cause != schedstats.CauseGCPressure || fs[1].Cause != schedstats.CauseCPUSaturation || fs[2].Cause != schedstats.CauseSTWPauses {
 		t.Errorf("rank = %s; want gc, then cpu before stw on a tie", causes(fs))
 	}
-	sym := Finding{Cause: CauseSTW, Score: 150, Severity: SevCritical}
-	demote(&sym, Finding{Cause: CauseGC, Score: 2})
-	if sym.Score >= 2 || sym.Severity != SevCritical {
+	sym := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: schedstats.Critical}, Score: 150}
+	demote(&sym, Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure}, Score: 2})
+	if sym.Score >= 2 || sym.Severity != schedstats.Critical {
 		t.Errorf("demote(150 below 2) = %v %s; want below 2, severity kept", sym.Score, sym.Severity)
 	}
 }

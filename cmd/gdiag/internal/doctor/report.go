@@ -4,24 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
-)
 
-// The cause IDs a Finding can carry; the JSON contract with scripts and the
-// end-to-end tests.
-const (
-	CauseLeak    = "goroutine-leak"
-	CauseCPU     = "cpu-saturation"
-	CauseMutex   = "mutex-contention"
-	CauseGC      = "gc-pressure"
-	CauseThreads = "thread-growth"
-	CausePool    = "pool-overload"
-	CauseSTW     = "stw-pauses"
-)
-
-// The severities of a Finding.
-const (
-	SevCritical = "critical"
-	SevWarning  = "warning"
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 // Report is doctor's result, printed as text or, with --json, as this
@@ -37,27 +21,18 @@ type Report struct {
 	Errors     []string  `json:"errors,omitempty"`     // e.g. "process exited after 7s"
 }
 
-// Finding is one cause doctor names, with its evidence and what to run next.
+// Finding is one cause doctor names: a schedstats.Finding (its cause, one
+// of the schedstats Cause constants, severity, summary and evidence) with
+// what doctor adds: a title, a score for ranking, the stacks or functions
+// involved, the pool concerned and the commands to run next.
 type Finding struct {
-	Cause     string     `json:"cause"`    // one of the Cause constants
-	Title     string     `json:"title"`    // plain words: "Goroutine leak in handler.wait"
-	Severity  string     `json:"severity"` // SevCritical or SevWarning
-	Score     float64    `json:"score"`    // used for ranking; higher first
-	Summary   string     `json:"summary"`  // one or two sentences with the key figures
-	Evidence  []Evidence `json:"evidence"` // figures with trends
-	Stacks    []Stack    `json:"stacks,omitempty"`
-	Functions []Func     `json:"functions,omitempty"`
-	Pool      string     `json:"pool,omitempty"`
-	Next      []string   `json:"next"` // commands to run next
-}
-
-// Evidence is one figure behind a Finding; Trend, when present, is the
-// series it comes from, oldest first.
-type Evidence struct {
-	Name  string    `json:"name"`
-	Value float64   `json:"value"`
-	Unit  string    `json:"unit,omitempty"`
-	Trend []float64 `json:"trend,omitempty"`
+	schedstats.Finding
+	Title     string   `json:"title"` // plain words: "Goroutine leak in handler.wait"
+	Score     float64  `json:"score"` // used for ranking; higher first
+	Stacks    []Stack  `json:"stacks,omitempty"`
+	Functions []Func   `json:"functions,omitempty"`
+	Pool      string   `json:"pool,omitempty"`
+	Next      []string `json:"next"` // commands to run next
 }
 
 // Stack is a group of goroutines with the same stack; Growth is how many
@@ -86,7 +61,7 @@ const criticalFactor = 4
 // for a critical finding, so criticals rank first and, within a severity,
 // the further past its threshold the higher. It is capped so that one
 // absurd figure cannot hide the rest, and is never NaN.
-func grade(measure, threshold float64) (string, float64) {
+func grade(measure, threshold float64) (schedstats.Severity, float64) {
 	ratio := 1.0
 	if threshold > 0 && measure > 0 {
 		ratio = measure / threshold
@@ -96,15 +71,15 @@ func grade(measure, threshold float64) (string, float64) {
 	}
 	ratio = math.Min(ratio, 99)
 	if ratio >= criticalFactor {
-		return SevCritical, 100 + ratio
+		return schedstats.Critical, 100 + ratio
 	}
-	return SevWarning, ratio
+	return schedstats.Warning, ratio
 }
 
 // rank sorts findings by score, highest first; ties keep a fixed order of
 // causes so output is stable.
 func rank(fs []Finding) {
-	order := map[string]int{CauseLeak: 0, CauseCPU: 1, CauseMutex: 2, CauseGC: 3, CausePool: 4, CauseThreads: 5, CauseSTW: 6}
+	order := map[string]int{schedstats.CauseGoroutineLeak: 0, schedstats.CauseCPUSaturation: 1, schedstats.CauseMutexContention: 2, schedstats.CauseGCPressure: 3, schedstats.CausePoolOverload: 4, schedstats.CauseThreadGrowth: 5, schedstats.CauseSTWPauses: 6}
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

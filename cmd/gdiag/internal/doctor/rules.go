@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -31,15 +32,15 @@ func (a *analysis) mutex() {
 	o, secs := a.o, a.elapsed()
 	threshold := math.Max(mutexMin, mutexPerP*float64(o.GOMAXPROCS))
 	var rate float64
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var funcs []Func
 	source := ""
 	switch {
 	case secs <= 0:
 	case o.Mutex != nil && !o.Mutex.Empty:
 		rate, source, funcs = o.Mutex.Seconds/secs, "the mutex profile", o.Mutex.Top
-		ev = append(ev, Evidence{Name: "mutex_delay", Value: rate, Unit: "seconds/second"},
-			Evidence{Name: "mutex_contentions", Value: o.Mutex.Events / secs, Unit: "per second"})
+		ev = append(ev, schedstats.Evidence{Name: "mutex_delay", Value: rate, Unit: "seconds/second"},
+			schedstats.Evidence{Name: "mutex_contentions", Value: o.Mutex.Events / secs, Unit: "per second"})
 	case len(o.History) >= 2 && o.History[0].Sources.Mutex != schedstats.SourceNone:
 		if o.Mutex != nil {
 			a.notChecked("mutex profile: empty, the target's runtime.SetMutexProfileFraction is probably 0; lock wait comes from /sync/mutex/wait/total, without the functions")
@@ -49,7 +50,7 @@ func (a *analysis) mutex() {
 		// intervals is the sustained figure.
 		trend := mutexTrend(o.History)
 		rate, source = median(trend), "the runtime's mutex wait"
-		ev = append(ev, Evidence{Name: "mutex_wait", Value: rate, Unit: "seconds/second", Trend: trend})
+		ev = append(ev, schedstats.Evidence{Name: "mutex_wait", Value: rate, Unit: "seconds/second", Trend: trend})
 	case o.Mutex != nil:
 		a.notChecked("mutex contention: the mutex profile is empty (the target's runtime.SetMutexProfileFraction is probably 0) and there are no runtime mutex wait figures without the agent")
 		return
@@ -62,21 +63,22 @@ func (a *analysis) mutex() {
 	}
 	a.check("lock contention (" + source + ")")
 	if o.Block != nil && o.Block.Seconds > 0 && secs > 0 {
-		ev = append(ev, Evidence{Name: "block_lock_wait", Value: o.Block.Seconds / secs, Unit: "seconds/second"})
+		ev = append(ev, schedstats.Evidence{Name: "block_lock_wait", Value: o.Block.Seconds / secs, Unit: "seconds/second"})
 		if len(funcs) == 0 {
 			funcs = o.Block.Top
 		}
 	}
-	if len(o.History) >= 2 && !slices.ContainsFunc(ev, func(e Evidence) bool { return e.Name == "mutex_wait" }) {
-		ev = append(ev, Evidence{Name: "runtime_mutex_wait", Value: mean(mutexTrend(o.History)), Unit: "seconds/second", Trend: mutexTrend(o.History)})
+	if len(o.History) >= 2 && !slices.ContainsFunc(ev, func(e schedstats.Evidence) bool { return e.Name == "mutex_wait" }) {
+		ev = append(ev, schedstats.Evidence{Name: "runtime_mutex_wait", Value: mean(mutexTrend(o.History)), Unit: "seconds/second", Trend: mutexTrend(o.History)})
 	}
 	if !(rate >= threshold) {
 		return
 	}
 	sev, score := grade(rate, threshold)
-	f := Finding{Cause: CauseMutex, Severity: sev, Score: score, Title: "Mutex contention", Evidence: ev, Functions: funcs,
-		Summary: fmt.Sprintf("Goroutines spent %.1f seconds per second waiting for locks (threshold %.1f), from %s.", rate, threshold, source),
-		Next:    []string{"gdiag profile mutex " + a.target + " --duration 10s", "gdiag profile block " + a.target + " --duration 10s"}}
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseMutexContention, Severity: sev, Evidence: ev,
+		Summary: fmt.Sprintf("Goroutines spent %.1f seconds per second waiting for locks (threshold %.1f), from %s.", rate, threshold, source)},
+		Score: score, Title: "Mutex contention", Functions: funcs,
+		Next: []string{"gdiag profile mutex " + a.target + " --duration 10s", "gdiag profile block " + a.target + " --duration 10s"}}
 	if len(funcs) > 0 {
 		f.Title = "Mutex contention in " + funcs[0].Name
 		f.Summary += fmt.Sprintf(" %s accounts for %.0f%% of it.", funcs[0].Name, funcs[0].Percent)
@@ -141,12 +143,12 @@ func (a *analysis) gc() {
 	if !(measure >= threshold) || cycles < gcMinCycles {
 		return
 	}
-	ev := []Evidence{{Name: fracName, Value: finite(frac), Unit: "fraction"}}
+	ev := []schedstats.Evidence{{Name: fracName, Value: finite(frac), Unit: "fraction"}}
 	if share > 0 {
-		ev = append(ev, Evidence{Name: "gc_share_of_process_cpu", Value: finite(share), Unit: "fraction"})
+		ev = append(ev, schedstats.Evidence{Name: "gc_share_of_process_cpu", Value: finite(share), Unit: "fraction"})
 	}
 	if secs > 0 {
-		ev = append(ev, Evidence{Name: "gc_cycles", Value: cycles / secs, Unit: "per second", Trend: trend})
+		ev = append(ev, schedstats.Evidence{Name: "gc_cycles", Value: cycles / secs, Unit: "per second", Trend: trend})
 	}
 	summary := fmt.Sprintf("The garbage collector used %.0f%% of GOMAXPROCS×wall time (threshold %.0f%%) and %.0f%% of the process's CPU time (threshold %.0f%%), over %.0f cycles.",
 		100*frac, 100*gcCPUFraction, 100*share, 100*gcCPUShare, cycles)
@@ -156,13 +158,14 @@ func (a *analysis) gc() {
 	if len(o.Mem) >= 2 && secs > 0 {
 		m0, m1 := o.Mem[0], o.Mem[len(o.Mem)-1]
 		rate := float64(m1.TotalAlloc-min(m0.TotalAlloc, m1.TotalAlloc)) / secs
-		ev = append(ev, Evidence{Name: "alloc_rate", Value: rate, Unit: "bytes/second"},
-			Evidence{Name: "heap_alloc", Value: float64(m1.HeapAlloc), Unit: "bytes"},
-			Evidence{Name: "heap_goal", Value: float64(m1.NextGC), Unit: "bytes"})
+		ev = append(ev, schedstats.Evidence{Name: "alloc_rate", Value: rate, Unit: "bytes/second"},
+			schedstats.Evidence{Name: "heap_alloc", Value: float64(m1.HeapAlloc), Unit: "bytes"},
+			schedstats.Evidence{Name: "heap_goal", Value: float64(m1.NextGC), Unit: "bytes"})
 		summary += fmt.Sprintf(" The program allocates %s/s against a heap goal of %s.", bytesString(rate), bytesString(float64(m1.NextGC)))
 	}
 	sev, score := grade(measure, threshold)
-	f := Finding{Cause: CauseGC, Severity: sev, Score: score, Title: "GC pressure", Evidence: ev, Summary: summary,
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure, Severity: sev, Evidence: ev, Summary: summary},
+		Score: score, Title: "GC pressure",
 		Next: []string{"gdiag profile allocs " + a.target + " --duration 10s", "gdiag profile heap " + a.target}}
 	if o.Allocs != nil && len(o.Allocs.Top) > 0 {
 		f.Functions = o.Allocs.Top
@@ -212,12 +215,12 @@ func bytesString(b float64) string {
 // threads created; the goroutines in syscalls or cgo are the stacks.
 func (a *analysis) threads() {
 	o := a.o
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var growth float64
 	switch {
 	case len(o.History) >= 2:
 		a.check("OS threads")
-		f, ok := a.sched[schedstats.KindThreadGrowth]
+		f, ok := a.sched[schedstats.CauseThreadGrowth]
 		if !ok {
 			return
 		}
@@ -233,15 +236,16 @@ func (a *analysis) threads() {
 		for i, n := range tc {
 			trend[i] = float64(n)
 		}
-		ev = []Evidence{{Name: "threads_created", Value: growth, Unit: "threads", Trend: trend}}
+		ev = []schedstats.Evidence{{Name: "threads_created", Value: growth, Unit: "threads", Trend: trend}}
 	default:
 		a.notChecked("thread growth: needs the agent's history or two threadcreate profiles")
 		return
 	}
 	sev, score := grade(growth, float64(a.th.ThreadGrowth))
-	f := Finding{Cause: CauseThreads, Severity: sev, Score: score, Title: "Thread growth", Evidence: ev,
-		Summary: fmt.Sprintf("The process gained %.0f OS threads in the window: goroutines blocked in system calls or cgo each hold a thread.", growth),
-		Next:    []string{"gdiag goroutines " + a.target + " --state syscall", "gdiag profile threadcreate " + a.target}}
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseThreadGrowth, Severity: sev, Evidence: ev,
+		Summary: fmt.Sprintf("The process gained %.0f OS threads in the window: goroutines blocked in system calls or cgo each hold a thread.", growth)},
+		Score: score, Title: "Thread growth",
+		Next: []string{"gdiag goroutines " + a.target + " --state syscall", "gdiag profile threadcreate " + a.target}}
 	if st := syscallStacks(o.Censuses); len(st) > 0 {
 		f.Stacks = st
 		name := culprit(funcsOf(st[0].Frames))
@@ -259,9 +263,9 @@ func syscallStacks(cs []Census) []Stack {
 	}
 	var out []Stack
 	for _, g := range cs[len(cs)-1].Groups {
-		fs := funcsOf(g.Frames)
-		if strings.HasPrefix(g.State, "syscall") || slices.Contains(fs, "runtime.cgocall") {
-			out = append(out, Stack{Count: g.Count, State: g.State, Frames: g.Frames})
+		cgo := slices.ContainsFunc(g.Frames, func(f gdump.Frame) bool { return f.Func == "runtime.cgocall" })
+		if strings.HasPrefix(g.State, "syscall") || cgo {
+			out = append(out, Stack{Count: g.Count, State: g.State, Frames: frameStrings(g.Frames)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Stack) int { return y.Count - x.Count })

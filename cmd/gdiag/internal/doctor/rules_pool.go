@@ -2,11 +2,12 @@ package doctor
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 // pools names an overloaded or starved pool: rejections at or above
@@ -64,14 +65,19 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		rejFrac = rejected / offered
 	}
 	overloaded := rejRate >= poolRejectRate && rejFrac >= poolRejectFrac && 2*float64(rejPolls) >= n-1
-	waits := histSub(end.QueueWait, start.QueueWait)
-	p99, count := histQuantile(end.QueueWait.Bounds, waits, 0.99)
-	starved := count >= poolMinWaits && p99 >= poolWaitP99 && 2*float64(queuedPolls) >= n
+	// The queue wait p99 over the window, by gdiag's quantile rule: p99 is
+	// the upper bound of its bucket. A pool counts as starved only when
+	// the p99 is certainly past the threshold: its bucket's lower bound is.
+	waits := end.QueueWait.Seconds().Sub(start.QueueWait.Seconds())
+	count := waits.Count()
+	p99lo, _ := waits.QuantileBucket(0.99)
+	p99 := finite(waits.Quantile(0.99))
+	starved := count >= poolMinWaits && p99lo >= poolWaitP99 && 2*float64(queuedPolls) >= n
 	hog := a.dominantKey(end.Name)
 	if !overloaded && !starved && !hog.found {
 		return Finding{}, false
 	}
-	ev := []Evidence{
+	ev := []schedstats.Evidence{
 		{Name: "rejected", Value: rejRate, Unit: "per second", Trend: rejTrend},
 		{Name: "rejected_fraction", Value: rejFrac, Unit: "fraction"},
 		{Name: "queued", Value: float64(end.Queued), Unit: "tasks", Trend: queued},
@@ -80,12 +86,12 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		{Name: "max_workers", Value: float64(end.MaxWorkers), Unit: "workers"},
 	}
 	if count > 0 {
-		ev = append(ev, Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds"})
+		ev = append(ev, schedstats.Evidence{Name: "queue_wait_p99", Value: p99, Unit: "seconds", AtMost: true})
 	}
-	f := Finding{Cause: CausePool, Pool: end.Name, Evidence: ev,
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CausePoolOverload, Evidence: ev}, Pool: end.Name,
 		Next: []string{"gdiag pools " + a.target, "gdiag goroutines " + a.target + " --pkg github.com/gdiag/gdiag/pool"}}
 	rs, rscore := grade(rejFrac, poolRejectFrac)
-	ws, wscore := grade(p99, poolWaitP99)
+	ws, wscore := grade(p99lo, poolWaitP99)
 	switch {
 	case !overloaded && !starved:
 		f.Severity, f.Score = grade(float64(hog.polls)/float64(hog.of), 0.5)
@@ -95,16 +101,16 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		f.Title = fmt.Sprintf("Pool %s overloaded: rejecting %.0f tasks/s", end.Name, rejRate)
 	default:
 		f.Severity, f.Score = ws, wscore
-		f.Title = fmt.Sprintf("Pool %s starved: tasks wait %v in its queue", end.Name, secDur(p99).Round(time.Millisecond))
+		f.Title = fmt.Sprintf("Pool %s starved: 1%% of tasks wait %s in its queue", end.Name, cli.AtLeast(p99lo))
 	}
 	f.Summary = fmt.Sprintf("Pool %s rejected %.0f%% of the tasks offered (%.0f/s); %d/%d tasks queued and %d/%d workers running at the end",
 		end.Name, 100*rejFrac, rejRate, end.Queued, end.QueueCapacity, end.Running, end.MaxWorkers)
 	if count > 0 {
-		f.Summary += fmt.Sprintf("; queue wait p99 %v over %d waits", secDur(p99).Round(time.Microsecond), count)
+		f.Summary += fmt.Sprintf("; queue wait p99 %s over %d waits", cli.AtMost(p99), count)
 	}
 	f.Summary += "."
 	if hog.found {
-		f.Evidence = append(f.Evidence, Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
+		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
 		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings; pool.WithKeyLimit caps a key.",
 			hog.key, 100*hogShare, hog.polls, hog.of)
 	}
@@ -189,38 +195,4 @@ func sub(a, b uint64) uint64 {
 		return 0
 	}
 	return a - b
-}
-
-// histSub returns the counts of end − start when both have the same layout.
-func histSub(end, start apiv1.Histogram) []uint64 {
-	out := append([]uint64(nil), end.Counts...)
-	if len(start.Counts) != len(end.Counts) {
-		return out
-	}
-	for i := range out {
-		out[i] = sub(out[i], start.Counts[i])
-	}
-	return out
-}
-
-// histQuantile estimates the q-quantile, in seconds, of a pool histogram
-// (counts[i] at or below bounds[i]; the last count above the last bound)
-// as the upper bound of the bucket that holds it: a pessimistic figure.
-func histQuantile(bounds []time.Duration, counts []uint64, q float64) (float64, uint64) {
-	var total uint64
-	for _, c := range counts {
-		total += c
-	}
-	if total == 0 || len(bounds) == 0 {
-		return 0, total
-	}
-	rank := uint64(math.Ceil(q * float64(total)))
-	var cum uint64
-	for i, c := range counts {
-		cum += c
-		if cum >= rank {
-			return bounds[min(i, len(bounds)-1)].Seconds(), total
-		}
-	}
-	return bounds[len(bounds)-1].Seconds(), total
 }

@@ -16,7 +16,7 @@ import (
 func (a *analysis) stw() {
 	o := a.o
 	limit := a.th.PauseMax.Seconds()
-	var ev []Evidence
+	var ev []schedstats.Evidence
 	var worst float64
 	var long int
 	switch {
@@ -33,7 +33,7 @@ func (a *analysis) stw() {
 				long++
 			}
 		}
-		ev = []Evidence{{Name: "gc_pause_max", Value: worst, Unit: "seconds", Trend: trend}}
+		ev = []schedstats.Evidence{{Name: "gc_pause_max", Value: worst, Unit: "seconds", Trend: trend}}
 	default:
 		a.notChecked("stop-the-world pauses: need the agent's history or runtime.MemStats")
 		return
@@ -41,12 +41,18 @@ func (a *analysis) stw() {
 	if !(worst > limit) || long < stwMinPauses {
 		return
 	}
-	ev = append(ev, Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
+	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
-	a.add(Finding{Cause: CauseSTW, Severity: sev, Score: score, Evidence: ev,
-		Title:   fmt.Sprintf("Stop-the-world pauses up to %v", secDur(worst).Round(time.Millisecond)),
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, secDur(worst)),
-		Next:    []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond))},
+		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", atLeast(worst, time.Millisecond)),
+		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+}
+
+// atLeast prints a lower bound in seconds cut down to unit, so that
+// rounding never takes it above the bound.
+func atLeast(s float64, unit time.Duration) time.Duration {
+	return time.Duration(finite(s) * float64(time.Second)).Truncate(unit)
 }
 
 // stwMinPauses is how many long pauses make a finding.
@@ -59,30 +65,44 @@ const stwMinPauses = 2
 const ownPauseIntervals = 2
 
 // pauseEvidence returns the evidence of the pauses in the history: the
-// longest GC and other pauses, the longest per interval, and how many
-// pauses were longer than limit (counting a bucket when its lower bound
-// is, a conservative count).
-func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []Evidence, worst float64, long int) {
+// longest GC and other pauses, the longest per interval, reported by the
+// quantile rule (the upper bound of the bucket that holds them); worst,
+// the longest pause's lower bound, which never overstates it; and how
+// many pauses were longer than limit (counting a bucket when its lower
+// bound is, a conservative count).
+func pauseEvidence(h []schedstats.Snapshot, limit float64) (ev []schedstats.Evidence, worst float64, long int) {
 	var trend []float64
-	var gc, other float64
+	var gcLo, gcHi, otherLo, otherHi float64
 	for i := 1; i < len(h); i++ {
 		d := schedstats.Diff(h[i-1], h[i])
-		g, o := finite(d.GCPauses.Max()), finite(d.OtherPauses.Max())
+		gLo, gHi := longestPause(d.GCPauses)
+		oLo, oHi := longestPause(d.OtherPauses)
 		long += countAbove(d.GCPauses, limit)
 		if i <= ownPauseIntervals && len(h) > ownPauseIntervals+2 {
-			o = 0
+			oLo, oHi = 0, 0
 		} else {
 			long += countAbove(d.OtherPauses, limit)
 		}
-		gc, other = math.Max(gc, g), math.Max(other, o)
-		trend = append(trend, math.Max(g, o))
+		gcLo, gcHi = math.Max(gcLo, gLo), math.Max(gcHi, gHi)
+		otherLo, otherHi = math.Max(otherLo, oLo), math.Max(otherHi, oHi)
+		trend = append(trend, math.Max(gHi, oHi))
 	}
-	worst = math.Max(gc, other)
-	return []Evidence{
-		{Name: "gc_pause_max", Value: gc, Unit: "seconds"},
-		{Name: "other_pause_max", Value: other, Unit: "seconds"},
-		{Name: "pause_max_per_interval", Value: worst, Unit: "seconds", Trend: trend},
-	}, worst, long
+	return []schedstats.Evidence{
+		{Name: "gc_pause_max", Value: gcHi, Unit: "seconds", AtMost: true},
+		{Name: "other_pause_max", Value: otherHi, Unit: "seconds", AtMost: true},
+		{Name: "pause_max_per_interval", Value: math.Max(gcHi, otherHi), Unit: "seconds", AtMost: true, Trend: trend},
+	}, math.Max(gcLo, otherLo), long
+}
+
+// longestPause returns the bounds of the bucket that holds h's longest
+// pause (schedstats.Histogram.QuantileBucket(1)), finite and not
+// negative; 0, 0 for an empty histogram.
+func longestPause(h schedstats.Histogram) (lo, hi float64) {
+	if h.Count() == 0 {
+		return 0, 0
+	}
+	lo, _ = h.QuantileBucket(1)
+	return math.Max(finite(lo), 0), finite(h.Quantile(1))
 }
 
 // countAbove counts the values of h in buckets whose lower bound exceeds limit.
@@ -100,7 +120,7 @@ func countAbove(h schedstats.Histogram, limit float64) int {
 // pauses under GC pressure or CPU saturation, CPU saturation caused by the
 // GC (at least a quarter of the CPU samples in the collector), and a
 // starved pool (long queue wait, no rejections) under CPU saturation,
-// mutex contention or GC pressure.
+// mutex contention, GC pressure or long stop-the-world pauses.
 func (a *analysis) explain() {
 	idx := map[string]int{}
 	for i, f := range a.findings {
@@ -112,29 +132,30 @@ func (a *analysis) explain() {
 		}
 		return Finding{}, false
 	}
-	if i, ok := idx[CauseCPU]; ok {
-		if g, ok := cause(CauseGC); ok && a.o.CPU != nil && a.o.CPU.GCSeconds >= 0.25*a.o.CPU.Seconds {
+	if i, ok := idx[schedstats.CauseCPUSaturation]; ok {
+		if g, ok := cause(schedstats.CauseGCPressure); ok && a.o.CPU != nil && a.o.CPU.GCSeconds >= 0.25*a.o.CPU.Seconds {
 			demote(&a.findings[i], g)
 		}
 	}
-	// A pool whose tasks are slow because of contention, the GC or a
-	// saturated CPU waits in its queue: the queue is the symptom.
-	for i := range a.findings {
-		f := &a.findings[i]
-		if f.Cause != CausePool || !strings.Contains(f.Title, "starved") {
-			continue
-		}
-		for _, c := range []string{CauseCPU, CauseMutex, CauseGC} {
+	if i, ok := idx[schedstats.CauseSTWPauses]; ok {
+		for _, c := range []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
 			if g, ok := cause(c); ok {
-				demote(f, g)
+				demote(&a.findings[i], g)
 				break
 			}
 		}
 	}
-	if i, ok := idx[CauseSTW]; ok {
-		for _, c := range []string{CauseGC, CauseCPU} {
+	// A pool whose tasks are slow because of contention, the GC, a
+	// saturated CPU or a stopped world waits in its queue: the queue is
+	// the symptom.
+	for i := range a.findings {
+		f := &a.findings[i]
+		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
+			continue
+		}
+		for _, c := range []string{schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure, schedstats.CauseSTWPauses} {
 			if g, ok := cause(c); ok {
-				demote(&a.findings[i], g)
+				demote(f, g)
 				break
 			}
 		}

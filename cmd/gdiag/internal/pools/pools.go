@@ -10,7 +10,6 @@ import (
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 )
 
 // maxInterval bounds --interval so that a typo cannot make gdiag wait for
@@ -29,8 +28,10 @@ func Command() cli.Command {
 readings --interval apart (tasks/s counts accepted submissions, rejects/s
 refused ones), and the queue-wait and run-time p50/p99 over the pool's life.
 
-Percentiles are interpolated linearly inside the histogram bucket that holds
-them; ">134ms" means the value lies above the histogram's last bound.
+Percentiles are bounds, not measurements: the histogram keeps counts per
+bucket, and "≤64µs" is the upper bound of the bucket that holds the
+percentile (the bounds double from 1µs); "≥134s" means it lies above the
+histogram's last bound.
 --interval 0 takes one reading and shows no rates. Needs the gdiag agent.
 
 --json prints one object (all durations in seconds, as numbers):
@@ -87,15 +88,14 @@ func run(ctx context.Context, env *cli.Env, args []string, interval time.Duratio
 
 // read takes one or two readings and builds the report.
 func read(ctx context.Context, t *target.Target, interval time.Duration) (Report, error) {
-	var first, second apiv1.Pools
-	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+	second, err := t.Agent.Pools(ctx)
+	if err != nil {
 		return Report{}, err
 	}
 	if interval == 0 {
-		return buildReport(t.String(), nil, second.Pools, 0), nil
+		return buildReport(t.String(), nil, second, 0), nil
 	}
-	start := time.Now()
-	first = second
+	start, first := time.Now(), second
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	select {
@@ -103,11 +103,10 @@ func read(ctx context.Context, t *target.Target, interval time.Duration) (Report
 		return Report{}, &cli.Error{Code: cli.ExitTimeout, Err: fmt.Errorf("interrupted between the two readings of %s", t)}
 	case <-timer.C:
 	}
-	second = apiv1.Pools{}
-	if err := t.GetJSON(ctx, "pools", nil, &second); err != nil {
+	if second, err = t.Agent.Pools(ctx); err != nil {
 		return Report{}, err
 	}
-	return buildReport(t.String(), first.Pools, second.Pools, time.Since(start)), nil
+	return buildReport(t.String(), first, second, time.Since(start)), nil
 }
 
 // printTable prints rep; who names the process.

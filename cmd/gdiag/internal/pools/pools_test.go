@@ -3,12 +3,13 @@ package pools
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
 const us = time.Microsecond
@@ -17,50 +18,28 @@ func hist(bounds []time.Duration, counts ...uint64) apiv1.Histogram {
 	return apiv1.Histogram{Bounds: bounds, Counts: counts}
 }
 
-func TestQuantile(t *testing.T) {
+func TestPercentiles(t *testing.T) {
 	b := []time.Duration{10 * us, 20 * us, 40 * us}
 	cases := []struct {
 		name string
 		h    apiv1.Histogram
-		q    float64
-		want Percentile
-		ok   bool
+		want Percentiles
+		text string
 	}{
-		{"empty", hist(b, 0, 0, 0, 0), 0.5, Percentile{}, false},
-		{"no counts", hist(b), 0.5, Percentile{}, false},
-		{"first bucket from zero", hist(b, 4, 0, 0, 0), 0.5, Percentile{Value: 5 * us}, true},
-		{"interpolated", hist(b, 0, 0, 10, 0), 0.5, Percentile{Value: 30 * us}, true},
-		{"whole bucket", hist(b, 0, 10, 0, 0), 1, Percentile{Value: 20 * us}, true},
-		{"p99 in overflow", hist(b, 90, 0, 0, 10), 0.99, Percentile{Value: 40 * us, Over: true}, true},
-		{"p50 below overflow", hist(b, 90, 0, 0, 10), 0.5, Percentile{Value: 10 * us * 50 / 90}, true},
-		{"q clamped", hist(b, 0, 2, 0, 0), 7, Percentile{Value: 20 * us}, true},
-		{"extra counts are overflow", hist(b[:1], 0, 0, 5), 0.5, Percentile{Value: 10 * us, Over: true}, true},
-		{"no bounds", hist(nil, 3), 0.5, Percentile{Over: true}, true},
+		{"empty", hist(b, 0, 0, 0, 0), Percentiles{}, "-"},
+		{"no counts", hist(b), Percentiles{}, "-"},
+		{"first bucket from zero", hist(b, 4, 0, 0, 0), Percentiles{Count: 4, P50: 10e-6, P99: 10e-6}, "≤10µs/≤10µs"},
+		{"upper bound of the bucket", hist(b, 0, 0, 10, 0), Percentiles{Count: 10, P50: 40e-6, P99: 40e-6}, "≤40µs/≤40µs"},
+		{"p99 in overflow", hist(b, 90, 0, 0, 10), Percentiles{Count: 100, P50: 10e-6, P99: 40e-6, P99Over: true}, "≤10µs/≥40µs"},
+		{"malformed: counts do not fit the bounds", hist(b[:1], 0, 0, 5), Percentiles{}, "-"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := quantile(c.h, c.q)
-			if got != c.want || ok != c.ok {
-				t.Errorf("quantile(%v, %v) = %v, %v; want %v, %v", c.h, c.q, got, ok, c.want, c.ok)
+			got := percentiles(c.h)
+			if got != c.want || got.text() != c.text {
+				t.Errorf("percentiles(%v) = %+v %q; want %+v %q", c.h, got, got.text(), c.want, c.text)
 			}
 		})
-	}
-}
-
-func TestPercentileString(t *testing.T) {
-	cases := []struct {
-		p    Percentile
-		want string
-	}{
-		{Percentile{Value: 999}, "999ns"},
-		{Percentile{Value: 12345 * time.Nanosecond}, "12.3µs"},
-		{Percentile{Value: 1234567 * time.Microsecond}, "1.23s"},
-		{Percentile{Value: 134217728 * time.Nanosecond, Over: true}, ">134ms"},
-	}
-	for _, c := range cases {
-		if got := c.p.String(); got != c.want {
-			t.Errorf("%#v.String() = %q; want %q", c.p, got, c.want)
-		}
 	}
 }
 
@@ -88,9 +67,8 @@ func TestBuildReport(t *testing.T) {
 	if fresh.Rates != nil {
 		t.Errorf("rates of a pool absent from the first reading = %+v; want nil", fresh.Rates)
 	}
-	wantWait := Percentiles{Count: 10, P50: 15e-6, P99: 19.9e-6}
-	if d := http.QueueWait.P99 - wantWait.P99; http.QueueWait.Count != 10 || http.QueueWait.P50 != wantWait.P50 || d > 1e-12 || d < -1e-12 {
-		t.Errorf("http queueWait = %+v; want %+v", http.QueueWait, wantWait)
+	if want := (Percentiles{Count: 10, P50: 20e-6, P99: 20e-6}); http.QueueWait != want {
+		t.Errorf("http queueWait = %+v; want %+v", http.QueueWait, want)
 	}
 	if !http.RunTime.P50Over || http.RunTime.P50 != 20e-6 {
 		t.Errorf("http runTime = %+v; want p50 over the last bound 20µs", http.RunTime)
@@ -117,7 +95,7 @@ func TestPrintTable(t *testing.T) {
 	}
 	lines := strings.Split(out.String(), "\n")
 	fields := strings.Fields(lines[1])
-	want := []string{"http", "1/2/8", "4/64", "300", "295", "0", "0", "0", "50", "100", "25.0", "15µs/19.9µs", ">20µs/>20µs"}
+	want := []string{"http", "1/2/8", "4/64", "300", "295", "0", "0", "0", "50", "100", "25.0", "≤20µs/≤20µs", "≥20µs/≥20µs"}
 	if strings.Join(fields, " ") != strings.Join(want, " ") {
 		t.Errorf("table row = %q; want %q\n%s", fields, want, out.String())
 	}
@@ -142,7 +120,7 @@ func TestReportJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{`"rates":null`, `"p50Seconds":0.000015`, `"intervalSeconds":0`} {
+	for _, w := range []string{`"rates":null`, `"p50Seconds":0.00002`, `"intervalSeconds":0`} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("json.Marshal(report) = %s; want %s in it", b, w)
 		}
@@ -153,24 +131,28 @@ func TestReportJSON(t *testing.T) {
 	}
 }
 
-// FuzzQuantile feeds arbitrary histograms, as an agent could send them,
-// to the percentile estimate: it must never panic, and a value found must
-// lie within the histogram's bounds.
-func FuzzQuantile(f *testing.F) {
-	f.Add([]byte(`{"bounds":[1000,2000,4000],"counts":[0,2,53,86],"count":141,"sum":15097998}`), 0.99)
-	f.Add([]byte(`{"bounds":[1000,2000,4000,8000,16000,32000],"counts":[0,0,0,0,178,28,8],"count":214,"sum":3859406}`), 0.5)
-	f.Add([]byte(`{"bounds":[],"counts":[5]}`), 0.5)
-	f.Add([]byte(`{"bounds":[-5,3],"counts":[1,1,1,1,1]}`), 1.0)
-	f.Fuzz(func(t *testing.T, data []byte, q float64) {
+// FuzzPercentiles feeds arbitrary histograms, as an agent could send them,
+// to the percentile estimate: it must never panic, and a percentile found
+// must be one of the histogram's bounds.
+func FuzzPercentiles(f *testing.F) {
+	f.Add([]byte(`{"bounds":[1000,2000,4000],"counts":[0,2,53,86],"count":141,"sum":15097998}`))
+	f.Add([]byte(`{"bounds":[1000,2000,4000,8000,16000,32000],"counts":[0,0,0,0,178,28,8],"count":214,"sum":3859406}`))
+	f.Add([]byte(`{"bounds":[],"counts":[5]}`))
+	f.Add([]byte(`{"bounds":[-5,3],"counts":[1,1,1,1,1]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
 		var h apiv1.Histogram
 		if json.Unmarshal(data, &h) != nil {
 			return
 		}
-		p, ok := quantile(h, q)
-		if !ok {
+		p := percentiles(h)
+		_ = p.text()
+		if p.Count == 0 {
 			return
 		}
-		_ = p.String()
-		_ = percentiles(h).text()
+		for _, v := range []float64{p.P50, p.P99} {
+			if v != 0 && !slices.ContainsFunc(h.Bounds, func(b time.Duration) bool { return b.Seconds() == v }) {
+				t.Errorf("percentiles(%s) = %+v; %v is not a bound", data, p, v)
+			}
+		}
 	})
 }

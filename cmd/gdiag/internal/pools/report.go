@@ -1,9 +1,12 @@
 package pools
 
 import (
+	"math"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/schedstats"
 )
 
 // Report is the --json output of gdiag pools. Durations are in seconds.
@@ -50,9 +53,12 @@ type Rates struct {
 	RejectedPerSec  float64 `json:"rejectedPerSec"` // "rejects/s" in the table
 }
 
-// Percentiles summarise a pool histogram over the pool's life. With Count
-// zero the percentiles are 0. When a percentile lies above the histogram's
-// last bound, its value is that bound and the matching Over flag is true.
+// Percentiles summarise a pool histogram over the pool's life by gdiag's
+// quantile rule (schedstats.Histogram.Quantile): each is the upper bound
+// of the histogram bucket that holds it. With Count zero they are 0. When
+// a percentile lies above the histogram's last bound, its value is that
+// bound, a lower bound of the percentile, and the matching Over flag is
+// true.
 type Percentiles struct {
 	Count   uint64  `json:"count"` // values recorded in the histogram
 	P50     float64 `json:"p50Seconds"`
@@ -61,13 +67,20 @@ type Percentiles struct {
 	P99Over bool    `json:"p99Over"`
 }
 
-// text formats the p50 and p99 as "p50/p99", or "-" without values.
+// text formats the p50 and p99 as "≤p50/≤p99" ("≥" for a percentile above
+// the last bound), or "-" without values.
 func (p Percentiles) text() string {
 	if p.Count == 0 {
 		return "-"
 	}
-	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-	return Percentile{d(p.P50), p.P50Over}.String() + "/" + Percentile{d(p.P99), p.P99Over}.String()
+	return boundText(p.P50, p.P50Over) + "/" + boundText(p.P99, p.P99Over)
+}
+
+func boundText(v float64, over bool) string {
+	if over {
+		return cli.AtLeast(v)
+	}
+	return cli.AtMost(v)
 }
 
 // newRow builds cur's row; prev is the same pool at the first reading
@@ -94,18 +107,21 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 }
 
 func percentiles(h apiv1.Histogram) Percentiles {
-	p := Percentiles{}
-	for _, c := range h.Counts {
-		p.Count += c
-	}
-	p50, ok := quantile(h, 0.50)
-	p99, _ := quantile(h, 0.99)
-	if !ok {
+	s := h.Seconds()
+	p := Percentiles{Count: s.Count()}
+	if p.Count == 0 {
 		return p
 	}
-	p.P50, p.P50Over = p50.Value.Seconds(), p50.Over
-	p.P99, p.P99Over = p99.Value.Seconds(), p99.Over
+	p.P50, p.P50Over = quantile(s, 0.5)
+	p.P99, p.P99Over = quantile(s, 0.99)
 	return p
+}
+
+// quantile returns the q-quantile of h and whether it lies in the
+// open-ended last bucket (the value is then a lower bound).
+func quantile(h schedstats.Histogram, q float64) (float64, bool) {
+	_, hi := h.QuantileBucket(q)
+	return h.Quantile(q), math.IsInf(hi, 1)
 }
 
 // sub is a − b for counters, zero when a counter went backwards (a pool

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 )
@@ -26,7 +27,9 @@ func Command() cli.Command {
 		Help: `Lists the Go processes this user can see, read from /proc and from the Go
 build information in each executable (Go version, main module), and marks
 those that run the gdiag agent (probes.Start) with their endpoint. Processes
-of other users are listed only when their executables are readable.`,
+of other users are listed only when their executables are readable. An
+agent's discovery file is trusted only in a directory of your own with mode
+0700; what is skipped is said on stderr.`,
 		Examples: []string{"gdiag ps", "gdiag ps --agents", "gdiag ps --json | jq '.[] | select(.agent) | .pid'"},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			agents := fs.Bool("agents", false, "list only processes that run the agent")
@@ -34,9 +37,12 @@ of other users are listed only when their executables are readable.`,
 				if len(args) > 0 {
 					return cli.Usagef("ps takes no arguments")
 				}
-				rows, err := List(env.Dir, *agents)
+				rows, skipped, err := List(env.Dir, *agents)
 				if err != nil {
 					return &cli.Error{Code: cli.ExitTarget, Err: err}
+				}
+				if skipped != nil {
+					fmt.Fprintf(env.Stderr, "gdiag ps: skipped: %v\n", skipped)
 				}
 				if env.JSON {
 					return env.PrintJSON(rows)
@@ -47,17 +53,19 @@ of other users are listed only when their executables are readable.`,
 	}
 }
 
-// List returns the Go processes (only agents when agentsOnly), by PID.
-func List(dir string, agentsOnly bool) ([]Row, error) {
+// List returns the Go processes (only agents when agentsOnly), by PID,
+// and why discovery files were skipped, if any were (apiv1.Discover).
+func List(dir string, agentsOnly bool) (rows []Row, skipped, err error) {
 	procs, err := target.Processes()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	agents := map[int]target.Agent{}
-	for _, a := range target.Discover(target.Dirs(dir)) {
+	agents := map[int]apiv1.Discovery{}
+	found, skipped := apiv1.Discover(dir)
+	for _, a := range found {
 		agents[a.PID] = a
 	}
-	rows := []Row{}
+	rows = []Row{}
 	for _, p := range procs {
 		a, ok := agents[p.PID]
 		if !p.Go && !ok || agentsOnly && !ok {
@@ -72,7 +80,7 @@ func List(dir string, agentsOnly bool) ([]Row, error) {
 		}
 		rows = append(rows, r)
 	}
-	return rows, nil
+	return rows, skipped, nil
 }
 
 func print(env *cli.Env, rows []Row) error {

@@ -9,10 +9,10 @@
 // with a single snapshot they cover the process's life. Stop-the-world
 // pauses are rare, so they cover the whole history gdiag holds (the agent's
 // history, five minutes by default, plus what the view has read since).
-// Percentiles are interpolated inside histogram buckets
-// (schedstats.Histogram.Quantile); "max" is the upper bound of the highest
-// non-empty bucket, so that it is never below the true maximum or a
-// percentile.
+// Percentiles and "max" follow gdiag's quantile rule
+// (schedstats.Histogram.Quantile): each is the upper bound of the
+// histogram bucket that holds it, printed as a bound ("p99≤380µs"), never
+// below the true value.
 //
 // Sparklines map each sample linearly onto ▂…█ from zero to the largest
 // value shown; an exact zero is ▁, so that "nothing" and "a little" differ,

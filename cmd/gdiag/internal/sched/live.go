@@ -2,7 +2,6 @@ package sched
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"strings"
@@ -104,23 +103,15 @@ func live(ctx context.Context, sc *screen, src source, h *history, name string, 
 		case err == nil:
 			h.add(s)
 			status = ""
-		case code(err) == cli.ExitTimeout:
+		case cli.ExitCode(err) == cli.ExitTimeout:
 			// A stalled target may recover (a long GC, a burst of load):
 			// say so and keep trying rather than leave.
 			status = "! " + err.Error() + "; retrying"
-		case code(err) == cli.ExitTarget:
+		case cli.ExitCode(err) == cli.ExitTarget, cli.ExitCode(err) == cli.ExitUnreachable:
 			return cli.Errorf(cli.ExitTarget, "the process exited or closed its agent; gdiag ps lists the live agents",
 				"lost %s during the live view: %v", name, err)
 		default:
 			return err
 		}
 	}
-}
-
-func code(err error) int {
-	var ce *cli.Error
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	return cli.ExitRemote
 }

@@ -92,8 +92,8 @@ func TestLiveExits(t *testing.T) {
 				}()
 			}
 			err := live(ctx, sc, src, h, "1234", options{interval: time.Millisecond, count: c.count})
-			if code(err) != c.code && !(err == nil && c.code == 0) || err != nil && !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("live() = %v (exit %d); want exit %d, %q", err, code(err), c.code, c.wantErr)
+			if cli.ExitCode(err) != c.code && !(err == nil && c.code == 0) || err != nil && !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("live() = %v (exit %d); want exit %d, %q", err, cli.ExitCode(err), c.code, c.wantErr)
 			}
 			s := out.String()
 			if !strings.HasPrefix(s, enterScreen) || !strings.HasSuffix(s, leaveScreen) {

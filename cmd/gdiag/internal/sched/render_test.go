@@ -51,9 +51,9 @@ func TestDist(t *testing.T) {
 		want Dist
 	}{
 		{"empty", hist(b, 0, 0, 0, 0, 0), Dist{}},
-		{"one bucket", hist(b, 0, 0, 10, 0, 0), Dist{Count: 10, P50: 1.5e-6, P90: 1.9e-6, P99: 1.99e-6, Max: 2e-6}},
-		{"spread", hist(b, 0, 50, 0, 50, 0), Dist{Count: 100, P50: 1e-6, P90: 3.6e-6, P99: 3.96e-6, Max: 4e-6}},
-		{"overflow", hist(b, 0, 0, 0, 0, 4), Dist{Count: 4, P50: 4e-6, P90: 4e-6, P99: 4e-6, Max: 4e-6}},
+		{"one bucket", hist(b, 0, 0, 10, 0, 0), Dist{Count: 10, P50: 2e-6, P90: 2e-6, P99: 2e-6, Max: 2e-6}},
+		{"spread", hist(b, 0, 50, 0, 50, 0), Dist{Count: 100, P50: 1e-6, P90: 4e-6, P99: 4e-6, Max: 4e-6}},
+		{"overflow", hist(b, 0, 0, 0, 0, 4), Dist{Count: 4, P50: 4e-6, P90: 4e-6, P99: 4e-6, Max: 4e-6, over: [4]bool{true, true, true, true}}},
 		{"malformed", hist(b[:2], 1, 2, 3), Dist{Count: 6}},
 	}
 	for _, c := range cases {
@@ -71,7 +71,7 @@ func TestDist(t *testing.T) {
 
 func near(a, b Dist) bool {
 	eq := func(x, y float64) bool { return math.Abs(x-y) <= 1e-12 }
-	return a.Count == b.Count && eq(a.P50, b.P50) && eq(a.P90, b.P90) && eq(a.P99, b.P99) && eq(a.Max, b.Max)
+	return a.Count == b.Count && eq(a.P50, b.P50) && eq(a.P90, b.P90) && eq(a.P99, b.P99) && eq(a.Max, b.Max) && a.over == b.over
 }
 
 // loadHistory reads testdata/history.json, four snapshots a second apart
@@ -103,7 +103,7 @@ func TestHistoryAdd(t *testing.T) {
 		t.Errorf("add(same time) = true; want false: a refresh faster than the sampler must not add an interval")
 	}
 	if b := last.SchedLatency.Bounds; !math.IsInf(b[0], -1) || !math.IsInf(b[len(b)-1], 1) {
-		t.Errorf("latency bounds after add = %v … %v; want ±Inf restored", b[0], b[len(b)-1])
+		t.Errorf("latency bounds after add = %v … %v; want ±Inf decoded from the strings -Inf and +Inf", b[0], b[len(b)-1])
 	}
 	for i := range maxHistory + 10 {
 		s := last.Clone()

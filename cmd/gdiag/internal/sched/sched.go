@@ -11,7 +11,6 @@ import (
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/schedstats"
 	"golang.org/x/term"
 )
@@ -162,16 +161,14 @@ type source interface {
 type agentSource struct{ t *target.Target }
 
 func (a *agentSource) snapshot(ctx context.Context) (schedstats.Snapshot, error) {
-	var s apiv1.Snapshot
-	err := a.t.GetJSON(ctx, "snapshot", nil, &s)
-	return s.Snapshot, err
+	return a.t.Agent.Snapshot(ctx)
 }
 
 // history reads the agent's history and then its latest snapshot, so that
 // the first frame has both sparklines and the newest figures.
 func (a *agentSource) history(ctx context.Context) (*history, error) {
-	var hs apiv1.History
-	if err := a.t.GetJSON(ctx, "history", nil, &hs); err != nil {
+	hs, err := a.t.Agent.History(ctx)
+	if err != nil {
 		return nil, err
 	}
 	h := &history{}

@@ -100,7 +100,7 @@ func (r *renderer) latency(cur schedstats.Snapshot, d Derived) []line {
 	if cur.Sources.Latency != schedstats.SourceNone {
 		lat = "no goroutine was scheduled"
 		if l := d.SchedLatency; l.Count > 0 {
-			lat = fmt.Sprintf("p50 %s p90 %s p99 %s max %s", secs(l.P50), secs(l.P90), secs(l.P99), secs(l.Max))
+			lat = fmt.Sprintf("p50%s p90%s p99%s max%s", l.text(0), l.text(1), l.text(2), l.text(3))
 		}
 	}
 	ls = append(ls, r.row("SCHED LAT", lat, 0, func(p, c schedstats.Snapshot) float64 {
@@ -113,7 +113,10 @@ func (r *renderer) latency(cur schedstats.Snapshot, d Derived) []line {
 	maxPause := func(get func(schedstats.Snapshot) schedstats.Histogram) func(p, c schedstats.Snapshot) float64 {
 		return func(p, c schedstats.Snapshot) float64 {
 			h := get(c).Sub(get(p))
-			return upperMax(h)
+			if h.Count() == 0 {
+				return 0 // no pause in the interval
+			}
+			return h.Quantile(1)
 		}
 	}
 	gc, other := "n/a", "n/a"
@@ -136,5 +139,5 @@ func pauses(d Dist, window string) string {
 	if d.Count == 0 {
 		return "none " + window
 	}
-	return fmt.Sprintf("%d %s  p99 %s max %s", d.Count, window, secs(d.P99), secs(d.Max))
+	return fmt.Sprintf("%d %s  p99%s max%s", d.Count, window, d.text(2), d.text(3))
 }

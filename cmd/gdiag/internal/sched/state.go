@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -18,33 +19,16 @@ type history struct {
 }
 
 // add appends s if it is newer than the latest snapshot and reports
-// whether it did. The agent's JSON carries infinite histogram bounds as
-// ±math.MaxFloat64; add turns them back into infinities, which
-// schedstats.Histogram's quantiles treat as open-ended buckets.
+// whether it did.
 func (h *history) add(s schedstats.Snapshot) bool {
 	if n := len(h.snaps); n > 0 && !s.Time.After(h.snaps[n-1].Time) {
 		return false
 	}
-	s.SchedLatency = infBounds(s.SchedLatency)
-	s.GCPauses = infBounds(s.GCPauses)
-	s.OtherPauses = infBounds(s.OtherPauses)
 	if len(h.snaps) == maxHistory {
 		h.snaps = append(h.snaps[:0], h.snaps[1:]...)
 	}
 	h.snaps = append(h.snaps, s)
 	return true
-}
-
-func infBounds(h schedstats.Histogram) schedstats.Histogram {
-	for i, b := range h.Bounds {
-		switch {
-		case b >= math.MaxFloat64:
-			h.Bounds[i] = math.Inf(1)
-		case b <= -math.MaxFloat64:
-			h.Bounds[i] = math.Inf(-1)
-		}
-	}
-	return h
 }
 
 // latest returns the newest snapshot; ok is false when there is none.
@@ -55,14 +39,20 @@ func (h *history) latest() (s schedstats.Snapshot, ok bool) {
 	return h.snaps[len(h.snaps)-1], true
 }
 
-// Dist summarises a histogram's values, in seconds. With Count zero all
-// figures are 0 (JSON has no NaN).
+// Dist summarises a histogram's values, in seconds, by gdiag's quantile
+// rule (schedstats.Histogram.Quantile): each figure is the upper bound of
+// the bucket that holds it, so the true value is at most that. With Count
+// zero all figures are 0 (JSON has no NaN).
 type Dist struct {
 	Count uint64  `json:"count"`
 	P50   float64 `json:"p50"`
 	P90   float64 `json:"p90"`
 	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"` // upper bound of the highest non-empty bucket
+	Max   float64 `json:"max"` // the quantile 1: upper bound of the highest non-empty bucket
+
+	// over marks the figures that lie in the open-ended last bucket: they
+	// are its lower bound, which the true value exceeds.
+	over [4]bool
 }
 
 func dist(h schedstats.Histogram) Dist {
@@ -70,28 +60,22 @@ func dist(h schedstats.Histogram) Dist {
 	if d.Count == 0 || math.IsNaN(h.Quantile(0.5)) {
 		return Dist{Count: d.Count}
 	}
-	d.P50, d.P90, d.P99, d.Max = h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), upperMax(h)
+	for i, p := range []*float64{&d.P50, &d.P90, &d.P99, &d.Max} {
+		q := [...]float64{0.5, 0.9, 0.99, 1}[i]
+		_, hi := h.QuantileBucket(q)
+		*p, d.over[i] = h.Quantile(q), math.IsInf(hi, 1)
+	}
 	return d
 }
 
-// upperMax returns the upper bound of h's highest non-empty bucket (its
-// lower bound when the upper one is infinite): never below the largest
-// value, nor below an interpolated percentile, unlike Histogram.Max, which
-// would show a "max" under the p99 of the same bucket.
-func upperMax(h schedstats.Histogram) float64 {
-	for i := min(len(h.Counts), len(h.Bounds)-1) - 1; i >= 0; i-- {
-		if h.Counts[i] == 0 {
-			continue
-		}
-		if hi := h.Bounds[i+1]; !math.IsInf(hi, 0) {
-			return hi
-		}
-		if lo := h.Bounds[i]; !math.IsInf(lo, 0) {
-			return lo
-		}
-		return 0
+// text formats figure i (0 to 3: p50, p90, p99, max) as a bound: "≤5.46µs",
+// or "≥39h" for one in the open-ended last bucket.
+func (d Dist) text(i int) string {
+	v := [...]float64{d.P50, d.P90, d.P99, d.Max}[i]
+	if d.over[i] {
+		return cli.AtLeast(v)
 	}
-	return 0
+	return cli.AtMost(v)
 }
 
 // Derived is what gdiag computes from the snapshots; see the package

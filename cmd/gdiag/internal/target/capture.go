@@ -19,10 +19,7 @@ func (t *Target) Profile(ctx context.Context, name string, d time.Duration, debu
 		q.Set("debug", strconv.Itoa(debug))
 	}
 	if t.Kind == KindAgent {
-		if d > 0 {
-			q.Set("duration", d.String())
-		}
-		return t.Fetch(ctx, "profile/"+name, q, d)
+		return t.Agent.Profile(ctx, name, d, debug)
 	}
 	switch name {
 	case "wall":
@@ -34,7 +31,7 @@ func (t *Target) Profile(ctx context.Context, name string, d time.Duration, debu
 		d = wholeSeconds(d)
 		q.Set("seconds", strconv.Itoa(int(d/time.Second)))
 	}
-	return t.Fetch(ctx, name, q, d)
+	return t.fetch(ctx, name, q, d)
 }
 
 // GoroutineDump fetches the goroutine dump in the debug=2 text form.
@@ -45,11 +42,11 @@ func (t *Target) GoroutineDump(ctx context.Context) (io.ReadCloser, error) {
 // Trace captures an execution trace of length d.
 func (t *Target) Trace(ctx context.Context, d time.Duration) (io.ReadCloser, error) {
 	if t.Kind == KindAgent {
-		return t.Fetch(ctx, "trace", url.Values{"duration": {d.String()}}, d)
+		return t.Agent.Trace(ctx, d)
 	}
 	d = wholeSeconds(d)
 	q := url.Values{"seconds": {strconv.Itoa(int(d / time.Second))}}
-	return t.Fetch(ctx, "trace", q, d)
+	return t.fetch(ctx, "trace", q, d)
 }
 
 // Flight dumps the agent's flight recorder: the last seconds of execution trace.
@@ -57,7 +54,7 @@ func (t *Target) Flight(ctx context.Context) (io.ReadCloser, error) {
 	if err := t.RequireAgent("the flight recorder"); err != nil {
 		return nil, err
 	}
-	return t.Fetch(ctx, "flight", nil, 0)
+	return t.Agent.Flight(ctx)
 }
 
 // CheckDuration refuses a capture duration that is not above zero.

@@ -2,29 +2,25 @@ package target
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
-	"github.com/gdiag/gdiag/apiv1"
 )
 
-// Fetch GETs path below the target's root ("info", "profile/heap" for an
-// agent; "heap", "goroutine" for pprof) and returns the body of a 2xx
-// answer. The request, body included, must end within the --timeout plus
-// extra (the capture time). The caller closes the body.
-func (t *Target) Fetch(ctx context.Context, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
+// fetch GETs path below a pprof target's /debug/pprof ("heap",
+// "goroutine") and returns the body of a 2xx answer. The request, body
+// included, must end within the --timeout plus extra (the capture time).
+// The caller closes the body.
+func (t *Target) fetch(ctx context.Context, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
 	u := t.base + "/" + path
-	if t.Kind == KindAgent {
-		u = t.base + "/v1/" + path
-	}
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -33,9 +29,6 @@ func (t *Target) Fetch(ctx context.Context, path string, q url.Values, extra tim
 	if err != nil {
 		cancel()
 		return nil, cli.Usagef("bad request %s: %v", u, err)
-	}
-	if t.token != "" {
-		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
@@ -73,7 +66,8 @@ func (b *body) Close() error {
 	return err
 }
 
-// wrap turns a transport error into a cli.Error with a next step.
+// wrap turns a pprof target's transport error into a cli.Error with a
+// next step.
 func (t *Target) wrap(err error, path string) error {
 	var ce *cli.Error
 	switch {
@@ -85,27 +79,23 @@ func (t *Target) wrap(err error, path string) error {
 	case errors.Is(err, context.Canceled):
 		return &cli.Error{Code: cli.ExitTimeout, Err: fmt.Errorf("interrupted while reading %s from %s", path, t)}
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
-		return cli.Errorf(cli.ExitTarget, "is the process still running? gdiag ps lists the live agents",
+		return cli.Errorf(cli.ExitUnreachable, "is the process still running, with net/http/pprof at that address?",
 			"cannot connect to %s: %v", t, err)
 	}
-	return cli.Errorf(cli.ExitTarget, "is the process still running? gdiag ps lists the live agents",
+	return cli.Errorf(cli.ExitUnreachable, "is the process still running, with net/http/pprof at that address?",
 		"reading %s from %s: %v", path, t, err)
 }
 
-// status turns an error answer into a cli.Error, keeping the agent's hint.
+// status turns a pprof target's error answer into a cli.Error.
 func (t *Target) status(resp *http.Response, path string) error {
-	var e apiv1.Error
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(b, &e) != nil || e.Error == "" {
-		e.Error = http.StatusText(resp.StatusCode)
+	msg := strings.TrimSpace(string(b))
+	if msg == "" || len(msg) > 200 {
+		msg = http.StatusText(resp.StatusCode)
 	}
-	code := cli.ExitRemote
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		code = cli.ExitTarget
-		e.Hint = "pass the agent's token with --token or $GDIAG_TOKEN; for your own processes, gdiag ps shows the discovery file that holds it"
-	case resp.StatusCode == http.StatusNotFound && t.Kind == KindPprof:
-		e.Hint = "is net/http/pprof registered at " + t.base + "? gdiag needs its /debug/pprof/ handlers"
+	var hint string
+	if resp.StatusCode == http.StatusNotFound {
+		hint = "is net/http/pprof registered at " + t.base + "? gdiag needs its /debug/pprof/ handlers"
 	}
-	return &cli.Error{Code: code, Err: fmt.Errorf("%s answered %s for %s: %s", t, strconv.Itoa(resp.StatusCode), path, e.Error), Hint: e.Hint}
+	return &cli.Error{Code: cli.ExitRemote, Err: fmt.Errorf("%s answered %s for %s: %s", t, strconv.Itoa(resp.StatusCode), path, msg), Hint: hint}
 }

@@ -2,10 +2,8 @@ package target
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 )
 
 // Kind is what answers at a target.
@@ -28,132 +26,109 @@ const (
 )
 
 // AddAgentHint tells the user how to give a process the agent.
-const AddAgentHint = `add the agent to the service: import "github.com/gdiag/gdiag/probes" and call stop, err := probes.Start(probes.Options{}) in main; or point gdiag at its net/http/pprof URL (http://HOST:PORT)`
+const AddAgentHint = `add the agent to the service: import "github.com/gdiag/gdiag/probes" and call agent, err := probes.Start(probes.Options{}) in main and defer agent.Close(); or point gdiag at its net/http/pprof URL (http://HOST:PORT)`
 
-// Target is a process gdiag can fetch diagnostics from.
+// Target is a process gdiag can fetch diagnostics from: an agent, read
+// through Agent, or a net/http/pprof service.
 type Target struct {
-	Kind    Kind
-	Spec    string // what the user typed
-	PID     int    // 0 when not known
-	base    string // URL prefix: the API root for agents, /debug/pprof for pprof
-	token   string
+	Kind  Kind
+	Spec  string        // what the user typed
+	PID   int           // 0 when not known
+	Agent *apiv1.Client // the agent's client; nil for a pprof target
+
+	// A pprof target's /debug/pprof URL and its HTTP client.
+	base    string
 	client  *http.Client
 	timeout time.Duration
 }
 
-// Open resolves spec into a Target; see cli.TargetHelp for the forms.
+// Open resolves spec into a Target; see cli.TargetHelp for the forms. An
+// agent is resolved by apiv1.NewClient, under its trust rules; an
+// http(s) URL that does not serve /v1/info is taken for net/http/pprof.
 func Open(ctx context.Context, env *cli.Env, spec string) (*Target, error) {
-	t := &Target{Spec: spec, token: env.Token, timeout: env.Timeout, client: &http.Client{}}
-	switch {
-	case spec == "":
+	t := &Target{Spec: spec, timeout: env.Timeout}
+	opts := apiv1.ClientOptions{Dir: env.Dir, Token: env.Token, Timeout: env.Timeout}
+	if spec == "" {
 		return nil, cli.Usagef("missing TARGET: give a PID, a socket path, HOST:PORT or a pprof URL (gdiag ps lists agents)")
-	case isPID(spec):
-		return t, t.fromPID(env, spec)
-	case strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://"):
+	}
+	if fi, err := os.Stat(spec); err == nil && fi.Mode().Type() != os.ModeSocket {
+		return nil, cli.Errorf(cli.ExitUsage, "to read a saved file, use gdiag analyze "+spec,
+			"%s is a file, not a live target", spec)
+	}
+	c, err := apiv1.NewClient(spec, opts)
+	var pid int
+	if p, perr := strconv.Atoi(spec); perr == nil {
+		pid = p
+	}
+	switch {
+	case errors.Is(err, apiv1.ErrNoProcess):
+		return nil, cli.Errorf(cli.ExitTarget, "gdiag ps lists the Go processes you can diagnose", "no process with PID %d", pid)
+	case errors.Is(err, apiv1.ErrNoAgent):
+		return nil, noAgent(pid, env.Dir, err)
+	case errors.Is(err, apiv1.ErrNeedToken):
+		return nil, cli.Errorf(cli.ExitUsage, "pass --token or set $GDIAG_TOKEN (the agent's Options.Token, or the token in its discovery file)",
+			"the agent at %s needs a token", spec)
+	case errors.Is(err, apiv1.ErrBadTarget):
+		return nil, cli.Errorf(cli.ExitUsage, "give a PID, an agent's socket path, HOST:PORT with --token, or http://HOST:PORT for net/http/pprof",
+			"cannot make sense of target %q", spec)
+	case err != nil:
+		return nil, err
+	}
+	t.Agent, t.PID = c, c.PID()
+	if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") {
 		return t, t.fromURL(ctx, spec)
 	}
-	if fi, err := os.Stat(spec); err == nil {
-		if fi.Mode().Type() != os.ModeSocket {
-			return nil, cli.Errorf(cli.ExitUsage, "to read a saved file, use gdiag analyze "+spec,
-				"%s is a file, not a live target", spec)
-		}
-		t.unix(spec)
-		return t, nil
-	}
-	if _, port, err := net.SplitHostPort(spec); err == nil && port != "" {
-		return t, t.fromTCP(env, spec)
-	}
-	return nil, cli.Errorf(cli.ExitUsage, "give a PID, an agent's socket path, HOST:PORT with --token, or http://HOST:PORT for net/http/pprof",
-		"cannot make sense of target %q", spec)
+	return t, nil
 }
 
-func isPID(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n > 0
-}
-
-func (t *Target) unix(path string) {
-	t.base = "http://gdiag"
-	t.client.Transport = &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		},
-	}
-}
-
-func (t *Target) fromPID(env *cli.Env, spec string) error {
-	t.PID, _ = strconv.Atoi(spec)
-	dirs := Dirs(env.Dir)
-	if a, ok := FindAgent(dirs, t.PID); ok {
-		switch {
-		case a.Socket != "":
-			t.unix(a.Socket)
-		case a.TCPAddr != "":
-			t.base = "http://" + a.TCPAddr
-			if t.token == "" {
-				t.token = a.Token
-			}
-		default:
-			return cli.Errorf(cli.ExitTarget, "the agent was started with NoSocket and no TCPAddr; give it a listener",
-				"process %d's discovery file %s names no endpoint", t.PID, a.Path)
-		}
-		return nil
-	}
-	p, err := Inspect(t.PID)
+// noAgent says why process pid has no agent gdiag can use.
+func noAgent(pid int, dir string, err error) error {
+	p, ierr := Inspect(pid)
 	switch {
-	case err != nil:
-		return cli.Errorf(cli.ExitTarget, "gdiag ps lists the Go processes you can diagnose", "no process with PID %d", t.PID)
+	case ierr != nil:
+		return cli.Errorf(cli.ExitTarget, "gdiag ps lists the Go processes you can diagnose", "no process with PID %d", pid)
 	case p.Err != "":
-		return cli.Errorf(cli.ExitTarget, "run gdiag as the process's user", "process %d (%s): %s", t.PID, p.Name, p.Err)
+		return cli.Errorf(cli.ExitTarget, "run gdiag as the process's user", "process %d (%s): %s", pid, p.Name, p.Err)
 	case !p.Go:
-		return cli.Errorf(cli.ExitTarget, "gdiag diagnoses Go programs; gdiag ps lists them", "process %d (%s) is not a Go program", t.PID, p.Name)
+		return cli.Errorf(cli.ExitTarget, "gdiag diagnoses Go programs; gdiag ps lists them", "process %d (%s) is not a Go program", pid, p.Name)
 	}
-	return cli.Errorf(cli.ExitTarget, AddAgentHint,
-		"process %d (%s, %s) runs no gdiag agent: no discovery file in %s", t.PID, p.Name, p.GoVersion, strings.Join(dirs, " or "))
-}
-
-func (t *Target) fromTCP(env *cli.Env, addr string) error {
-	t.base = "http://" + addr
-	if t.token == "" {
-		for _, a := range Discover(Dirs(env.Dir)) {
-			if a.TCPAddr == addr && a.Token != "" {
-				t.token, t.PID = a.Token, a.PID
-			}
-		}
+	dirs := apiv1.DiscoveryDirs()
+	if dir != "" {
+		dirs = []string{dir}
 	}
-	if t.token == "" {
-		return cli.Errorf(cli.ExitUsage, "pass --token or set $GDIAG_TOKEN (the agent's Options.Token, or the token in its discovery file)",
-			"the agent at %s needs a token", addr)
-	}
-	return nil
+	return &cli.Error{Code: cli.ExitTarget, Hint: AddAgentHint,
+		Err: fmt.Errorf("process %d (%s, %s) runs no gdiag agent: no discovery file in %s: %w", pid, p.Name, p.GoVersion, strings.Join(dirs, " or "), err)}
 }
 
 // fromURL asks the URL for the agent's /v1/info; anything else is taken
 // for a net/http/pprof service.
 func (t *Target) fromURL(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	info, err := t.Agent.Info(ctx)
+	switch {
+	case err == nil && info.APIVersion == apiv1.Version:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return err
+	}
+	u, perr := url.Parse(raw)
+	if perr != nil {
 		return cli.Usagef("bad URL %q", raw)
 	}
 	root := strings.TrimSuffix(strings.TrimSuffix(u.String(), "/"), "/v1")
-	t.base = root
-	var info apiv1.Info
-	if err := t.GetJSON(ctx, "info", nil, &info); err == nil && info.APIVersion == apiv1.Version {
-		return nil
-	} else if ce := (*cli.Error)(nil); errors.As(err, &ce) && ce.Code == cli.ExitTimeout {
-		return err
-	}
-	t.Kind = KindPprof
 	if !strings.Contains(u.Path, "/debug/pprof") {
 		root += "/debug/pprof"
 	}
+	t.Kind, t.Agent = KindPprof, nil
 	t.base = strings.TrimSuffix(root, "/")
+	t.client = &http.Client{}
 	return nil
 }
 
 // String names the target in messages.
 func (t *Target) String() string {
+	if t.Agent != nil {
+		return t.Agent.String()
+	}
 	if t.PID != 0 && t.Spec != strconv.Itoa(t.PID) {
 		return fmt.Sprintf("%s (pid %d)", t.Spec, t.PID)
 	}
@@ -167,17 +142,4 @@ func (t *Target) RequireAgent(what string) error {
 	}
 	return cli.Errorf(cli.ExitTarget, AddAgentHint,
 		"%s needs the gdiag agent; %s serves only net/http/pprof", what, t.Spec)
-}
-
-// GetJSON fetches an agent path ("info", "pools") and decodes it into v.
-func (t *Target) GetJSON(ctx context.Context, path string, q url.Values, v any) error {
-	body, err := t.Fetch(ctx, path, q, 0)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	if err := json.NewDecoder(body).Decode(v); err != nil {
-		return t.wrap(err, path)
-	}
-	return nil
 }

@@ -30,7 +30,7 @@ type Summary struct {
 	GC    GC     `json:"gc"`
 	// TopRunnable groups goroutines by start function, by total time
 	// runnable (ready, waiting for a P), largest first.
-	TopRunnable []Group `json:"topRunnable"`
+	TopRunnable []StartFunc `json:"topRunnable"`
 }
 
 // Latency is a distribution of scheduling latencies, in nanoseconds.
@@ -61,8 +61,8 @@ type GC struct {
 	STWTotalNanos   int64 `json:"stwTotalNanos"`
 }
 
-// Group is the goroutines that share a start function.
-type Group struct {
+// StartFunc is the goroutines of a trace that share a start function.
+type StartFunc struct {
 	Function      string `json:"function"`
 	Goroutines    int    `json:"goroutines"`
 	RunnableNanos int64  `json:"runnableNanos"`
@@ -356,8 +356,8 @@ func (z *summarizer) waitTable() []Wait {
 	return out
 }
 
-func (z *summarizer) groups(n int) []Group {
-	by := map[string]*Group{}
+func (z *summarizer) groups(n int) []StartFunc {
+	by := map[string]*StartFunc{}
 	for _, g := range z.gs {
 		name := g.start
 		if name == "" {
@@ -365,14 +365,14 @@ func (z *summarizer) groups(n int) []Group {
 		}
 		gr := by[name]
 		if gr == nil {
-			gr = &Group{Function: name}
+			gr = &StartFunc{Function: name}
 			by[name] = gr
 		}
 		gr.Goroutines++
 		gr.RunnableNanos += g.runnable
 		gr.MaxLatency = max(gr.MaxLatency, g.maxLat)
 	}
-	out := make([]Group, 0, len(by))
+	out := make([]StartFunc, 0, len(by))
 	for _, g := range by {
 		if g.RunnableNanos > 0 {
 			out = append(out, *g)

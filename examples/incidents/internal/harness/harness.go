@@ -106,7 +106,7 @@ func Run(ctx context.Context, p Program, args []string, stdout, stderr io.Writer
 	}
 	calibrate() // before the fault, which may eat the CPU
 
-	agent, err := probes.StartAgent(probes.Options{Dir: c.agentDir, Flight: &probes.FlightOptions{}})
+	agent, err := probes.Start(probes.Options{Dir: c.agentDir, Flight: &probes.FlightOptions{}})
 	if err != nil {
 		return fmt.Errorf("start agent: %w", err)
 	}

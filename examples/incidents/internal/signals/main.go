@@ -4,8 +4,8 @@
 // with a private agent directory, waits for its ready line and a warm-up,
 // reads /v1/pools and the text heap profile (runtime.MemStats) at the
 // start and the end of the window and /v1/history and /v1/findings at
-// the end, stops the program with SIGTERM, and prints one line per
-// signal.
+// the end, through the apiv1 client, stops the program with SIGTERM, and
+// prints one line per signal.
 //
 //	go build -o /tmp/inc/ ./examples/incidents/...
 //	go run ./examples/incidents/internal/signals [-warmup 5s] [-window 15s] /tmp/inc/leak
@@ -14,13 +14,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +48,7 @@ func main() {
 // reading is what the window's start or end shows.
 type reading struct {
 	at    time.Time
-	pools apiv1.Pools
+	pools []apiv1.Pool
 	mem   map[string]float64 // runtime.MemStats fields from the heap profile
 }
 
@@ -77,69 +73,52 @@ func run(bin string, warmup, window time.Duration, w io.Writer) error {
 		return fmt.Errorf("no ready line from %s: %q, %v", bin, line, err)
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
-	c := client(filepath.Join(dir, strconv.Itoa(cmd.Process.Pid)+".sock"))
+	c, err := apiv1.NewClient(strconv.Itoa(cmd.Process.Pid), apiv1.ClientOptions{Dir: dir, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
 
 	time.Sleep(warmup)
-	start, err := read(c)
+	start, err := read(ctx, c)
 	if err != nil {
 		return err
 	}
 	time.Sleep(window)
-	end, err := read(c)
+	end, err := read(ctx, c)
 	if err != nil {
 		return err
 	}
-	var hist apiv1.History
-	var finds apiv1.Findings
-	if err := errors.Join(getJSON(c, "history", &hist), getJSON(c, "findings", &finds)); err != nil {
+	hist, err := c.History(ctx)
+	if err != nil {
+		return err
+	}
+	finds, err := c.Findings(ctx)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%s (pid %d), window %v after %v of warm-up\n", filepath.Base(bin), cmd.Process.Pid, window, warmup)
 	printHistory(w, hist, start.at)
 	printPools(w, start, end)
 	printMem(w, start, end)
-	for _, f := range finds.Findings {
-		fmt.Fprintf(w, "agent finding (whole history): %s %s: %s\n", f.Kind, f.Severity, f.Summary)
+	for _, f := range finds {
+		fmt.Fprintf(w, "agent finding (whole history): %s %s: %s\n", f.Cause, f.Severity, f.Summary)
 	}
 	return nil
 }
 
-// client returns an HTTP client that talks to the agent's unix socket.
-func client(sock string) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
-}
-
-func get(c *http.Client, path string) ([]byte, error) {
-	resp, err := c.Get("http://agent/v1/" + path)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET /v1/%s: %s: %s", path, resp.Status, b)
-	}
-	return b, err
-}
-
-func getJSON(c *http.Client, path string, v any) error {
-	b, err := get(c, path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func read(c *http.Client) (reading, error) {
+func read(ctx context.Context, c *apiv1.Client) (reading, error) {
 	r := reading{at: time.Now(), mem: map[string]float64{}}
-	if err := getJSON(c, "pools", &r.pools); err != nil {
+	var err error
+	if r.pools, err = c.Pools(ctx); err != nil {
 		return r, err
 	}
-	heap, err := get(c, "profile/heap?debug=1")
+	body, err := c.Profile(ctx, "heap", 0, 1)
+	if err != nil {
+		return r, err
+	}
+	heap, err := io.ReadAll(body)
+	body.Close()
 	if err != nil {
 		return r, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -44,57 +45,33 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 		first.Goroutines.Total, last.Goroutines.Total, float64(last.Goroutines.Total-first.Goroutines.Total)/secs, notInGo)
 	fmt.Fprintf(w, "threads: %d -> %d (%d created)\n", first.Threads, last.Threads, last.MsCreated-first.MsCreated)
 	fmt.Fprintf(w, "run-queue backlog per P: mean %.2f, max %.2f\n", mean, slices.Max(backlog))
-	fmt.Fprintf(w, "scheduling latency: p50 %v, p99 %v over %d events\n", dur(lat.Quantile(0.5)), dur(lat.Quantile(0.99)), lat.Count())
+	fmt.Fprintf(w, "scheduling latency: p50 ≤%v, p99 ≤%v over %d events\n", upper(lat.Quantile(0.5)), upper(lat.Quantile(0.99)), lat.Count())
 	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
-	fmt.Fprintf(w, "GC pauses: %.1f/s, longest %v; other stop-the-world pauses: %.1f/s, longest %v\n",
-		float64(gc.Count())/secs, dur(gc.Max()), float64(other.Count())/secs, dur(other.Max()))
+	fmt.Fprintf(w, "GC pauses: %.1f/s, longest ≤%v; other stop-the-world pauses: %.1f/s, longest ≤%v\n",
+		float64(gc.Count())/secs, upper(gc.Quantile(1)), float64(other.Count())/secs, upper(other.Quantile(1)))
 }
 
 // printPools prints each pool's rates and queue wait over the window.
 func printPools(w io.Writer, start, end reading) {
 	secs := end.at.Sub(start.at).Seconds()
-	for _, p := range end.pools.Pools {
-		i := slices.IndexFunc(start.pools.Pools, func(q apiv1.Pool) bool { return q.Name == p.Name })
+	for _, p := range end.pools {
+		i := slices.IndexFunc(start.pools, func(q apiv1.Pool) bool { return q.Name == p.Name })
 		if i < 0 {
 			continue
 		}
-		a := start.pools.Pools[i]
+		a := start.pools[i]
 		rate := func(now, then uint64) float64 { return float64(now-then) / secs }
-		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 %v p99 %v, queued %d/%d, workers %d/%d",
+		// gdiag's quantile rule: the upper bound of the bucket that holds it.
+		waits := p.QueueWait.Seconds().Sub(a.QueueWait.Seconds())
+		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 ≤%v p99 ≤%v, queued %d/%d, workers %d/%d",
 			p.Name, rate(p.Submitted, a.Submitted), rate(p.Rejected, a.Rejected), rate(p.Completed, a.Completed),
-			waitQuantile(a.QueueWait, p.QueueWait, 0.5), waitQuantile(a.QueueWait, p.QueueWait, 0.99),
+			upper(waits.Quantile(0.5)), upper(waits.Quantile(0.99)),
 			p.Queued, p.QueueCapacity, p.Running, p.MaxWorkers)
 		for _, k := range p.Keys {
 			fmt.Fprintf(w, ", key %s running %d", k.Key, k.Running)
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// waitQuantile returns the upper bound of the bucket holding quantile q of
-// the waits between two readings of a pool histogram.
-func waitQuantile(a, b apiv1.Histogram, q float64) time.Duration {
-	if len(a.Counts) != len(b.Counts) {
-		return 0
-	}
-	var total uint64
-	for i := range b.Counts {
-		total += b.Counts[i] - a.Counts[i]
-	}
-	if total == 0 {
-		return 0
-	}
-	var seen uint64
-	for i := range b.Counts {
-		seen += b.Counts[i] - a.Counts[i]
-		if float64(seen) >= q*float64(total) {
-			if i < len(b.Bounds) {
-				return b.Bounds[i]
-			}
-			break
-		}
-	}
-	return b.Bounds[len(b.Bounds)-1] // the overflow bucket: at least the last bound
 }
 
 // printMem prints the GC's figures from runtime.MemStats.
@@ -106,10 +83,11 @@ func printMem(w io.Writer, start, end reading) {
 		end.mem["GCCPUFraction"], end.mem["HeapAlloc"]/mib, end.mem["NextGC"]/mib)
 }
 
-// dur turns seconds into a rounded duration for printing.
-func dur(s float64) time.Duration {
+// upper turns a quantile, an upper bound in seconds, into a duration
+// rounded up to the microsecond, so that it stays a bound.
+func upper(s float64) time.Duration {
 	if s != s { // NaN: no events
 		return 0
 	}
-	return time.Duration(s * float64(time.Second)).Round(time.Microsecond)
+	return time.Duration(math.Ceil(s*1e6-1e-6)) * time.Microsecond
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package probes
+package peer
 
 import (
 	"errors"
@@ -8,7 +8,8 @@ import (
 	"syscall"
 )
 
-func fileOwner(fi fs.FileInfo) (int, bool) {
+// FileOwner returns the uid that owns fi's file.
+func FileOwner(fi fs.FileInfo) (int, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return -1, false
@@ -16,9 +17,9 @@ func fileOwner(fi fs.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
-// processAlive reports whether pid exists; EPERM means it exists but
+// ProcessAlive reports whether pid exists; EPERM means it exists but
 // belongs to someone else.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

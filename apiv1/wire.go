@@ -1,14 +1,11 @@
-// Package apiv1 holds the JSON wire types of the probes endpoint's /v1/ API
-// and of its discovery files, so that the endpoint and the gdiag command
-// encode and decode the same structs.
-//
-// The types are plain values, safe to copy and to use from any goroutine.
-// Fields are only ever added within v1; a field's meaning never changes.
 package apiv1
 
 import (
+	"math"
+	"slices"
 	"time"
 
+	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -33,12 +30,19 @@ type Error struct {
 	Hint  string `json:"hint,omitempty"`
 }
 
-// ReaderStatus says which runtime reader fills the snapshots and why.
+// ReaderStatus says which source fills the agent's snapshots and why.
 type ReaderStatus struct {
-	Mode     string `json:"mode"`   // "sched", "deep" or "runtime/metrics"
-	Mirror   string `json:"mirror"` // e.g. "go1.26"; empty without a mirror
-	Fallback bool   `json:"fallback"`
-	Reason   string `json:"reason,omitempty"`
+	// Mode is schedstats.SourceSched or SourceDeep, or SourceRuntimeMetrics
+	// when the reader fell back.
+	Mode schedstats.Source `json:"mode"`
+	// Mirror names the runtime layout mirrored, such as "go1.26"; it is
+	// empty when the agent's toolchain has no mirror.
+	Mirror string `json:"mirror"`
+	// Fallback is true when the mirror was rejected or absent.
+	Fallback bool `json:"fallback"`
+	// Reason says why the reader fell back (or why deep mode was not
+	// used); it is empty when all is well.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Info is the body of GET /v1/info.
@@ -58,7 +62,9 @@ type Info struct {
 }
 
 // Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has
-// no infinity, so histogram bounds of ±Inf travel as ±math.MaxFloat64.
+// no infinity, so the runtime's infinite outer histogram bounds travel as
+// the strings "-Inf" and "+Inf" (see schedstats.Histogram.MarshalJSON),
+// which every JSON decoder accepts.
 type Snapshot struct {
 	Snapshot schedstats.Snapshot `json:"snapshot"`
 }
@@ -69,27 +75,10 @@ type History struct {
 	Snapshots []schedstats.Snapshot `json:"snapshots"`
 }
 
-// Evidence is one measurement behind a Finding.
-type Evidence struct {
-	Name  string    `json:"name"`
-	Value float64   `json:"value"`
-	Unit  string    `json:"unit,omitempty"`
-	Trend []float64 `json:"trend,omitempty"`
-}
-
-// Finding is one anomaly the detectors report, most severe first.
-type Finding struct {
-	Kind     string     `json:"kind"`
-	Severity string     `json:"severity"` // "info", "warning" or "critical"
-	Summary  string     `json:"summary"`
-	Evidence []Evidence `json:"evidence,omitempty"`
-	Since    time.Time  `json:"since"`
-	Until    time.Time  `json:"until"`
-}
-
-// Findings is the body of GET /v1/findings.
+// Findings is the body of GET /v1/findings: what the detectors
+// (schedstats.Detect) find in the sampler's history, most severe first.
 type Findings struct {
-	Findings []Finding `json:"findings"`
+	Findings []schedstats.Finding `json:"findings"`
 }
 
 // Goroutines is the body of GET /v1/goroutines: the filters applied and
@@ -101,8 +90,11 @@ type Goroutines struct {
 	Census    Census   `json:"census"`
 }
 
-// Histogram is a pool's duration histogram: Counts[i] counts values at or
-// below Bounds[i]; the last count is for values above the last bound.
+// Histogram is a pool's duration histogram, pool.Histogram on the wire:
+// Counts[i] counts values at or below Bounds[i] (and above Bounds[i-1]);
+// the last count is for values above the last bound. Seconds converts it
+// for schedstats' quantile rule; pool.Histogram(h).Quantile gives the same
+// figures as a duration.
 type Histogram struct {
 	Bounds []time.Duration `json:"bounds"`
 	Counts []uint64        `json:"counts"`
@@ -110,7 +102,9 @@ type Histogram struct {
 	Sum    time.Duration   `json:"sum"`
 }
 
-// Pool is one registered pool's statistics.
+// Pool is one registered pool's statistics: the fields of pool.Stats, in
+// the same order, under JSON names (pool.Stats has no JSON tags of its
+// own); a test keeps the two identical field for field.
 type Pool struct {
 	Name          string    `json:"name"`
 	MinWorkers    int       `json:"minWorkers"`
@@ -118,7 +112,8 @@ type Pool struct {
 	Workers       int       `json:"workers"`
 	Running       int       `json:"running"`
 	Idle          int       `json:"idle"`
-	Queued        int       `json:"queued"`
+	Queued        int       `json:"queued"` // waiting for a worker
+	Parked        int       `json:"parked"` // held back by the key limit
 	QueueCapacity int       `json:"queueCapacity"`
 	KeyLimit      int       `json:"keyLimit"`
 	Stopped       bool      `json:"stopped"`
@@ -128,6 +123,7 @@ type Pool struct {
 	Panicked      uint64    `json:"panicked"`
 	Canceled      uint64    `json:"canceled"`
 	Rejected      uint64    `json:"rejected"`
+	HookPanics    uint64    `json:"hookPanics"` // panics recovered from observers and panic handlers
 	QueueWait     Histogram `json:"queueWait"`
 	RunTime       Histogram `json:"runTime"`
 	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first
@@ -146,45 +142,47 @@ type Pools struct {
 	Pools []Pool `json:"pools"`
 }
 
-// Discovery is the content of a discovery file, <pid>.json, which lets
-// gdiag ps find the endpoints of the user's processes.
+// Discovery is the content of a discovery file, <pid>.json, which the
+// agent writes next to its socket so that clients find it by PID.
 type Discovery struct {
 	PID        int       `json:"pid"`
 	Socket     string    `json:"socket,omitempty"`
 	TCPAddr    string    `json:"tcpAddr,omitempty"`
-	Token      string    `json:"token,omitempty"` // only when the endpoint generated it
+	Token      string    `json:"token,omitempty"` // only when the agent generated it
 	Started    time.Time `json:"started"`
 	GoVersion  string    `json:"goVersion"`
 	Module     string    `json:"module,omitempty"`
 	APIVersion string    `json:"apiVersion"`
+
+	// Path is the file the discovery was read from (set by
+	// ReadDiscovery); it is not part of the file.
+	Path string `json:"-"`
 }
 
-// Frame is one call in a goroutine's stack.
-type Frame struct {
-	Func string `json:"func"`
-	File string `json:"file"`
-	Line int    `json:"line"`
-}
-
-// CensusGroup is a set of goroutines with the same state, stack and
-// creation site.
-type CensusGroup struct {
-	State      string        `json:"state"`
-	WaitReason string        `json:"waitReason,omitempty"`
-	Count      int           `json:"count"`
-	MinWait    time.Duration `json:"minWait"`
-	MaxWait    time.Duration `json:"maxWait"`
-	Stack      []Frame       `json:"stack"`
-	CreatedBy  Frame         `json:"createdBy"`
-	IDs        []uint64      `json:"ids"` // up to 10 goroutine ids
-}
-
-// Census counts the process's goroutines, grouped by state and stack,
-// largest group first.
+// Census counts the process's goroutines, grouped by state, stack and
+// creation site (gdump.GroupGoroutines), largest group first. A group's
+// frames carry no arguments or PC offsets: those differ from one goroutine
+// to the next.
 type Census struct {
 	Time       time.Time     `json:"time"`
 	Goroutines int           `json:"goroutines"` // all goroutines
 	Matched    int           `json:"matched"`    // goroutines kept by the filters
-	Groups     []CensusGroup `json:"groups"`
+	Groups     []gdump.Group `json:"groups"`
 	Omitted    int           `json:"omitted"` // groups dropped by max_groups
+}
+
+// Seconds returns h in the layout of schedstats.Histogram, in seconds:
+// the bounds 0, h.Bounds... and +Inf around the same counts, so that
+// schedstats' Quantile, QuantileBucket and Sub apply to it. A histogram
+// whose Counts are not len(Bounds)+1 long gives the empty histogram.
+func (h Histogram) Seconds() schedstats.Histogram {
+	if len(h.Counts) != len(h.Bounds)+1 {
+		return schedstats.Histogram{}
+	}
+	bounds := make([]float64, 0, len(h.Bounds)+2)
+	bounds = append(bounds, 0)
+	for _, b := range h.Bounds {
+		bounds = append(bounds, b.Seconds())
+	}
+	return schedstats.Histogram{Bounds: append(bounds, math.Inf(1)), Counts: slices.Clone(h.Counts)}
 }

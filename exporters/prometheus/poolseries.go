@@ -1,0 +1,218 @@
+package prometheus
+
+import (
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/gdiag/gdiag/pool"
+)
+
+// poolScalar describes one of a pool's gauge or counter series.
+type poolScalar struct {
+	name    string
+	counter bool
+	outcome int // the outcome label's pool.Outcome, or -1 for none
+}
+
+// poolScalars are a pool's gauges and counters, in the order of
+// poolValues.scalars.
+var poolScalars = [...]poolScalar{
+	{mPoolWorkers, false, -1},
+	{mPoolRunning, false, -1},
+	{mPoolIdle, false, -1},
+	{mPoolQueued, false, -1},
+	{mPoolParked, false, -1},
+	{mPoolQueueCapacity, false, -1},
+	{mPoolMaxWorkers, false, -1},
+	{mPoolSubmitted, true, -1},
+	{mPoolTasks, true, int(pool.Completed)},
+	{mPoolTasks, true, int(pool.Failed)},
+	{mPoolTasks, true, int(pool.Panicked)},
+	{mPoolTasks, true, int(pool.Canceled)},
+	{mPoolRejected, true, -1},
+	{mPoolHookPanics, true, -1},
+}
+
+// numPoolGauges is how many of poolScalars are gauges.
+const numPoolGauges = 7
+
+// poolState is what the collector keeps of an exported pool between
+// scrapes: its label pairs, the numbers its series were last built from,
+// and those series.
+type poolState struct {
+	name   string
+	labels [len(poolScalars)][]*dto.LabelPair
+	keys   map[string]*keyLabels // the keys of the last scrape
+	seen   uint64                // the last scrape that exported the pool
+
+	cur, last poolValues          // this scrape's numbers; those series shows
+	series    []prometheus.Metric // built from last; nil before the first build
+}
+
+type keyLabels struct {
+	pairs []*dto.LabelPair // nil for a key that is not a valid label value
+	seen  uint64
+}
+
+// poolValues are the numbers a pool's series show.
+type poolValues struct {
+	scalars     [len(poolScalars)]float64
+	hists       [2]histValues // queue wait, run time
+	keys        []keyValue
+	droppedKeys int
+}
+
+type histValues struct {
+	bounds []float64 // in seconds, shared by the pool's scrapes while they do not change
+	cum    []uint64  // cumulative counts, one per bound
+	count  uint64
+	sum    float64
+}
+
+type keyValue struct {
+	labels  []*dto.LabelPair // one slice per key: identifies it
+	running float64
+}
+
+// fill sets ps.cur from st, and forgets the label pairs of keys st no
+// longer lists.
+func (c *PoolCollector) fill(ps *poolState, st *pool.Stats) {
+	v := &ps.cur
+	v.scalars = [...]float64{
+		float64(st.Workers), float64(st.Running), float64(st.Idle), float64(st.Queued), float64(st.Parked),
+		float64(st.QueueCapacity), float64(st.MaxWorkers),
+		float64(st.Submitted),
+		float64(st.Completed), float64(st.Failed), float64(st.Panicked), float64(st.Canceled),
+		float64(st.Rejected), float64(st.HookPanics),
+	}
+	v.hists[0].fill(st.QueueWait, ps.last.hists[0].bounds)
+	v.hists[1].fill(st.RunTime, ps.last.hists[1].bounds)
+	v.keys, v.droppedKeys = v.keys[:0], 0
+	for i, k := range st.Keys {
+		if i >= c.maxKeys {
+			v.droppedKeys += len(st.Keys) - i
+			break
+		}
+		kl, ok := ps.keys[k.Key]
+		if !ok {
+			kl = &keyLabels{}
+			if utf8.ValidString(k.Key) {
+				kl.pairs = labelPairs("pool", ps.name, "key", k.Key)
+			}
+			ps.keys[k.Key] = kl
+		}
+		kl.seen = c.scrape
+		if kl.pairs == nil {
+			v.droppedKeys++ // keys are user data: skip one Prometheus refuses
+			continue
+		}
+		v.keys = append(v.keys, keyValue{kl.pairs, float64(k.Running)})
+	}
+	for key, kl := range ps.keys {
+		if kl.seen != c.scrape {
+			delete(ps.keys, key)
+		}
+	}
+}
+
+// fill sets v from a pool histogram, whose buckets are already inclusive
+// upper bounds as Prometheus wants, converted to seconds; it reuses bounds
+// when they are the same. The count is the sum of the buckets rather than
+// h.Count: the pool updates them one by one without a lock, and Prometheus
+// needs +Inf to cover every bucket.
+func (v *histValues) fill(h pool.Histogram, bounds []float64) {
+	if !sameBounds(bounds, h.Bounds) {
+		bounds = make([]float64, len(h.Bounds))
+		for i, b := range h.Bounds {
+			bounds[i] = b.Seconds()
+		}
+	}
+	v.bounds = bounds
+	v.cum = v.cum[:0]
+	var cum uint64
+	for i := range h.Bounds {
+		if i < len(h.Counts) {
+			cum += h.Counts[i]
+		}
+		v.cum = append(v.cum, cum)
+	}
+	if len(h.Counts) > len(h.Bounds) {
+		cum += h.Counts[len(h.Bounds)]
+	}
+	v.count, v.sum = cum, h.Sum.Seconds()
+}
+
+// sameBounds reports whether secs holds bounds, converted to seconds.
+func sameBounds(secs []float64, bounds []time.Duration) bool {
+	if len(secs) != len(bounds) {
+		return false
+	}
+	for i, b := range bounds {
+		if secs[i] != b.Seconds() {
+			return false
+		}
+	}
+	return true
+}
+
+// equal reports whether v and w would give the same series.
+func (v *poolValues) equal(w *poolValues) bool {
+	if v.scalars != w.scalars || len(v.keys) != len(w.keys) || v.droppedKeys != w.droppedKeys {
+		return false
+	}
+	for i := range v.hists {
+		a, b := &v.hists[i], &w.hists[i]
+		if a.count != b.count || a.sum != b.sum || len(a.bounds) != len(b.bounds) ||
+			len(a.bounds) > 0 && &a.bounds[0] != &b.bounds[0] || !slices.Equal(a.cum, b.cum) {
+			return false
+		}
+	}
+	for i, k := range v.keys {
+		if k.running != w.keys[i].running || &k.labels[0] != &w.keys[i].labels[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// poolBlock holds a pool's gauges, counters and histograms (but for their
+// buckets): one allocation.
+type poolBlock struct {
+	gauges   [numPoolGauges]gaugeCell
+	counters [len(poolScalars) - numPoolGauges]counterCell
+	hists    [2]histCell
+}
+
+// build makes the pool's series from ps.last, in new memory: the old
+// series may still be in the hands of an earlier Gather's caller.
+func (c *PoolCollector) build(ps *poolState) {
+	v := &ps.last
+	b := new(poolBlock)
+	nb := len(v.hists[0].bounds) + len(v.hists[1].bounds)
+	cells, ptrs := make([]bucketCell, nb), make([]*dto.Bucket, nb)
+	ms := ps.series[:0]
+	for i, sc := range poolScalars {
+		if sc.counter {
+			ms = append(ms, b.counters[i-numPoolGauges].set(c.scalarDescs[i], v.scalars[i], ps.labels[i]))
+		} else {
+			ms = append(ms, b.gauges[i].set(c.scalarDescs[i], v.scalars[i], ps.labels[i]))
+		}
+	}
+	for i, d := range [...]*prometheus.Desc{c.queueWait, c.runTime} {
+		h := &v.hists[i]
+		n := len(h.bounds)
+		ms = append(ms, b.hists[i].set(d, ps.labels[0], h.bounds, h.cum, h.count, h.sum, cells[:n], ptrs[:n]))
+		cells, ptrs = cells[n:], ptrs[n:]
+	}
+	if len(v.keys) > 0 {
+		keys := make([]gaugeCell, len(v.keys))
+		for i, k := range v.keys {
+			ms = append(ms, keys[i].set(c.keyRunning, k.running, k.labels))
+		}
+	}
+	ps.series = ms
+}
