@@ -12,8 +12,9 @@ type AdaptiveOptions struct {
 	// negative or above the maximum number of workers.
 	Min int
 	// Interval is how often the limit may move (default 100 ms). The
-	// limit moves once at least 64 tasks have ended since it last moved
-	// and an Interval has passed, or after ten Intervals with at least 4.
+	// limit moves once at least 64 tasks (16 while it grows fast) have
+	// ended since it last moved and an Interval has passed, or after ten
+	// Intervals with at least 4.
 	// New panics if it is negative.
 	Interval time.Duration
 }
@@ -75,6 +76,16 @@ func newAdaptive(o AdaptiveOptions, maxWorkers int) *adaptive {
 	// controller needs. Starting at the maximum under load would take a
 	// queued run time for the baseline.
 	return &adaptive{min: max(o.Min, 1), interval: int64(iv), limit: float64(min(max(o.Min, adaptiveStart), maxWorkers)), starting: true}
+}
+
+// samples returns how many run times the next interval needs: a quarter
+// of the usual while the limit grows fast, so that a slow start takes a few
+// hundred tasks rather than a few thousand. Guarded by p.mu.
+func (a *adaptive) samples() int {
+	if a.starting {
+		return adaptiveSamples / 4
+	}
+	return adaptiveSamples
 }
 
 // bound clamps the limit to [min, ceil] and returns it as a worker count.

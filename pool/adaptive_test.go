@@ -144,8 +144,8 @@ func TestAdaptiveLimitFindsTheKnee(t *testing.T) {
 func TestAdaptiveLimitRespectsResize(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New("resize", pool.WithoutRegistry(), pool.WithMaxWorkers(32), pool.WithAdaptiveLimit(pool.AdaptiveOptions{}))
-		if s := p.Stats(); s.Limit != 32 {
-			t.Errorf("initial limit = %d; want the maximum, 32", s.Limit)
+		if s := p.Stats(); s.Limit != 4 || s.MaxWorkers != 32 {
+			t.Errorf("initial limit %d of max %d; want 4 of 32", s.Limit, s.MaxWorkers)
 		}
 		if err := p.Resize(0, 8); err != nil {
 			t.Fatal(err)

@@ -53,14 +53,16 @@ func WithBreaker(o BreakerOptions) Option {
 	return func(c *config) { c.breaker = &o }
 }
 
-// BreakerState is a breaker's state. The zero value is BreakerClosed.
+// BreakerState is a breaker's state. The zero value is BreakerClosed. The
+// states are numbered by severity, so that a gauge of them reads 0 closed,
+// 1 half-open, 2 open.
 type BreakerState uint8
 
 // The states of a breaker.
 const (
 	BreakerClosed   BreakerState = iota // tasks pass; outcomes are counted
-	BreakerOpen                         // tasks are refused
 	BreakerHalfOpen                     // a few probes pass; the rest are refused
+	BreakerOpen                         // tasks are refused
 )
 
 // String returns "closed", "open" or "half-open".
@@ -82,7 +84,7 @@ func (s BreakerState) MarshalText() ([]byte, error) { return []byte(s.String()),
 
 // UnmarshalText decodes a state's String.
 func (s *BreakerState) UnmarshalText(b []byte) error {
-	for v := BreakerClosed; v <= BreakerHalfOpen; v++ {
+	for v := BreakerClosed; v <= BreakerOpen; v++ {
 		if v.String() == string(b) {
 			*s = v
 			return nil
@@ -320,9 +322,8 @@ func (k *breaker) stats(key string, now, slice int64) BreakerStats {
 
 // worse reports whether a sorts before b in Stats.Breakers.
 func worse(a, b BreakerStats) bool {
-	rank := func(s BreakerState) int { return [...]int{BreakerClosed: 0, BreakerOpen: 2, BreakerHalfOpen: 1}[s] }
-	if ra, rb := rank(a.State), rank(b.State); ra != rb {
-		return ra > rb
+	if a.State != b.State {
+		return a.State > b.State // by severity
 	}
 	if a.Requests != b.Requests {
 		return a.Requests > b.Requests

@@ -117,8 +117,9 @@
 // keep it honest.
 //
 //   - The limit moves once an interval (AdaptiveOptions.Interval, default
-//     100 ms) has passed and 64 tasks have ended, or after ten intervals:
-//     64 run times make a median within about 15% on the workloads tried.
+//     100 ms) has passed and 64 tasks have ended (16 while it grows fast),
+//     or after ten intervals: 64 run times make a median within about 15%
+//     on the workloads tried.
 //   - R is the median run time, smoothed (a quarter weight to the newest
 //     interval). A median, not a mean: a task whose deadline came while it
 //     ran (its context ended and it returned an error) says how long it was

@@ -16,6 +16,7 @@ type meter struct {
 	cur      waits // since the last tick
 	acc      measured
 	accStart int64 // when acc started
+	need     int   // run times acc needs before it goes to the adaptive limit; 0 means adaptiveSamples
 }
 
 // waits is what one tick measured of queue waits, for shedding, per
@@ -93,7 +94,11 @@ func (m *meter) due(now int64) (tick, bool) {
 	t := tick{waits: m.cur}
 	t.span = now - m.start
 	m.cur, m.start = waits{}, now
-	if m.acc.nruns >= adaptiveSamples || now-m.accStart >= 10*m.interval {
+	need := m.need
+	if need == 0 {
+		need = adaptiveSamples
+	}
+	if m.acc.nruns >= need || now-m.accStart >= 10*m.interval {
 		t.ready, t.m = true, m.acc
 		t.m.span = now - m.accStart
 		m.acc, m.accStart = measured{}, now

@@ -90,6 +90,37 @@ func (p *Pool) refusals() Refusals {
 	}
 }
 
+// NumRefusalReasons is the number of refusal reasons: the fields of
+// Refusals.
+const NumRefusalReasons = 7
+
+// ReasonCount is one refusal reason's name and count.
+type ReasonCount struct {
+	Reason string // queue_full, stopped, canceled, rate_limited, shed_wait, shed_key or breaker_open
+	Count  uint64
+}
+
+// ByReason returns each reason's name, as exporters label it, and count,
+// in the order of the Refusals fields.
+func (r Refusals) ByReason() [NumRefusalReasons]ReasonCount {
+	return [...]ReasonCount{
+		{"queue_full", r.QueueFull}, {"stopped", r.Stopped}, {"canceled", r.Canceled},
+		{"rate_limited", r.RateLimited}, {"shed_wait", r.ShedWait}, {"shed_key", r.ShedKey},
+		{"breaker_open", r.BreakerOpen},
+	}
+}
+
+// Refusing reports, in the order of ByReason, the reasons a pool with
+// these statistics can refuse for: a full queue, Stop and a submitter
+// giving up, always; the others when the pool uses the control behind
+// them. Exporters keep a series at zero for each, so that a graph of them
+// shows a flat line rather than nothing.
+func (s *Stats) Refusing() [NumRefusalReasons]bool {
+	rate := s.Rate.PerSecond > 0 || s.KeyRate.PerSecond > 0
+	shed := s.ShedTarget > 0
+	return [...]bool{true, true, true, rate, shed, shed, s.Breakers != nil}
+}
+
 // Sum returns the number of refusals of every reason.
 func (r Refusals) Sum() uint64 {
 	return r.QueueFull + r.Stopped + r.Canceled + r.RateLimited + r.ShedWait + r.ShedKey + r.BreakerOpen
@@ -138,6 +169,7 @@ func newOverload(cfg *config) *overload {
 	}
 	if cfg.adaptive != nil {
 		o.adaptive = newAdaptive(*cfg.adaptive, cfg.maxWorkers)
+		o.meter.need = o.adaptive.samples()
 	}
 	if cfg.shed != nil {
 		o.shed = newShedder(*cfg.shed)
@@ -304,6 +336,9 @@ func (p *Pool) tickLocked(o *overload, t *tick) {
 		if n != p.maxW {
 			p.setLimit(n)
 		}
+		o.mu.Lock()
+		o.meter.need = a.samples()
+		o.mu.Unlock()
 	}
 	if s := o.shed; s != nil {
 		p.shedUpdate(s, &t.waits)

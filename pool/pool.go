@@ -121,6 +121,9 @@ func New(name string, opts ...Option) *Pool {
 	if o := newOverload(&cfg); o != nil {
 		p.ov.Store(o)
 		p.observed = p.observed || o.timed()
+		if o.adaptive != nil {
+			p.maxW = o.adaptive.bound(cfg.maxWorkers)
+		}
 	}
 	p.mu.Lock()
 	for p.workers < p.minW {
