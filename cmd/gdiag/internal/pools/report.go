@@ -44,6 +44,9 @@ type Row struct {
 
 	QueueWait Percentiles `json:"queueWait"` // time from submission to start
 	RunTime   Percentiles `json:"runTime"`   // time a task ran
+
+	// Overload is the pool's overload controls; absent for a pool without.
+	Overload *Overload `json:"overload,omitempty"`
 }
 
 // Rates are per second of wall time between two readings.
@@ -95,6 +98,7 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 		QueueWait: percentiles(cur.QueueWait),
 		RunTime:   percentiles(cur.RunTime),
 	}
+	r.Overload = newOverload(cur, prev, elapsed.Seconds())
 	if prev != nil && elapsed > 0 {
 		secs := elapsed.Seconds()
 		r.Rates = &Rates{
