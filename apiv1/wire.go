@@ -158,14 +158,26 @@ type Rate struct {
 	Burst     int     `json:"burst"`
 }
 
-// Breaker is pool.BreakerStats on the wire. State is "closed", "open" or
-// "half-open".
+// Breaker is pool.BreakerStats on the wire. State is the state's name
+// ("closed", "half-open" or "open"), a string so that a client decodes a
+// state it does not know yet; BreakerSeverity ranks it.
 type Breaker struct {
-	Key      string            `json:"key"` // "" for the pool's breaker
-	State    pool.BreakerState `json:"state"`
-	Opened   uint64            `json:"opened"`
-	Requests uint64            `json:"requests"`
-	Failures uint64            `json:"failures"`
+	Key      string `json:"key"` // "" for the pool's breaker
+	State    string `json:"state"`
+	Opened   uint64 `json:"opened"`
+	Requests uint64 `json:"requests"`
+	Failures uint64 `json:"failures"`
+}
+
+// BreakerSeverity returns the rank of a breaker state's name, as
+// pool.BreakerState numbers it: 0 closed, 1 half-open, 2 open; -1 for a
+// name it does not know.
+func BreakerSeverity(state string) int {
+	var s pool.BreakerState
+	if s.UnmarshalText([]byte(state)) != nil {
+		return -1
+	}
+	return int(s)
 }
 
 // PoolKey is one task key's share of a pool: its running tasks and those

@@ -116,7 +116,7 @@ func poolBreakers(bs []pool.BreakerStats) []apiv1.Breaker {
 	}
 	out := make([]apiv1.Breaker, len(bs))
 	for i, b := range bs {
-		out[i] = apiv1.Breaker(b)
+		out[i] = apiv1.Breaker{Key: b.Key, State: b.State.String(), Opened: b.Opened, Requests: b.Requests, Failures: b.Failures}
 	}
 	return out
 }

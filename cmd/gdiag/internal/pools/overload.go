@@ -139,7 +139,7 @@ func breakersText(bs []apiv1.Breaker) string {
 		if key == "" {
 			key = "pool"
 		}
-		parts[i] = key + ":" + b.State.String()
+		parts[i] = key + ":" + b.State
 		if b.Opened > 0 {
 			parts[i] += fmt.Sprintf("(opened %d×)", b.Opened)
 		}

@@ -22,7 +22,7 @@ func guarded(shed uint64) apiv1.Pool {
 	p.ShedTarget, p.Shedding = 5*time.Millisecond, true
 	p.Refused = apiv1.Refusals{QueueFull: 40, ShedWait: shed}
 	p.BreakerOpens = 3
-	p.Breakers = []apiv1.Breaker{{Key: "tenant-a", State: gpool.BreakerOpen, Opened: 3}, {State: gpool.BreakerClosed, Requests: 50}}
+	p.Breakers = []apiv1.Breaker{{Key: "tenant-a", State: gpool.BreakerOpen.String(), Opened: 3}, {State: gpool.BreakerClosed.String(), Requests: 50}}
 	return p
 }
 
