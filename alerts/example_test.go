@@ -30,5 +30,5 @@ func ExampleScale() {
 func ExampleRules() {
 	n := strings.Count(string(alerts.Rules()), "- alert: ")
 	fmt.Println(n, "alerts")
-	// Output: 10 alerts
+	// Output: 12 alerts
 }

@@ -133,7 +133,8 @@ func TestRuleMetricsExist(t *testing.T) {
 func liveSeries(t *testing.T) (map[string]bool, map[string]map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
-	p := pool.New("alerts_live", pool.WithoutRegistry(), pool.WithMaxWorkers(2))
+	p := pool.New("alerts_live", pool.WithoutRegistry(), pool.WithMaxWorkers(2),
+		pool.WithShedding(pool.ShedOptions{}), pool.WithBreaker(pool.BreakerOptions{}))
 	for i := range 8 {
 		err := p.Submit(ctx, func(context.Context) error {
 			if i == 0 {

@@ -41,3 +41,11 @@ func TestInfoRoundTrip(t *testing.T) {
 		t.Errorf("round trip of %s = %+v, %v", b, out, err)
 	}
 }
+
+func TestBreakerSeverity(t *testing.T) {
+	for state, want := range map[string]int{"closed": 0, "half-open": 1, "open": 2, "tripped": -1, "": -1} {
+		if got := apiv1.BreakerSeverity(state); got != want {
+			t.Errorf("BreakerSeverity(%q) = %d; want %d", state, got, want)
+		}
+	}
+}

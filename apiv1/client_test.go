@@ -275,7 +275,8 @@ func TestDiscoveryTrust(t *testing.T) {
 // order, so that a field added to pool.Stats cannot go missing on the
 // wire; Histogram and PoolKey likewise.
 func TestPoolMirrorsPoolStats(t *testing.T) {
-	for _, pair := range [][2]any{{apiv1.Pool{}, pool.Stats{}}, {apiv1.Histogram{}, pool.Histogram{}}, {apiv1.PoolKey{}, pool.KeyStats{}}} {
+	for _, pair := range [][2]any{{apiv1.Pool{}, pool.Stats{}}, {apiv1.Histogram{}, pool.Histogram{}}, {apiv1.PoolKey{}, pool.KeyStats{}},
+		{apiv1.Refusals{}, pool.Refusals{}}, {apiv1.Rate{}, pool.Rate{}}, {apiv1.Breaker{}, pool.BreakerStats{}}} {
 		wire, domain := reflect.TypeOf(pair[0]), reflect.TypeOf(pair[1])
 		var w, d []string
 		for i := range wire.NumField() {

@@ -71,6 +71,12 @@ func TestGoldenBodies(t *testing.T) {
 	for st := p.Stats(); st.Completed+st.Failed < 3 || st.Running > 0; st = p.Stats() {
 		time.Sleep(time.Millisecond)
 	}
+	// A pool with every overload control, idle, so that its body is fixed.
+	ctl := pool.New("golden-controls", pool.WithMaxWorkers(8), pool.WithStats(false), pool.WithIdleTimeout(time.Hour),
+		pool.WithRateLimit(pool.Rate{PerSecond: 100, Burst: 10}), pool.WithKeyRateLimit(pool.Rate{PerSecond: 5, Burst: 1}),
+		pool.WithAdaptiveLimit(pool.AdaptiveOptions{}), pool.WithShedding(pool.ShedOptions{}),
+		pool.WithBreaker(pool.BreakerOptions{PerKey: true}))
+	defer ctl.Stop(context.Background())
 	block := make(chan struct{})
 	defer close(block)
 	for range 3 {

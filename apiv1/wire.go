@@ -1,6 +1,7 @@
 package apiv1
 
 import (
+	"github.com/gdiag/gdiag/pool"
 	"math"
 	"slices"
 	"time"
@@ -127,6 +128,56 @@ type Pool struct {
 	QueueWait     Histogram `json:"queueWait"`
 	RunTime       Histogram `json:"runTime"`
 	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first
+
+	// Overload controls (pool.Stats documents each field).
+	Refused      Refusals      `json:"refused"` // Rejected by reason
+	Limit        int           `json:"limit"`   // workers allowed to run tasks now
+	Adaptive     bool          `json:"adaptive,omitempty"`
+	Rate         Rate          `json:"rate,omitzero"`
+	KeyRate      Rate          `json:"keyRate,omitzero"`
+	ShedTarget   time.Duration `json:"shedTarget,omitempty"`
+	Shedding     bool          `json:"shedding,omitempty"`
+	BreakerOpens uint64        `json:"breakerOpens,omitempty"`
+	Breakers     []Breaker     `json:"breakers,omitempty"` // the pool's breaker, then the keyed ones most worth a look
+}
+
+// Refusals is pool.Refusals on the wire: refused submissions by reason.
+type Refusals struct {
+	QueueFull   uint64 `json:"queueFull"`
+	Stopped     uint64 `json:"stopped"`
+	Canceled    uint64 `json:"canceled"`
+	RateLimited uint64 `json:"rateLimited"`
+	ShedWait    uint64 `json:"shedWait"`
+	ShedKey     uint64 `json:"shedKey"`
+	BreakerOpen uint64 `json:"breakerOpen"`
+}
+
+// Rate is pool.Rate on the wire: a token bucket; absent when there is none.
+type Rate struct {
+	PerSecond float64 `json:"perSecond"`
+	Burst     int     `json:"burst"`
+}
+
+// Breaker is pool.BreakerStats on the wire. State is the state's name
+// ("closed", "half-open" or "open"), a string so that a client decodes a
+// state it does not know yet; BreakerSeverity ranks it.
+type Breaker struct {
+	Key      string `json:"key"` // "" for the pool's breaker
+	State    string `json:"state"`
+	Opened   uint64 `json:"opened"`
+	Requests uint64 `json:"requests"`
+	Failures uint64 `json:"failures"`
+}
+
+// BreakerSeverity returns the rank of a breaker state's name, as
+// pool.BreakerState numbers it: 0 closed, 1 half-open, 2 open; -1 for a
+// name it does not know.
+func BreakerSeverity(state string) int {
+	var s pool.BreakerState
+	if s.UnmarshalText([]byte(state)) != nil {
+		return -1
+	}
+	return int(s)
 }
 
 // PoolKey is one task key's share of a pool: its running tasks and those

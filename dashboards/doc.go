@@ -9,7 +9,10 @@
 //     gdiag_sync_*).
 //   - [Pools] (gdiag-pools.json): tasks by outcome, submissions,
 //     rejections, panics, queue-wait and run-time percentiles, workers,
-//     utilisation, queue depth and the busiest task keys (gdiag_pool_*).
+//     utilisation, queue depth, the busiest task keys, and the overload
+//     controls: limit against tasks in flight, refusals by reason, the
+//     share of work shed, breaker states, breaker openings and rate limits
+//     (gdiag_pool_*).
 //   - [Runtime] (gdiag-runtime.json): GOGC, GOMEMLIMIT, heap, memory from
 //     the OS, allocation rate, the GC's share of the CPU and CPU time by
 //     class (from the runtime's /cpu/classes/, the figure GdiagGCOverhead

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -43,14 +44,25 @@ func realFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	<-started // running during the gather, for gdiag_pool_key_running
+	// A pool with every overload control and a refusal, for their series.
+	c := pool.New("dash_c", pool.WithoutRegistry(), pool.WithFailFast(),
+		pool.WithRateLimit(pool.Rate{PerSecond: 0.5, Burst: 1}), pool.WithShedding(pool.ShedOptions{}),
+		pool.WithBreaker(pool.BreakerOptions{}))
+	for range 2 { // the second finds no token
+		_ = c.Submit(ctx, func(context.Context) error { return nil })
+	}
+	d, release := shedding(t)
 	t.Cleanup(func() {
 		close(gate)
+		close(release)
 		_ = a.Stop(ctx)
 		_ = b.Stop(ctx)
+		_ = c.Stop(ctx)
+		_ = d.Stop(ctx)
 	})
 	reg := prometheus.NewRegistry()
 	err := gdiagprom.Register(reg, gdiagprom.Options{
-		Pools:       func() []*pool.Pool { return []*pool.Pool{a, b} },
+		Pools:       func() []*pool.Pool { return []*pool.Pool{a, b, c, d} },
 		GoCollector: true,
 	})
 	if err != nil {
@@ -65,6 +77,47 @@ func realFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		out[mf.GetName()] = mf
 	}
 	return out
+}
+
+// shedding returns a one-worker pool that has shed two tasks, for each
+// shedding reason: a queue that stood (tasks waited longer than its 1 µs
+// target) and tasks submitted behind a waiting one. Its worker holds a task until release is closed.
+func shedding(t *testing.T) (*pool.Pool, chan struct{}) {
+	t.Helper()
+	ctx := context.Background()
+	d := pool.New("dash_d", pool.WithoutRegistry(), pool.WithMaxWorkers(1), pool.WithFailFast(),
+		pool.WithShedding(pool.ShedOptions{Target: time.Microsecond, Interval: time.Microsecond}))
+	first, second, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	block := func(c chan struct{}) func(context.Context) error {
+		return func(context.Context) error { <-c; return nil }
+	}
+	started := func(context.Context) error { close(second); <-release; return nil }
+	for i, fn := range []func(context.Context) error{block(first), started, block(release)} {
+		if err := d.Go(ctx, pool.Task{Fn: fn, Key: []string{"", "", "k"}[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Millisecond) // the queued tasks wait far longer than the target
+	close(first)                 // the second starts, after its wait: the queue stands
+	<-second
+	deadline := time.Now().Add(20 * time.Second)
+	for !d.Stats().Shedding {
+		if time.Now().After(deadline) {
+			t.Fatal("shedding pool never found its queue standing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// A task whose key holds the one queued task is shed for its share; one
+	// without a key for its wait.
+	for _, key := range []string{"k", ""} {
+		if err := d.Go(ctx, pool.Task{Fn: block(release), Key: key}); !errors.Is(err, pool.ErrShed) {
+			t.Fatalf("Go(key %q) behind a standing queue = %v; want ErrShed", key, err)
+		}
+	}
+	if r := d.Stats().Refused; r.ShedKey != 1 || r.ShedWait != 1 {
+		t.Fatalf("Refused = %+v; want one shed for its key's share and one for its wait", r)
+	}
+	return d, release
 }
 
 // family maps a series name to its family: the name itself, or with a

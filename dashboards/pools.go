@@ -13,8 +13,9 @@ const poolMatch = `pool=~"$pool"`
 
 // Pools returns the "gdiag pools" dashboard (UID gdiag-pools): throughput
 // by outcome, rejections, panics, queue-wait and run-time percentiles,
-// workers and queue depth of every pool, and the busiest task keys, from
-// gdiag_pool_* series. It returns the builder's error, if any.
+// workers and queue depth of every pool, the busiest task keys, and the
+// overload controls (limit against tasks in flight, refusals by reason,
+// the share shed, breaker states, rate limits), from gdiag_pool_* series. It returns the builder's error, if any.
 func Pools() (dashboard.Dashboard, error) {
 	return build(base("gdiag-pools", "Pools (gdiag)",
 		"Bounded goroutine pools instrumented by gdiag: throughput, outcomes, queueing and workers.",
@@ -33,7 +34,7 @@ func Pools() (dashboard.Dashboard, error) {
 			query{"sum by (pool) (" + rate("gdiag_pool_tasks_submitted_total", poolMatch) + ")", "{{pool}}"},
 		)).
 		WithPanel(graph("Rejections",
-			"Tasks refused per second because the queue was full or the pool stopped. Any rejection means callers saw ErrOverloaded or ErrStopped.",
+			"Tasks refused per second, for any reason (the Overload controls row splits them). Any rejection means callers saw an error from Go or Submit.",
 			unitPerSecond, 12,
 			query{"sum by (pool) (" + rate("gdiag_pool_tasks_rejected_total", poolMatch) + ")", "{{pool}}"},
 		)).
@@ -80,6 +81,41 @@ func Pools() (dashboard.Dashboard, error) {
 				"Each process exports its pools' 10 busiest keys, and a key only while a task of it runs, so short tasks may fall between scrapes.",
 			unitCount, 24,
 			query{"topk(10, sum by (pool, key) (" + sel("gdiag_pool_key_running", poolMatch) + "))", "{{pool}} {{key}}"},
+		)).
+		WithRow(row("Overload controls")).
+		WithPanel(graph("Limit vs in flight",
+			"Workers the pool lets run tasks (its adaptive limit under WithAdaptiveLimit, else its maximum) against the workers running a task. "+
+				"An adaptive limit well below the maximum while running sits at the limit is the pool holding back concurrency that would only add latency.",
+			unitCount, 12,
+			query{"sum by (pool) (" + sel("gdiag_pool_limit", poolMatch) + ")", "{{pool}} limit"},
+			query{"sum by (pool) (" + sel("gdiag_pool_workers_running", poolMatch) + ")", "{{pool}} running"},
+			query{"sum by (pool) (" + sel("gdiag_pool_max_workers", poolMatch) + ")", "{{pool}} max"},
+		)).
+		WithPanel(stacked("Refusals by reason",
+			"Tasks refused per second by pool and reason: queue_full, stopped, canceled (the submitter gave up while blocked), "+
+				"rate_limited (a token bucket), shed_wait and shed_key (shedding of a standing queue), breaker_open. A reason appears once it has occurred.",
+			unitPerSecond, 12,
+			query{"sum by (pool, reason) (" + rate("gdiag_pool_tasks_refused_total", poolMatch) + ")", "{{pool}} {{reason}}"},
+		)).
+		WithPanel(graph("Share of work shed",
+			"Tasks refused by shedding (shed_wait and shed_key) as a share of all submissions. The GdiagPoolShedding alert fires on a sustained share; "+
+				"the shedding line is 1 while the pool finds its queue standing.",
+			unitRatio, 8,
+			query{"sum by (pool) (" + rate("gdiag_pool_tasks_refused_total", poolMatch, `reason=~"shed_wait|shed_key"`) + ") / (sum by (pool) (" +
+				rate("gdiag_pool_tasks_submitted_total", poolMatch) + ") + sum by (pool) (" + rate("gdiag_pool_tasks_rejected_total", poolMatch) + "))", "{{pool}} shed"},
+			query{"max by (pool) (" + sel("gdiag_pool_shedding", poolMatch) + ")", "{{pool}} shedding"},
+		)).
+		WithPanel(graph("Breaker state",
+			"State of each breaker: 0 closed, 1 half-open, 2 open; the pool's own breaker has no key, keyed breakers (BreakerOptions.PerKey) show theirs. "+
+				"Open means submissions get ErrBreakerOpen.",
+			unitCount, 8,
+			query{"max by (pool, key) (" + sel("gdiag_pool_breaker_state", poolMatch) + ")", "{{pool}} {{key}}"},
+		)).
+		WithPanel(graph("Breaker openings and rate limits",
+			"Times per second any breaker of the pool opened, and the token buckets' rates (tasks per second) by scope (the pool's, or each key's).",
+			unitPerSecond, 8,
+			query{"sum by (pool) (" + rate("gdiag_pool_breaker_opens_total", poolMatch) + ")", "{{pool}} breaker openings"},
+			query{"max by (pool, scope) (" + sel("gdiag_pool_rate_limit", poolMatch) + ")", "{{pool}} rate limit ({{scope}})"},
 		)),
 	)
 }

@@ -137,3 +137,29 @@ func TestSubmitDoesNotAllocate(t *testing.T) {
 		stop(t, p)
 	}
 }
+
+// TestControlledSubmitDoesNotAllocate checks that the overload controls
+// keep submitting allocation-free once warm: a rate limit that has
+// tokens, shedding, a breaker per key and the adaptive limit.
+func TestControlledSubmitDoesNotAllocate(t *testing.T) {
+	p := pool.New("allocs-controlled", pool.WithMaxWorkers(2), pool.WithoutRegistry(),
+		pool.WithRateLimit(pool.Rate{PerSecond: 1e9, Burst: 1 << 20}), pool.WithKeyRateLimit(pool.Rate{PerSecond: 1e9, Burst: 1 << 20}),
+		pool.WithShedding(pool.ShedOptions{}), pool.WithBreaker(pool.BreakerOptions{PerKey: true}),
+		pool.WithAdaptiveLimit(pool.AdaptiveOptions{}))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	task := pool.Task{Fn: func(context.Context) error { wg.Done(); return nil }, Key: "k"}
+	submit := func() {
+		wg.Add(2)
+		_ = p.Go(ctx, task)
+		_ = p.Submit(ctx, task.Fn)
+		wg.Wait()
+	}
+	for range 1000 {
+		submit() // warm the free lists, the key's bucket, breaker and count
+	}
+	if got := testing.AllocsPerRun(1000, submit); got > 0.01 {
+		t.Errorf("allocations per Go+Submit with every control = %v; want 0", got)
+	}
+	stop(t, p)
+}

@@ -68,6 +68,140 @@
 // one wake-up per burst; when the workers have no ready task, any room
 // counts.
 //
+// # Overload controls
+//
+// Four options protect a pool, and the service its tasks call, from more
+// work than they can do; each costs a pool that does not enable it
+// nothing but one nil check per submission. Their refusals are counted by
+// reason in Stats.Refused, and their decisions are in Stats (Limit, Rate,
+// KeyRate, Shedding, Breakers). A simulation that runs them against
+// go-zero's and failsafe-go's controls, with the figures, is in
+// bench/README.md.
+//
+//   - WithRateLimit and WithKeyRateLimit: token buckets on admission, for
+//     the pool and for each Task.Key. SetRate and SetKeyRate change them at
+//     run time. A submission that finds no token blocks until its token is
+//     due (or is refused at once with ErrRateLimited if that is after its
+//     ctx deadline), or under WithFailFast is refused at once.
+//   - WithAdaptiveLimit: the number of workers allowed to run tasks moves
+//     between a minimum and the maximum from what the pool measures (below).
+//   - WithShedding: once the queue stands, submissions that would wait
+//     longer than a target are refused with ErrShed, lowest priority first,
+//     and a key's share of the pool is bounded (below).
+//   - WithBreaker: when the share of failed tasks in a window reaches a
+//     ratio, the pool's breaker (or the task key's) opens and submissions
+//     are refused with ErrBreakerOpen; after a while a few probes pass, and
+//     the breaker closes when they succeed.
+//
+// The adaptive limit and shedding work together: the limit decides how
+// many tasks run, and the tasks it holds back wait in the queue, whose
+// wait shedding keeps short. The adaptive limit, shedding and breakers see
+// every task start and end (the pool times every task for them: about two
+// clock reads and a short lock per task).
+//
+// # Adaptive limit
+//
+// The controller is TCP Vegas's, as in Netflix's concurrency-limits, on
+// task run times: with N tasks running on average, a run time R and a
+// baseline B (the run time of a task that finds no queue inside the
+// service), N·(1 − B/R) tasks are waiting inside the service (for a CPU, a
+// connection, a lock) rather than being served. The limit grows while that
+// estimate is below alpha = 3·log10(limit) tasks and shrinks when it is
+// above beta = 6·log10(limit), the thresholds concurrency-limits uses, so
+// the service runs just past its knee: saturated, with a short queue of
+// its own. A controller on latency alone (a gradient against a long-term
+// average, like concurrency-limits' Gradient2) keeps shrinking while the
+// average catches up, and drifts upward in a sustained overload once it
+// has; a controller against a fixed latency target needs the target
+// chosen per service. Vegas needs only the baseline, and the rules below
+// keep it honest.
+//
+//   - The limit moves once an interval (AdaptiveOptions.Interval, default
+//     100 ms) has passed and 64 tasks have ended (16 while it grows fast),
+//     or after ten intervals: 64 run times make a median within about 15%
+//     on the workloads tried.
+//   - R is the median run time, smoothed (a quarter weight to the newest
+//     interval). A median, not a mean: a task whose deadline came while it
+//     ran (its context ended and it returned an error) says how long it was
+//     allowed, not how long the work takes, so it counts as longer than
+//     any other; the median stays exact while fewer than half are cut
+//     short, where a mean would fall just when the work is slow.
+//   - N is the mean concurrency over the interval by Little's law: the
+//     run times summed, divided by the interval's length.
+//   - B is the lowest smoothed R seen.
+//   - Above beta, the limit goes down to the concurrency that would leave
+//     beta tasks queued in the service (N·B/R + beta): by at least 10%
+//     and at most half, one step from far above the knee.
+//   - When the limit does not bind (no task waits for a worker it
+//     withholds, not every allowed worker is busy, shedding finds no
+//     standing queue), the demand set the concurrency: the limit is kept
+//     within 2N + 1, so that a sudden overload starts from near the demand
+//     rather than from the maximum.
+//   - The limit starts at 4 and doubles while nothing queues (as TCP's
+//     slow start), so that B is measured before the service queues.
+//   - A slowdown is not saturation: when a series of cuts has taken a
+//     fifth off the limit, the run time (of the last two intervals,
+//     unsmoothed) is still above 90% of what it was, and the throughput
+//     fell below 85% of its recent peak, the tasks themselves got slower
+//     (a slower dependency, bigger requests): that run time becomes B, and
+//     the limit doubles again until the service queues. Otherwise a pool
+//     whose dependency slows down would shrink for a slowdown that fewer
+//     workers cannot cure.
+//   - A B that is too high hides a queue. After 30 binding intervals
+//     without a cut the limit is cut by a quarter (as BBR drains its queue
+//     to measure the round trip): if R falls, the lower R becomes B; if it
+//     does not and the throughput falls, the slowdown rule restores the
+//     limit.
+//
+// In the simulation of bench/cmd/overload, under twice the service's
+// capacity the limit settles near the knee (the goodput of the best fixed
+// limit, and a lower p99); when the dependency slows fivefold it first
+// takes the slowdown for saturation and cuts, for one to three seconds,
+// before the slowdown rule restores it (about 5% less goodput than a
+// fixed generous limit over a 20-second slowdown).
+//
+// # Shedding
+//
+// Shedding follows CoDel: a queue stands when even the shortest wait of an
+// interval (ShedOptions.Interval, default 100 ms) exceeded the target
+// (ShedOptions.Target, default 5 ms, CoDel's), so that a burst the
+// workers absorb is not refused but a queue that no longer drains is. It
+// stops standing only when even the longest wait of an interval fell below
+// half the target and the tasks queued now would wait less than that.
+// Each priority has its own decision: a worker takes higher priorities
+// first, so High can flow while Low stands still; a priority whose queued
+// tasks did not start at all during an interval stands too.
+//
+// While a priority's queue stands, a submission at that priority is
+// refused when the ready tasks it would wait for (those of its priority
+// and above, beyond the workers free to take them) would take longer than
+// the target at the rate tasks have been ending: Low is shed first, High
+// last. While the queue stands, or while the key limit holds back tasks of
+// its key (a standing queue of that key's own), a task whose key holds
+// more than ShedOptions.MaxKeyShare (default half) of the pool's tasks is
+// refused. With WithKeyLimit as well, a flooding key's excess is held back
+// rather than queued ahead of other keys' tasks, and shedding bounds how
+// much of it is held.
+//
+// A shed submission returns ErrShed, which wraps ErrOverloaded. Refusals
+// are counted as Refused.ShedWait and Refused.ShedKey.
+//
+// # Breakers
+//
+// A breaker counts the outcomes of the tasks it covers over a window
+// (BreakerOptions.Window, default 10 s, in ten slices). When the window
+// holds at least MinRequests outcomes (default 20) and at least
+// FailureRatio of them (default half) are failures, it opens: submissions
+// return ErrBreakerOpen for OpenFor (default 5 s). Then it is half-open:
+// the next Probes submissions (default 3) pass; if all succeed it closes
+// with an empty window, and the first failure opens it again. A failure is
+// a panic, or an error for which IsFailure returns true (by default any
+// error but context.Canceled). A task canceled before it ran counts
+// neither way, and a probe that never ran frees its place. With PerKey,
+// each non-empty Task.Key has a breaker of its own (at most 1024 are kept,
+// forgetting closed ones with an empty window), and tasks without a key
+// share the pool's.
+//
 // # Task context
 //
 // A task receives the submitter's context itself: its values (trace
@@ -98,8 +232,8 @@
 //
 // Stats returns a plain, JSON-marshalable snapshot. Submitted counts
 // accepted tasks; Rejected counts refused submissions (ErrOverloaded,
-// ErrStopped, or the submitter's ctx ending first), which are not in
-// Submitted. Every accepted task ends with exactly one outcome: Completed
+// ErrStopped, the submitter's ctx ending first, or an overload control's
+// refusal), which are not in Submitted; Refused splits Rejected by reason. Every accepted task ends with exactly one outcome: Completed
 // (returned nil), Failed (returned an error, including its own timeout),
 // Panicked (panicked or called runtime.Goexit), or Canceled (never run: its
 // ctx ended first, or Stop dropped it).

@@ -158,3 +158,35 @@ func ExampleStats_keys() {
 	// tenant-a running=2 parked=1
 	// tenant-b running=1 parked=0
 }
+
+// A breaker per key cuts off a failing tenant alone, and every refusal is
+// counted by reason.
+func ExampleWithBreaker() {
+	p := pool.New("payments", pool.WithMaxWorkers(2), pool.WithoutRegistry(),
+		pool.WithBreaker(pool.BreakerOptions{MinRequests: 3, PerKey: true, OpenFor: time.Minute}))
+	defer p.Stop(context.Background())
+	charge := func(tenant string, err error) error {
+		f := make(chan struct{})
+		serr := p.Go(context.Background(), pool.Task{Key: tenant, Fn: func(context.Context) error { defer close(f); return err }})
+		if serr == nil {
+			<-f
+		}
+		return serr
+	}
+	declined := errors.New("card processor down")
+	for range 3 {
+		_ = charge("a", declined)
+	}
+	// The outcome reaches the breaker just after the task returns.
+	for p.Stats().BreakerOpens == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("a:", charge("a", nil))
+	fmt.Println("b:", charge("b", nil))
+	s := p.Stats()
+	fmt.Println("breaker of a:", s.Breakers[1].Key, s.Breakers[1].State, "refused:", s.Refused.BreakerOpen)
+	// Output:
+	// a: pool: breaker open
+	// b: <nil>
+	// breaker of a: a open refused: 1
+}

@@ -21,27 +21,32 @@ func busier(a, b KeyStats) bool {
 	return a.Running > b.Running || a.Running == b.Running && a.Key < b.Key
 }
 
-// topKeys keeps the MaxStatsKeys busiest keys offered to add, in order,
-// without allocating: an insertion into a short sorted array.
-type topKeys struct {
-	ks [MaxStatsKeys]KeyStats
-	n  int
+// top keeps the MaxStatsKeys first of the values offered to add, in the
+// order first defines, without allocating: an insertion into a short
+// sorted array.
+type top[T any] struct {
+	vs    [MaxStatsKeys]T
+	n     int
+	first func(a, b T) bool // a sorts before b
 }
 
-func (t *topKeys) add(k KeyStats) {
-	if t.n == len(t.ks) {
-		if !busier(k, t.ks[t.n-1]) {
+func (t *top[T]) add(v T) {
+	if t.n == len(t.vs) {
+		if !t.first(v, t.vs[t.n-1]) {
 			return
 		}
 		t.n-- // the last one drops out
 	}
 	i := t.n
-	for ; i > 0 && busier(k, t.ks[i-1]); i-- {
-		t.ks[i] = t.ks[i-1]
+	for ; i > 0 && t.first(v, t.vs[i-1]); i-- {
+		t.vs[i] = t.vs[i-1]
 	}
-	t.ks[i] = k
+	t.vs[i] = v
 	t.n++
 }
+
+// list returns the values kept, in order, in a new slice.
+func (t *top[T]) list() []T { return append([]T(nil), t.vs[:t.n]...) }
 
 // busiestKeys returns the keys with tasks running or parked, at most
 // MaxStatsKeys of them ordered as Stats.Keys documents, or nil when there
@@ -53,7 +58,7 @@ func (p *Pool) busiestKeys() []KeyStats {
 	if len(p.inflight) == 0 && len(p.parked) == 0 {
 		return nil
 	}
-	var t topKeys
+	t := top[KeyStats]{first: busier}
 	for k, run := range p.inflight {
 		if *run == 0 {
 			continue
@@ -71,5 +76,5 @@ func (p *Pool) busiestKeys() []KeyStats {
 			t.add(KeyStats{Key: k, Parked: d.len()})
 		}
 	}
-	return append([]KeyStats(nil), t.ks[:t.n]...)
+	return t.list()
 }

@@ -13,7 +13,7 @@ func TestTopKeys(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, MaxStatsKeys - 1, MaxStatsKeys, MaxStatsKeys + 1, 200} {
 		var all []KeyStats
-		var top topKeys
+		top := top[KeyStats]{first: busier}
 		for i := range n {
 			k := KeyStats{Key: fmt.Sprintf("key-%03d", rng.IntN(1000)*1000+i), Running: rng.IntN(4)}
 			all = append(all, k)
@@ -26,7 +26,7 @@ func TestTopKeys(t *testing.T) {
 			return 1
 		})
 		want := all[:min(n, MaxStatsKeys)]
-		if got := top.ks[:top.n]; !slices.Equal(got, want) {
+		if got := top.list(); !slices.Equal(got, want) {
 			t.Errorf("top %d of %d keys = %+v; want %+v", MaxStatsKeys, n, got, want)
 		}
 	}

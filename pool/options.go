@@ -22,6 +22,11 @@ type config struct {
 	observer     Observer
 	panicHandler func(*PanicError)
 	logger       *slog.Logger
+
+	rate, keyRate Rate
+	adaptive      *AdaptiveOptions
+	shed          *ShedOptions
+	breaker       *BreakerOptions
 }
 
 func defaultConfig() config {
@@ -107,5 +112,21 @@ func (c *config) validate() {
 		panic("pool: stats sampling must be at least 1")
 	case c.keyLimit < 0:
 		panic("pool: key limit must not be negative")
+	case !c.rate.valid() || !c.keyRate.valid():
+		panic("pool: rate must be finite and not negative")
+	}
+	c.validateControls()
+}
+
+func (c *config) validateControls() {
+	if a := c.adaptive; a != nil && (a.Min < 0 || a.Min > c.maxWorkers || a.Interval < 0) {
+		panic("pool: adaptive limit: min must be between 0 and max workers, interval not negative")
+	}
+	if s := c.shed; s != nil && (s.Target < 0 || s.Interval < 0 || s.MaxKeyShare < 0) {
+		panic("pool: shedding: target, interval and key share must not be negative")
+	}
+	if b := c.breaker; b != nil && (b.FailureRatio < 0 || b.FailureRatio > 1 || b.MinRequests < 0 ||
+		b.Window < 0 || b.OpenFor < 0 || b.Probes < 0) {
+		panic("pool: breaker: ratio must be between 0 and 1, other settings not negative")
 	}
 }

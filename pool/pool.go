@@ -36,7 +36,7 @@ type Pool struct {
 	// Read-mostly configuration, apart from the lock's cache line.
 	name     string
 	cfg      config
-	observed bool            // an observer needs every task timed
+	observed bool            // every task is timed and ends through runFull: an observer or an overload control needs it
 	sampleN  int             // time one task in sampleN for the histograms; 0 = never
 	labels   context.Context // pprof labels pool=<name>, set once per worker
 
@@ -69,13 +69,15 @@ type Pool struct {
 	reaper   *time.Timer
 	reaping  bool // reaper is armed
 	minW     int
+	ceilW    int           // the maximum set by New or Resize; maxW is the limit in force, lower under an adaptive limit
 	freeW    []*waiter     // recycled waiters
 	drained  chan struct{} // closed when stopped and no worker is left
 
 	_          cacheLinePad
-	spinHint   atomic.Bool // a task is ready for the spinning worker, or the pool stopped
-	rejected   atomic.Uint64
-	hookPanics atomic.Uint64 // panics recovered from an Observer or the panic handler
+	spinHint   atomic.Bool                // a task is ready for the spinning worker, or the pool stopped
+	refused    [numRefusals]atomic.Uint64 // refused submissions by reason
+	ov         atomic.Pointer[overload]   // overload controls; nil for none
+	hookPanics atomic.Uint64              // panics recovered from an Observer or the panic handler
 	nextShard  atomic.Uint32
 	shards     [numShards]shard // outcome counters and histograms, per worker
 
@@ -108,12 +110,20 @@ func New(name string, opts ...Option) *Pool {
 		readyKey: make(map[string]int),
 		minW:     cfg.minWorkers,
 		maxW:     cfg.maxWorkers,
+		ceilW:    cfg.maxWorkers,
 		drained:  make(chan struct{}),
 		labels:   pprof.WithLabels(context.Background(), pprof.Labels("pool", name)),
 		labelCtx: make(map[string]context.Context),
 	}
 	if cfg.stats {
 		p.sampleN = cfg.sampleEvery
+	}
+	if o := newOverload(&cfg); o != nil {
+		p.ov.Store(o)
+		p.observed = p.observed || o.timed()
+		if o.adaptive != nil {
+			p.maxW = o.adaptive.bound(cfg.maxWorkers)
+		}
 	}
 	p.mu.Lock()
 	for p.workers < p.minW {
@@ -153,8 +163,10 @@ func (p *Pool) Go(ctx context.Context, t Task) error {
 
 func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 	if err := ctx.Err(); err != nil {
-		p.rejected.Add(1)
-		return err
+		return p.refuse(refCanceled, err)
+	}
+	if o := p.ov.Load(); o != nil {
+		return p.controlled(ctx, o, t, done)
 	}
 	// The record is built on the stack; place copies it into a pooled
 	// record only when it accepts the task, so a refused submission costs
@@ -164,10 +176,7 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 		r.timed, r.submitted = true, nanotime()
 	}
 	p.mu.Lock()
-	if !r.timed && p.sampleN > 0 {
-		// Sampling keeps the clock reads a timed task costs off most
-		// tasks; the counters stay exact. A counter under the lock the
-		// submission takes anyway is cheaper than an atomic one.
+	if !r.timed && p.sampleN > 0 { // p.sample, by hand: a call here costs 2% of an empty task
 		if p.sampleC++; p.sampleC >= p.sampleN {
 			p.sampleC = 0
 			r.timed, r.submitted = true, nanotime()
@@ -177,6 +186,31 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 		p.mu.Unlock()
 		return nil
 	}
+	if err := p.blocked(ctx, r); err != nil { // unlocks p.mu
+		return p.refuse(refusalOf(err), err)
+	}
+	return nil
+}
+
+// sample marks one task in sampleN as timed for the histograms. Sampling
+// keeps the clock reads a timed task costs off most tasks; the counters
+// stay exact. A counter under the lock the submission takes anyway is
+// cheaper than an atomic one. p.mu held.
+func (p *Pool) sample(r *taskRec) {
+	if !r.timed && p.sampleN > 0 {
+		if p.sampleC++; p.sampleC >= p.sampleN {
+			p.sampleC = 0
+			r.timed, r.submitted = true, nanotime()
+		}
+	}
+}
+
+// blocked handles a submission that place could not accept at once: it
+// retries, or blocks its submitter until there is room, or returns why it
+// did not: ErrOverloaded (queue full under WithFailFast), ErrStopped, or
+// ctx.Err(). It is called with p.mu held and returns with it released;
+// the caller counts the refusal.
+func (p *Pool) blocked(ctx context.Context, r *taskRec) error {
 	if !p.cfg.failFast && !p.stopped {
 		if p.spinRoom(r) {
 			p.mu.Unlock()
@@ -191,7 +225,6 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 		err = ErrStopped
 	}
 	p.mu.Unlock()
-	p.rejected.Add(1)
 	return err
 }
 
@@ -229,7 +262,8 @@ type waiter struct {
 
 // waitRoom blocks until the pool has placed r (nil), the pool stops
 // (ErrStopped) or ctx ends (ctx.Err()). Called with p.mu held; returns with
-// it released. Waiters are recycled, so blocking allocates nothing.
+// it released; the caller counts a refusal. Waiters are recycled, so
+// blocking allocates nothing.
 func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	w := popFree(&p.freeW)
 	if w == nil {
@@ -248,9 +282,6 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	w.r = taskRec{}
 	p.freeW = append(p.freeW, w)
 	p.mu.Unlock()
-	if err != nil {
-		p.rejected.Add(1)
-	}
 	return err
 }
 
@@ -449,7 +480,7 @@ func (p *Pool) take() *taskRec {
 
 // maxKeys bounds p.inflight: the keys of running tasks (at most the
 // maximum number of workers) plus as many recently finished keys. p.mu held.
-func (p *Pool) maxKeys() int { return 2*p.maxW + 64 }
+func (p *Pool) maxKeys() int { return 2*p.ceilW + 64 }
 
 // runningKey returns how many tasks with key run. p.mu held.
 func (p *Pool) runningKey(key string) int {
@@ -534,19 +565,31 @@ func (p *Pool) Resize(minWorkers, maxWorkers int) error {
 	if p.stopped {
 		return ErrStopped
 	}
-	p.minW, p.maxW = minWorkers, maxWorkers
-	for p.workers > p.maxW && len(p.idle) > 0 {
-		p.nudge()
+	p.minW, p.ceilW = minWorkers, maxWorkers
+	limit := maxWorkers
+	if o := p.ov.Load(); o != nil && o.adaptive != nil {
+		limit = o.adaptive.bound(maxWorkers)
 	}
+	p.setLimit(limit)
 	for p.workers < p.minW {
 		p.spawn()
 	}
 	if len(p.idle) > 0 {
 		p.armReaper() // a lower minimum may let idle workers retire
 	}
+	return nil
+}
+
+// setLimit makes n the number of workers allowed to run tasks: extra idle
+// workers exit at once, busy ones after their current task, and queued
+// work gets new workers up to n. p.mu held.
+func (p *Pool) setLimit(n int) {
+	p.maxW = n
+	for p.workers > p.maxW && len(p.idle) > 0 {
+		p.nudge()
+	}
 	p.kick()
 	p.signalRoom()
-	return nil
 }
 
 // nudge makes the most recently idle worker exit, uncounting it now so

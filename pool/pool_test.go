@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,12 @@ func TestNewPanicsOnInvalidConfig(t *testing.T) {
 		{"idle timeout 0", pool.WithIdleTimeout(0)},
 		{"key limit negative", pool.WithKeyLimit(-1)},
 		{"sampling 0", pool.WithStatsSampling(0)},
+		{"rate negative", pool.WithRateLimit(pool.Rate{PerSecond: -1})},
+		{"key rate NaN", pool.WithKeyRateLimit(pool.Rate{PerSecond: math.NaN()})},
+		{"adaptive min above max", pool.WithAdaptiveLimit(pool.AdaptiveOptions{Min: 5})},
+		{"shed target negative", pool.WithShedding(pool.ShedOptions{Target: -1})},
+		{"breaker ratio above 1", pool.WithBreaker(pool.BreakerOptions{FailureRatio: 1.5})},
+		{"breaker probes negative", pool.WithBreaker(pool.BreakerOptions{Probes: -1})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ type taskRec struct {
 	submitted int64 // monotonic nanoseconds, when timed
 	prio      Priority
 	timed     bool // measure queue wait and run time
+	probe     bool // admitted as a half-open breaker's probe
 }
 
 // newRec returns a recycled or new record holding a copy of v. p.mu held:

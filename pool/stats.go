@@ -40,7 +40,7 @@ type Stats struct {
 	Failed    uint64 // tasks that returned an error (including their own timeouts)
 	Panicked  uint64 // tasks that panicked or called runtime.Goexit (or whose TaskStart panicked)
 	Canceled  uint64 // accepted tasks never run: ctx ended first, or dropped by Stop
-	Rejected  uint64 // refused submissions (not in Submitted)
+	Rejected  uint64 // refused submissions (not in Submitted); Refused says why
 
 	// HookPanics counts panics recovered from an Observer method or the
 	// WithPanicHandler function. It is not a task outcome: a task whose
@@ -56,6 +56,26 @@ type Stats struct {
 	// Running (descending), then Key. Tasks without a key are not in it;
 	// it is nil when no running or parked task has a key.
 	Keys []KeyStats
+
+	// Refused counts the refused submissions by reason; its fields add up
+	// to Rejected.
+	Refused Refusals
+
+	// Overload controls; see the package documentation. Their fields are
+	// zero for a pool without them.
+	Limit      int           // workers allowed to run tasks now: the adaptive limit under WithAdaptiveLimit, else MaxWorkers
+	Adaptive   bool          // the limit is adaptive (WithAdaptiveLimit)
+	Rate       Rate          // the pool's token bucket (WithRateLimit, SetRate)
+	KeyRate    Rate          // each key's token bucket (WithKeyRateLimit, SetKeyRate)
+	ShedTarget time.Duration // the longest a task should wait (WithShedding)
+	Shedding   bool          // the queue stands: tasks that would wait longer than ShedTarget are refused
+	// BreakerOpens counts the times any breaker of the pool opened.
+	BreakerOpens uint64
+	// Breakers lists the pool's breaker (Key "") and, under
+	// BreakerOptions.PerKey, at most MaxStatsKeys keyed breakers: open
+	// first, then half-open, then by outcomes in their window, then by
+	// key. It is nil without WithBreaker.
+	Breakers []BreakerStats
 }
 
 // Histogram is a snapshot of a duration histogram with fixed buckets.
@@ -185,11 +205,13 @@ type shard struct {
 // one, so they reconcile exactly only at a quiescent moment (see the
 // package documentation). Histograms are empty when built WithStats(false).
 func (p *Pool) Stats() Stats {
+	o := p.ov.Load()
 	p.mu.Lock()
 	s := Stats{
 		Name:          p.name,
 		MinWorkers:    p.minW,
-		MaxWorkers:    p.maxW,
+		MaxWorkers:    p.ceilW,
+		Limit:         p.maxW,
 		Workers:       p.workers,
 		Running:       p.running,
 		Idle:          len(p.idle),
@@ -201,8 +223,15 @@ func (p *Pool) Stats() Stats {
 		Submitted:     p.submitted,
 		Keys:          p.busiestKeys(),
 	}
+	if o != nil {
+		o.statsLocked(&s)
+	}
 	p.mu.Unlock()
-	s.Rejected = p.rejected.Load()
+	if o != nil {
+		o.stats(&s)
+	}
+	s.Refused = p.refusals()
+	s.Rejected = s.Refused.Sum()
 	s.HookPanics = p.hookPanics.Load()
 	s.QueueWait = newHistogram()
 	s.RunTime = newHistogram()

@@ -119,6 +119,10 @@ func TestStorm(t *testing.T) {
 		sum.Panicked += s.Panicked
 		sum.Canceled += s.Canceled
 		sum.HookPanics += s.HookPanics
+		sum.Refused.ShedWait += s.Refused.ShedWait + s.Refused.ShedKey
+		sum.Refused.RateLimited += s.Refused.RateLimited
+		sum.Refused.BreakerOpen += s.Refused.BreakerOpen
+		sum.BreakerOpens += s.BreakerOpens
 		for i := range kinds {
 			kinds[i] += k[i]
 		}
@@ -135,6 +139,11 @@ func TestStorm(t *testing.T) {
 		if c == 0 {
 			t.Errorf("task kind %d never submitted; want every fault exercised", k)
 		}
+	}
+	t.Logf("overload controls: shed %d, rate limited %d, breaker open %d (opened %d times)",
+		sum.Refused.ShedWait, sum.Refused.RateLimited, sum.Refused.BreakerOpen, sum.BreakerOpens)
+	if sum.BreakerOpens == 0 || sum.Refused.BreakerOpen == 0 {
+		t.Errorf("storm: breakers opened %d times and refused %d tasks; want both exercised", sum.BreakerOpens, sum.Refused.BreakerOpen)
 	}
 	if sum.Panicked == 0 || sum.Failed == 0 || sum.Canceled == 0 || sum.Rejected == 0 || sum.HookPanics == 0 {
 		t.Errorf("storm totals %+v; want every outcome, rejections and hook panics", sum)
@@ -158,6 +167,15 @@ func stormEpoch(t *testing.T, epoch, attempts int, progress *atomic.Int64) (pool
 	if observed {
 		opts = append(opts, pool.WithObserver(obs))
 	}
+	controls := epoch%3 == 2
+	if controls { // every overload control at once, on time scales the storm reaches
+		opts = append(opts,
+			pool.WithAdaptiveLimit(pool.AdaptiveOptions{Interval: time.Millisecond}),
+			pool.WithShedding(pool.ShedOptions{Target: 50 * time.Microsecond, Interval: time.Millisecond}),
+			pool.WithBreaker(pool.BreakerOptions{PerKey: epoch%2 == 0, MinRequests: 5, FailureRatio: 0.05,
+				Window: 10 * time.Millisecond, OpenFor: time.Millisecond}),
+			pool.WithKeyRateLimit(pool.Rate{PerSecond: 1e5, Burst: 100}))
+	}
 	var handlerPanics atomic.Int64
 	opts = append(opts, pool.WithPanicHandler(func(pe *pool.PanicError) {
 		if handlerPanics.Add(1)%2 == 0 {
@@ -165,7 +183,7 @@ func stormEpoch(t *testing.T, epoch, attempts int, progress *atomic.Int64) (pool
 		}
 	}))
 	p := pool.New(fmt.Sprint("storm-", epoch), opts...)
-	desc := fmt.Sprintf("epoch %d (max %d, queue %d, fail-fast %v, observed %v)", epoch, maxW, queue, failFast, observed)
+	desc := fmt.Sprintf("epoch %d (max %d, queue %d, fail-fast %v, observed %v, controls %v)", epoch, maxW, queue, failFast, observed, controls)
 
 	const submitters = 8
 	stopAt := attempts*4/5 + rng.IntN(attempts/5) // the last fifth or less is refused
@@ -275,10 +293,14 @@ func stormEpoch(t *testing.T, epoch, attempts int, progress *atomic.Int64) (pool
 				}
 				cancel() // kindCancelLater: just after submission, likely before the task starts
 				if err != nil {
-					if !errors.Is(err, pool.ErrStopped) && !errors.Is(err, pool.ErrOverloaded) && !errors.Is(err, context.Canceled) {
-						t.Errorf("%s: submit = %v; want nil, ErrStopped, ErrOverloaded or context.Canceled", desc, err)
+					control := errors.Is(err, pool.ErrShed) || errors.Is(err, pool.ErrRateLimited) || errors.Is(err, pool.ErrBreakerOpen)
+					if !errors.Is(err, pool.ErrStopped) && !errors.Is(err, pool.ErrOverloaded) && !errors.Is(err, context.Canceled) && !control {
+						t.Errorf("%s: submit = %v; want nil, ErrStopped, ErrOverloaded, context.Canceled or a control's refusal", desc, err)
 					}
-					if errors.Is(err, pool.ErrOverloaded) && !failFast {
+					if control && !controls {
+						t.Errorf("%s: submit = %v without overload controls", desc, err)
+					}
+					if errors.Is(err, pool.ErrOverloaded) && !errors.Is(err, pool.ErrShed) && !failFast {
 						t.Errorf("%s: submit = ErrOverloaded without WithFailFast", desc)
 					}
 					refused.Add(1)
@@ -310,6 +332,9 @@ func stormEpoch(t *testing.T, epoch, attempts int, progress *atomic.Int64) (pool
 	if outcomes != s.Submitted || s.Queued != 0 || s.Parked != 0 || s.Running != 0 || s.Workers != 0 || s.Keys != nil {
 		t.Errorf("%s: after Stop: submitted %d, outcomes %d (c=%d f=%d p=%d x=%d), queued %d parked %d running %d workers %d keys %v; want outcomes = submitted and nothing left",
 			desc, s.Submitted, outcomes, s.Completed, s.Failed, s.Panicked, s.Canceled, s.Queued, s.Parked, s.Running, s.Workers, s.Keys)
+	}
+	if got := s.Refused.Sum(); got != s.Rejected {
+		t.Errorf("%s: refusals by reason %+v add up to %d; want Rejected %d", desc, s.Refused, got, s.Rejected)
 	}
 	if got := s.Submitted + s.Rejected; got != uint64(attempts) {
 		t.Errorf("%s: Submitted+Rejected = %d; want %d attempts", desc, got, attempts)

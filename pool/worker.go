@@ -270,6 +270,9 @@ func (p *Pool) canceled(sh *shard, r *taskRec, now int64, err error) {
 		p.taskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, wait), TaskResult{Outcome: Canceled, Err: err}, r)
 	}
 	sh.canceled.Add(1)
+	if o := p.ov.Load(); o != nil && o.timed() {
+		p.ended(o, r, 0, now, Canceled, err, false)
+	}
 	if r.done != nil {
 		r.done.complete(err)
 	}
@@ -288,6 +291,9 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	if r.timed && p.cfg.stats {
 		sh.queueWait.observe(time.Duration(wait))
 	}
+	if o := p.ov.Load(); o != nil && o.timed() {
+		p.started(o, r, now)
+	}
 	if r.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(r.timeout))
@@ -302,6 +308,9 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 			// The observer failed before the task began: the task is not
 			// run, and ends with the observer's panic.
 			sh.panicked.Add(1)
+			if o := p.ov.Load(); o != nil && o.timed() {
+				p.ended(o, r, now, now, Panicked, pe, true)
+			}
 			if r.done != nil {
 				r.done.complete(pe)
 			}
@@ -345,6 +354,9 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 		sh.failed.Add(1)
 	default:
 		sh.completed.Add(1)
+	}
+	if o := p.ov.Load(); o != nil && o.timed() {
+		p.ended(o, r, now, end, outcome, err, err != nil && ctx.Err() != nil)
 	}
 	if r.done != nil {
 		r.done.complete(err)
@@ -425,6 +437,10 @@ func (p *Pool) goexited(sh *shard, r *taskRec) {
 // lost counts r as Panicked and gives back what its exiting worker held.
 func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError) {
 	sh.panicked.Add(1)
+	if o := p.ov.Load(); o != nil && o.timed() {
+		now := nanotime()
+		p.ended(o, r, now, now, Panicked, pe, true)
+	}
 	if r.done != nil {
 		r.done.complete(pe)
 	}
@@ -509,6 +525,9 @@ func (p *Pool) Stop(ctx context.Context) error {
 			p.taskEnd(r.ctx, p.info(r.prio, r.key, r.label, r.submitted, 0), TaskResult{Outcome: Canceled, Err: ErrStopped}, r)
 		}
 		p.shards[0].canceled.Add(1)
+		if o := p.ov.Load(); o != nil && o.timed() {
+			p.ended(o, r, 0, nanotime(), Canceled, ErrStopped, false)
+		}
 		if r.done != nil {
 			r.done.complete(ErrStopped)
 		}

@@ -99,7 +99,24 @@ func pools() []apiv1.Pool {
 			Canceled: st.Canceled, Rejected: st.Rejected, HookPanics: st.HookPanics,
 			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
 			Keys: poolKeys(st.Keys),
+
+			Refused: apiv1.Refusals(st.Refused), Limit: st.Limit, Adaptive: st.Adaptive,
+			Rate: apiv1.Rate(st.Rate), KeyRate: apiv1.Rate(st.KeyRate), ShedTarget: st.ShedTarget,
+			Shedding: st.Shedding, BreakerOpens: st.BreakerOpens, Breakers: poolBreakers(st.Breakers),
 		}
+	}
+	return out
+}
+
+// poolBreakers converts the breakers; nil stays nil, so that the JSON
+// leaves "breakers" out.
+func poolBreakers(bs []pool.BreakerStats) []apiv1.Breaker {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]apiv1.Breaker, len(bs))
+	for i, b := range bs {
+		out[i] = apiv1.Breaker{Key: b.Key, State: b.State.String(), Opened: b.Opened, Requests: b.Requests, Failures: b.Failures}
 	}
 	return out
 }

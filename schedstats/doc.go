@@ -162,9 +162,21 @@
 //	gdiag_pool_tasks_total{pool,outcome} counter tasks
 //		Tasks finished, by outcome (completed, failed, panicked, canceled).
 //	gdiag_pool_tasks_rejected_total{pool} counter tasks
-//		Tasks refused because the queue was full or the pool stopped.
+//		Tasks refused, for any reason; gdiag_pool_tasks_refused_total splits them by reason.
+//	gdiag_pool_tasks_refused_total{pool,reason} counter tasks
+//		Tasks refused, by reason: queue_full, stopped, canceled (the submitter gave up), rate_limited, shed_wait, shed_key, breaker_open.
 //	gdiag_pool_hook_panics_total{pool} counter panics
 //		Panics recovered from the pool's observer and panic-handler callbacks.
+//	gdiag_pool_limit{pool} gauge workers
+//		Workers the pool lets run tasks now: its adaptive limit, or its maximum when the limit is fixed.
+//	gdiag_pool_rate_limit{pool,scope} gauge tasks/s
+//		Tasks per second the pool's token bucket admits (scope pool) or each key's does (scope key); absent without one.
+//	gdiag_pool_shedding{pool} gauge state
+//		1 while the pool's queue stands and it sheds the tasks that would wait longer than its target, else 0.
+//	gdiag_pool_breaker_state{pool,key} gauge state
+//		State of the pool's breaker (key empty) and of the task keys' breakers most worth a look (at most 10): 0 closed, 1 half-open, 2 open.
+//	gdiag_pool_breaker_opens_total{pool} counter openings
+//		Times any of the pool's breakers opened.
 //	gdiag_pool_queue_wait_seconds{pool} histogram seconds
 //		Time tasks waited in the queue before a worker took them.
 //	gdiag_pool_run_seconds{pool} histogram seconds

@@ -56,6 +56,16 @@ const (
 	CausePoolOverload    = "pool-overload"
 )
 
+// The causes gdiag doctor names from a pool's overload controls.
+const (
+	// CausePoolShedding: a pool refused most of the work offered to it
+	// because its queue stood (pool.WithShedding).
+	CausePoolShedding = "pool-shedding"
+	// CausePoolBreaker: a pool's breaker, or a task key's, kept opening
+	// (pool.WithBreaker).
+	CausePoolBreaker = "pool-breaker"
+)
+
 // Finding is one problem seen in a process, with the figures that support
 // it: what Detect reports, what the agent serves at /v1/findings, and the
 // core of each finding of gdiag doctor.

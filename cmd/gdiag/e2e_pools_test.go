@@ -44,7 +44,34 @@ type poolsReport struct {
 		} `json:"rates"`
 		QueueWait poolPercentiles `json:"queueWait"`
 		RunTime   poolPercentiles `json:"runTime"`
+		Overload  *poolOverload   `json:"overload"`
 	} `json:"pools"`
+}
+
+// poolOverload mirrors a pool's "overload" object.
+type poolOverload struct {
+	Limit    int  `json:"limit"`
+	Adaptive bool `json:"adaptive"`
+	Rate     *struct {
+		PerSecond float64 `json:"perSecond"`
+		Burst     int     `json:"burst"`
+	} `json:"rate"`
+	KeyRate *struct {
+		PerSecond float64 `json:"perSecond"`
+		Burst     int     `json:"burst"`
+	} `json:"keyRate"`
+	Shedding          bool              `json:"shedding"`
+	ShedTargetSeconds float64           `json:"shedTargetSeconds"`
+	Refused           map[string]uint64 `json:"refused"`
+	ShedPerSec        *float64          `json:"shedPerSec"`
+	BreakerOpens      uint64            `json:"breakerOpens"`
+	Breakers          []struct {
+		Key      string `json:"key"`
+		State    string `json:"state"`
+		Opened   uint64 `json:"opened"`
+		Requests uint64 `json:"requests"`
+		Failures uint64 `json:"failures"`
+	} `json:"breakers"`
 }
 
 type poolPercentiles struct {
@@ -85,6 +112,10 @@ func TestPoolsText(t *testing.T) {
 	} else if w, _ := strconv.ParseFloat(m[1], 64); w < 0.3 {
 		t.Errorf("gdiag pools --interval 300ms: rates over %ss; want at least 0.3s\n%s", m[1], r)
 	}
+	// The batch pool's overload controls, in their own table.
+	if !strings.Contains(r.Stdout, "LIMIT/MAX") || !strings.Contains(r.Stdout, "50/s burst 10") || !strings.Contains(r.Stdout, "pool:closed") {
+		t.Errorf("gdiag pools shows no overload row for the batch pool\n%s", r)
+	}
 }
 
 // TestPoolsJSON decodes --json strictly, over the socket and over TCP with
@@ -124,6 +155,14 @@ func TestPoolsJSON(t *testing.T) {
 				}
 				if p.QueueWait.P50 > p.QueueWait.P99 || p.RunTime.P50 > p.RunTime.P99 {
 					t.Errorf("pool %s: p50 above p99: %+v", p.Name, p)
+				}
+				// The demo's batch pool uses every overload control, at rest.
+				if o := p.Overload; p.Name == "batch" && (o == nil || o.Rate == nil || o.Rate.PerSecond != 50 || o.ShedTargetSeconds != 0.05 ||
+					o.Shedding || o.ShedPerSec == nil || len(o.Breakers) != 1 || o.Breakers[0].State != "closed" || o.Limit != p.MaxWorkers) {
+					t.Errorf("pool batch overload = %+v; want its rate limit, shedding and closed breaker", o)
+				}
+				if p.Name == "http" && p.Overload != nil {
+					t.Errorf("pool http overload = %+v; want none: it uses no overload control", p.Overload)
 				}
 			}
 		})

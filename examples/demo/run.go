@@ -67,8 +67,13 @@ func run(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) (err
 		observe = append(observe, pool.WithObserver(tel.observer))
 	}
 	httpPool := newHTTPPool("http", append(observe, pool.WithLogger(log))...)
+	// The batch pool shows every overload control on the pools dashboard,
+	// at rest: a rate limit above its 10 jobs a second, shedding of a queue
+	// that never stands, a breaker that stays closed.
 	batchPool := pool.New("batch", append(observe,
-		pool.WithMaxWorkers(2), pool.WithQueueSize(32), pool.WithFailFast(), pool.WithLogger(log))...)
+		pool.WithMaxWorkers(2), pool.WithQueueSize(32), pool.WithFailFast(), pool.WithLogger(log),
+		pool.WithRateLimit(pool.Rate{PerSecond: 50, Burst: 10}), pool.WithShedding(pool.ShedOptions{Target: 50 * time.Millisecond}),
+		pool.WithBreaker(pool.BreakerOptions{}))...)
 	cleanups = append(cleanups, func(ctx context.Context) error {
 		return errors.Join(httpPool.Stop(ctx), batchPool.Stop(ctx))
 	})

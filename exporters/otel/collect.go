@@ -85,6 +85,13 @@ func (b *builder) intTo(e *entry, start time.Time, v int64, attrs attribute.Set)
 	e.ints = append(e.ints, p)
 }
 
+// float adds a float gauge point to the catalogued metric name.
+func (b *builder) float(name string, v float64, attrs attribute.Set) {
+	if e := b.byName[name]; e != nil {
+		e.floats = append(e.floats, metricdata.DataPoint[float64]{Attributes: attrs, Time: b.now, Value: v})
+	}
+}
+
 // hist adds a histogram point with per-bucket counts (len(bounds)+1).
 func (b *builder) hist(e *entry, start time.Time, attrs attribute.Set, bounds []float64, counts []uint64, count uint64, sum float64) {
 	if e == nil {
@@ -201,10 +208,11 @@ func midpoint(lo, hi float64) float64 {
 // poolAttrs is what the producer keeps of a pool between collections.
 type poolAttrs struct {
 	pool      attribute.Set
-	outcomes  [4]attribute.Set // by pool.Outcome
-	start     time.Time        // of the pool's cumulative series
-	submitted uint64           // at the last collection
-	last      time.Time        // of the last collection that saw the pool
+	outcomes  [4]attribute.Set                      // by pool.Outcome
+	reasons   [pool.NumRefusalReasons]attribute.Set // by pool.Refusals.ByReason
+	start     time.Time                             // of the pool's cumulative series
+	submitted uint64                                // at the last collection
+	last      time.Time                             // of the last collection that saw the pool
 	seen      uint64
 	bounds    []float64 // histogram bounds in seconds, while the pool keeps them
 }
@@ -221,6 +229,9 @@ func (p *Producer) poolAttrs(st *pool.Stats, now time.Time) *poolAttrs {
 		a = &poolAttrs{pool: attribute.NewSet(attrPoolName.String(st.Name)), start: p.start}
 		for o := range a.outcomes {
 			a.outcomes[o] = attribute.NewSet(attrPoolName.String(st.Name), attrOutcome.String(pool.Outcome(o).String()))
+		}
+		for i, r := range (pool.Refusals{}).ByReason() {
+			a.reasons[i] = attribute.NewSet(attrPoolName.String(st.Name), attrReason.String(r.Reason))
 		}
 		p.pools[st.Name] = a
 	case st.Submitted < a.submitted:
@@ -252,6 +263,41 @@ func (b *builder) pool(st *pool.Stats, a *poolAttrs) {
 	b.poolHist("gdiag_pool_run_seconds", st.RunTime, a)
 	for _, k := range st.Keys { // the busiest keys only: at most pool.MaxStatsKeys
 		b.int("gdiag_pool_key_running", a.start, int64(k.Running), attribute.NewSet(attrPoolName.String(st.Name), attrKey.String(k.Key)))
+	}
+	b.overload(st, a)
+}
+
+// overload adds the overload controls' metrics of a pool: as in the
+// Prometheus exporter, only those of the controls the pool uses (refusal
+// reasons the pool can refuse for, or that occurred).
+func (b *builder) overload(st *pool.Stats, a *poolAttrs) {
+	b.int("gdiag_pool_limit", a.start, int64(st.Limit), a.pool)
+	can := st.Refusing()
+	for i, r := range st.Refused.ByReason() {
+		if r.Count > 0 || can[i] {
+			b.int("gdiag_pool_tasks_refused_total", a.start, int64(r.Count), a.reasons[i])
+		}
+	}
+	if st.ShedTarget > 0 {
+		shedding := int64(0)
+		if st.Shedding {
+			shedding = 1
+		}
+		b.int("gdiag_pool_shedding", a.start, shedding, a.pool)
+	}
+	for _, r := range [...]struct {
+		scope string
+		rate  pool.Rate
+	}{{"pool", st.Rate}, {"key", st.KeyRate}} {
+		if r.rate.PerSecond > 0 {
+			b.float("gdiag_pool_rate_limit", r.rate.PerSecond, attribute.NewSet(attrPoolName.String(st.Name), attrScope.String(r.scope)))
+		}
+	}
+	if st.Breakers != nil {
+		b.int("gdiag_pool_breaker_opens_total", a.start, int64(st.BreakerOpens), a.pool)
+	}
+	for _, k := range st.Breakers { // the pool's and at most pool.MaxStatsKeys keys'
+		b.int("gdiag_pool_breaker_state", a.start, int64(k.State), attribute.NewSet(attrPoolName.String(st.Name), attrKey.String(k.Key)))
 	}
 }
 
@@ -298,6 +344,8 @@ func (b *builder) metrics() []metricdata.Metrics {
 		switch {
 		case len(e.hists) > 0:
 			m.Data = metricdata.Histogram[float64]{DataPoints: e.hists, Temporality: metricdata.CumulativeTemporality}
+		case len(e.floats) > 0 && e.kind == schedstats.TypeGauge:
+			m.Data = metricdata.Gauge[float64]{DataPoints: e.floats}
 		case len(e.floats) > 0:
 			m.Data = metricdata.Sum[float64]{DataPoints: e.floats, Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}
 		case len(e.ints) == 0:

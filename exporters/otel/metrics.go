@@ -16,12 +16,21 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
+// The attribute keys of the overload controls' metrics that task spans do
+// not have.
+const (
+	attrReason = attribute.Key("gdiag.pool.refusal_reason")
+	attrScope  = attribute.Key("gdiag.pool.rate_scope")
+)
+
 // The attribute keys of metrics, one per catalogue label. The pool and
 // outcome keys are the ones task spans use, so metrics and traces join.
 var labelKeys = map[string]attribute.Key{
 	"pool":    attrPoolName,
 	"outcome": attrOutcome,
 	"key":     attrKey,
+	"reason":  attrReason,
+	"scope":   attrScope,
 	"state":   "gdiag.goroutine.state",
 	"kind":    "gdiag.pause.kind",
 	"p":       "gdiag.sched.p",
@@ -57,6 +66,9 @@ func OTelName(promName string) string {
 func otelUnit(u string) string {
 	if u == "seconds" {
 		return "s"
+	}
+	if per, ok := strings.CutSuffix(u, "/s"); ok {
+		return "{" + strings.TrimSuffix(per, "s") + "}/s"
 	}
 	return "{" + strings.TrimSuffix(u, "s") + "}"
 }

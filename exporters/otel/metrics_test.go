@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -69,6 +70,10 @@ func collect(t *testing.T, r *sdkmetric.ManualReader) map[string][]point {
 			case metricdata.Gauge[int64]:
 				for _, p := range d.DataPoints {
 					out[m.Name] = append(out[m.Name], point{attrs: p.Attributes, value: float64(p.Value), kind: "gauge"})
+				}
+			case metricdata.Gauge[float64]:
+				for _, p := range d.DataPoints {
+					out[m.Name] = append(out[m.Name], point{attrs: p.Attributes, value: p.Value, kind: "gauge"})
 				}
 			case metricdata.Sum[int64]:
 				kind := "sum"
@@ -138,8 +143,16 @@ func TestProducerCoversCatalogue(t *testing.T) {
 	<-started
 	defer tenants.Stop(context.Background())
 	defer close(gate)
+	// A pool with every overload control, and a refusal, for their metrics.
+	guarded := pool.New("guarded", pool.WithoutRegistry(), pool.WithFailFast(),
+		pool.WithRateLimit(pool.Rate{PerSecond: 0.5, Burst: 1}), pool.WithShedding(pool.ShedOptions{}),
+		pool.WithBreaker(pool.BreakerOptions{PerKey: true}))
+	defer guarded.Stop(context.Background())
+	for range 2 { // the second finds no token
+		_ = guarded.Submit(context.Background(), func(context.Context) error { return nil })
+	}
 
-	r := producerReader(t, gotel.MetricsOptions{Read: fakeRead, Pools: func() []*pool.Pool { return []*pool.Pool{p, tenants} }})
+	r := producerReader(t, gotel.MetricsOptions{Read: fakeRead, Pools: func() []*pool.Pool { return []*pool.Pool{p, tenants, guarded} }})
 	got := collect(t, r)
 
 	for _, m := range schedstats.Catalogue() {
@@ -168,6 +181,7 @@ func TestProducerCoversCatalogue(t *testing.T) {
 	}
 
 	pn := attribute.String("gdiag.pool.name", "orders")
+	gn := attribute.String("gdiag.pool.name", "guarded")
 	checks := []struct {
 		name string
 		kvs  []attribute.KeyValue
@@ -192,13 +206,18 @@ func TestProducerCoversCatalogue(t *testing.T) {
 		{"gdiag.pool.tasks", []attribute.KeyValue{pn, attribute.String("gdiag.task.outcome", "failed")}, 1},
 		{"gdiag.pool.queue_capacity", []attribute.KeyValue{pn}, 1024},
 		{"gdiag.pool.key_running", []attribute.KeyValue{attribute.String("gdiag.pool.name", "tenants"), attribute.String("gdiag.pool.key", "tenant-a")}, 1},
+		{"gdiag.pool.rate_limit", []attribute.KeyValue{gn, attribute.String("gdiag.pool.rate_scope", "pool")}, 0.5},
+		{"gdiag.pool.tasks_refused", []attribute.KeyValue{gn, attribute.String("gdiag.pool.refusal_reason", "rate_limited")}, 1},
+		{"gdiag.pool.breaker_state", []attribute.KeyValue{gn, attribute.String("gdiag.pool.key", "")}, 0},
+		{"gdiag.pool.shedding", []attribute.KeyValue{gn}, 0},
+		{"gdiag.pool.limit", []attribute.KeyValue{pn}, float64(runtime.GOMAXPROCS(0))},
 	}
 	for _, c := range checks {
 		if v := value(t, got[c.name], c.kvs...); math.Abs(v-c.want) > 1e-9 {
 			t.Errorf("%s%v = %v; want %v", c.name, c.kvs, v, c.want)
 		}
 	}
-	if n := len(got["gdiag.pool.run"]); n != 2 {
+	if n := len(got["gdiag.pool.run"]); n != 3 {
 		t.Errorf("gdiag.pool.run has %d points; want one histogram per pool", n)
 	}
 }

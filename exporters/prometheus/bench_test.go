@@ -98,12 +98,15 @@ func replayRegistry(tb testing.TB, cs ...prometheus.Collector) *prometheus.Regis
 // one more completed task in every pool, in a different bucket of its
 // histograms each time. The statistics are copied as pool.Stats copies
 // them, histograms included.
-func busyRegistry(tb testing.TB) *prometheus.Registry {
+func busyRegistry(tb testing.TB) *prometheus.Registry { return busyRegistryOf(tb, fakeStats) }
+
+// busyRegistryOf is busyRegistry with the 20 pools' statistics made by stats.
+func busyRegistryOf(tb testing.TB, stats0 func(names ...string) []pool.Stats) *prometheus.Registry {
 	names := make([]string, 20)
 	for i := range names {
 		names[i] = fmt.Sprintf("pool%02d", i)
 	}
-	base := fakeStats(names...)
+	base := stats0(names...)
 	n := 0
 	stats := func() []pool.Stats {
 		n++

@@ -49,7 +49,20 @@
 // running, and short tasks may fall between scrapes. Over time Prometheus
 // keeps a series for every key that was once among the busiest: fine for
 // tenants or endpoints, not for request or user IDs. A negative MaxKeys
-// exports no key at all.
+// exports no key at all. gdiag_pool_breaker_state{pool,key} is bounded the
+// same way: the pool's own breaker (key empty) and at most MaxKeys keyed
+// breakers, those pool.Stats lists first (open, then half-open).
+//
+// The overload-control series exist only while they have something to
+// say, so that a pool without the controls pays no series for them:
+// gdiag_pool_tasks_refused_total{reason} for each reason the pool can
+// refuse for (queue_full, stopped and canceled for every pool, the others
+// with the control behind them; pool.Stats.Refusing) or that occurred,
+// gdiag_pool_shedding for a pool with pool.WithShedding,
+// gdiag_pool_rate_limit{scope} for each token bucket, and
+// gdiag_pool_breaker_opens_total and gdiag_pool_breaker_state for a pool
+// with pool.WithBreaker. gdiag_pool_limit is there for every pool (its
+// maximum when the limit is fixed).
 //
 // # Concurrency, cost and stability
 //

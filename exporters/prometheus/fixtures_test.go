@@ -114,9 +114,30 @@ func fakeStats(names ...string) []pool.Stats {
 			QueueWait: poolHistogram(map[int]uint64{0: 500 * k, 3: 300 * k, 10: 15 * k}),
 			RunTime:   poolHistogram(map[int]uint64{5: 700 * k, 12: 250 * k, 28: k}),
 			Keys:      []pool.KeyStats{{Key: "tenant-a", Running: 2, Parked: i}, {Key: "tenant-b", Running: 1}},
+			Limit:     8 * (i + 1),
+			Refused:   pool.Refusals{QueueFull: 15 * k, Stopped: 2 * k},
 		})
 	}
 	return out
+}
+
+// withControls returns stats with every overload control on every pool:
+// an adaptive limit below the maximum, shedding, both token buckets, and
+// breakers, one of them open, with refusals of every reason.
+func withControls(stats []pool.Stats) []pool.Stats {
+	for i := range stats {
+		st := &stats[i]
+		k := uint64(i + 1)
+		st.Limit, st.Adaptive = 4*(i+1), true
+		st.Shedding, st.ShedTarget = i == 0, 5*time.Millisecond
+		st.Rate, st.KeyRate = pool.Rate{PerSecond: 100 * float64(k), Burst: 10}, pool.Rate{PerSecond: 2.5, Burst: 1}
+		st.Refused = pool.Refusals{QueueFull: 5 * k, Stopped: k, Canceled: 2 * k, RateLimited: 4 * k, ShedWait: 3 * k, ShedKey: k, BreakerOpen: k}
+		st.Rejected = st.Refused.Sum()
+		st.BreakerOpens = 2 * k
+		st.Breakers = []pool.BreakerStats{{State: pool.BreakerClosed, Opened: k, Requests: 40, Failures: 2},
+			{Key: "tenant-a", State: pool.BreakerOpen, Opened: k}}
+	}
+	return stats
 }
 
 // gatherValue returns the gauge or counter value of the series of name whose

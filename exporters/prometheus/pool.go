@@ -27,6 +27,12 @@ const (
 	mPoolQueueWait     = "gdiag_pool_queue_wait_seconds"
 	mPoolRun           = "gdiag_pool_run_seconds"
 	mPoolKeyRunning    = "gdiag_pool_key_running"
+	mPoolLimit         = "gdiag_pool_limit"
+	mPoolShedding      = "gdiag_pool_shedding"
+	mPoolRefused       = "gdiag_pool_tasks_refused_total"
+	mPoolBreakerOpens  = "gdiag_pool_breaker_opens_total"
+	mPoolRateLimit     = "gdiag_pool_rate_limit"
+	mPoolBreakerState  = "gdiag_pool_breaker_state"
 )
 
 // PoolCollector is a prometheus.Collector of the pool metrics of the
@@ -54,6 +60,7 @@ type PoolCollector struct {
 
 	scalarDescs                    [len(poolScalars)]*prometheus.Desc
 	queueWait, runTime, keyRunning *prometheus.Desc
+	extraDescs                     [numExtras]*prometheus.Desc // by extraKind
 
 	mu          sync.Mutex
 	buf         []pool.Stats
@@ -94,6 +101,9 @@ func newPoolCollector(stats func(dst []pool.Stats) []pool.Stats, maxPools int) *
 		runTime:    newDesc(mPoolRun),
 		keyRunning: newDesc(mPoolKeyRunning),
 	}
+	for k, m := range extraMetrics {
+		c.extraDescs[k] = newDesc(m.name)
+	}
 	for i, sc := range poolScalars {
 		c.scalarDescs[i] = newDesc(sc.name)
 	}
@@ -127,6 +137,9 @@ func (c *PoolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.queueWait
 	ch <- c.runTime
 	ch <- c.keyRunning
+	for _, d := range c.extraDescs {
+		ch <- d
+	}
 }
 
 // Collect reads every listed pool's Stats and sends its metrics.

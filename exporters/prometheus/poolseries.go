@@ -18,7 +18,7 @@ type poolScalar struct {
 	outcome int // the outcome label's pool.Outcome, or -1 for none
 }
 
-// poolScalars are a pool's gauges and counters, in the order of
+// poolScalars are the gauges and counters every pool has, in the order of
 // poolValues.scalars.
 var poolScalars = [...]poolScalar{
 	{mPoolWorkers, false, -1},
@@ -28,6 +28,7 @@ var poolScalars = [...]poolScalar{
 	{mPoolParked, false, -1},
 	{mPoolQueueCapacity, false, -1},
 	{mPoolMaxWorkers, false, -1},
+	{mPoolLimit, false, -1},
 	{mPoolSubmitted, true, -1},
 	{mPoolTasks, true, int(pool.Completed)},
 	{mPoolTasks, true, int(pool.Failed)},
@@ -38,7 +39,50 @@ var poolScalars = [...]poolScalar{
 }
 
 // numPoolGauges is how many of poolScalars are gauges.
-const numPoolGauges = 7
+const numPoolGauges = 8
+
+// extraKind is the metric of an extra series: the series a pool has only
+// while there is something to show (a refusal reason that occurred, a
+// control the pool uses), so that a pool without overload controls pays no
+// series for them.
+type extraKind uint8
+
+const (
+	extraRefused      extraKind = iota // gdiag_pool_tasks_refused_total{reason}, for reasons the pool can refuse for
+	extraShedding                      // gdiag_pool_shedding, with WithShedding
+	extraRate                          // gdiag_pool_rate_limit{scope}, per token bucket
+	extraBreaker                       // gdiag_pool_breaker_state{key}, per breaker listed
+	extraBreakerOpens                  // gdiag_pool_breaker_opens_total, with WithBreaker
+	numExtras
+)
+
+// extraMetrics are the metric name, kind and second label of each
+// extraKind.
+var extraMetrics = [numExtras]struct {
+	name    string
+	counter bool
+	label   string
+}{
+	extraRefused:      {mPoolRefused, true, "reason"},
+	extraShedding:     {mPoolShedding, false, ""},
+	extraRate:         {mPoolRateLimit, false, "scope"},
+	extraBreaker:      {mPoolBreakerState, false, "key"},
+	extraBreakerOpens: {mPoolBreakerOpens, true, ""},
+}
+
+// extraValue is one extra series: its metric, its second label's value
+// (if the metric has one), and its value.
+type extraValue struct {
+	kind  extraKind
+	label string
+	value float64
+}
+
+// extraID names an extra series in a pool, for its cached label pairs.
+type extraID struct {
+	kind  extraKind
+	label string
+}
 
 // poolState is what the collector keeps of an exported pool between
 // scrapes: its label pairs, the numbers its series were last built from,
@@ -46,8 +90,9 @@ const numPoolGauges = 7
 type poolState struct {
 	name   string
 	labels [len(poolScalars)][]*dto.LabelPair
-	keys   map[string]*keyLabels // the keys of the last scrape
-	seen   uint64                // the last scrape that exported the pool
+	keys   map[string]*keyLabels  // the keys of the last scrape
+	extras map[extraID]*keyLabels // the label pairs of the extra series of the last scrape
+	seen   uint64                 // the last scrape that exported the pool
 
 	cur, last poolValues          // this scrape's numbers; those series shows
 	series    []prometheus.Metric // built from last; nil before the first build
@@ -63,6 +108,7 @@ type poolValues struct {
 	scalars     [len(poolScalars)]float64
 	hists       [2]histValues // queue wait, run time
 	keys        []keyValue
+	extras      []extraValue
 	droppedKeys int
 }
 
@@ -84,11 +130,12 @@ func (c *PoolCollector) fill(ps *poolState, st *pool.Stats) {
 	v := &ps.cur
 	v.scalars = [...]float64{
 		float64(st.Workers), float64(st.Running), float64(st.Idle), float64(st.Queued), float64(st.Parked),
-		float64(st.QueueCapacity), float64(st.MaxWorkers),
+		float64(st.QueueCapacity), float64(st.MaxWorkers), float64(st.Limit),
 		float64(st.Submitted),
 		float64(st.Completed), float64(st.Failed), float64(st.Panicked), float64(st.Canceled),
 		float64(st.Rejected), float64(st.HookPanics),
 	}
+	c.fillExtras(ps, st)
 	v.hists[0].fill(st.QueueWait, ps.last.hists[0].bounds)
 	v.hists[1].fill(st.RunTime, ps.last.hists[1].bounds)
 	v.keys, v.droppedKeys = v.keys[:0], 0
@@ -115,6 +162,70 @@ func (c *PoolCollector) fill(ps *poolState, st *pool.Stats) {
 	for key, kl := range ps.keys {
 		if kl.seen != c.scrape {
 			delete(ps.keys, key)
+		}
+	}
+}
+
+// fillExtras sets ps.cur.extras from st, and forgets the label pairs of
+// extra series st no longer has.
+func (c *PoolCollector) fillExtras(ps *poolState, st *pool.Stats) {
+	v := &ps.cur
+	v.extras = v.extras[:0]
+	add := func(kind extraKind, label string, value float64) {
+		v.extras = append(v.extras, extraValue{kind, label, value})
+	}
+	can := st.Refusing()
+	for i, r := range st.Refused.ByReason() {
+		if r.Count > 0 || can[i] {
+			add(extraRefused, r.Reason, float64(r.Count))
+		}
+	}
+	if st.ShedTarget > 0 {
+		shedding := 0.0
+		if st.Shedding {
+			shedding = 1
+		}
+		add(extraShedding, "", shedding)
+	}
+	if st.Rate.PerSecond > 0 {
+		add(extraRate, "pool", st.Rate.PerSecond)
+	}
+	if st.KeyRate.PerSecond > 0 {
+		add(extraRate, "key", st.KeyRate.PerSecond)
+	}
+	if st.Breakers != nil {
+		add(extraBreakerOpens, "", float64(st.BreakerOpens))
+	}
+	for i, b := range st.Breakers {
+		if i > c.maxKeys { // the pool's breaker, then as many keys as gdiag_pool_key_running has
+			v.droppedKeys += len(st.Breakers) - i
+			break
+		}
+		if !utf8.ValidString(b.Key) {
+			v.droppedKeys++ // keys are user data: skip one Prometheus refuses
+			continue
+		}
+		add(extraBreaker, b.Key, float64(b.State))
+	}
+	if ps.extras == nil {
+		ps.extras = make(map[extraID]*keyLabels)
+	}
+	for _, e := range v.extras {
+		id := extraID{e.kind, e.label}
+		el, ok := ps.extras[id]
+		if !ok {
+			m := extraMetrics[e.kind]
+			el = &keyLabels{pairs: labelPairs("pool", ps.name)}
+			if m.label != "" {
+				el.pairs = labelPairs("pool", ps.name, m.label, e.label)
+			}
+			ps.extras[id] = el
+		}
+		el.seen = c.scrape
+	}
+	for id, el := range ps.extras {
+		if el.seen != c.scrape {
+			delete(ps.extras, id)
 		}
 	}
 }
@@ -161,7 +272,7 @@ func sameBounds(secs []float64, bounds []time.Duration) bool {
 
 // equal reports whether v and w would give the same series.
 func (v *poolValues) equal(w *poolValues) bool {
-	if v.scalars != w.scalars || len(v.keys) != len(w.keys) || v.droppedKeys != w.droppedKeys {
+	if v.scalars != w.scalars || len(v.keys) != len(w.keys) || v.droppedKeys != w.droppedKeys || !slices.Equal(v.extras, w.extras) {
 		return false
 	}
 	for i := range v.hists {
@@ -212,6 +323,20 @@ func (c *PoolCollector) build(ps *poolState) {
 		keys := make([]gaugeCell, len(v.keys))
 		for i, k := range v.keys {
 			ms = append(ms, keys[i].set(c.keyRunning, k.running, k.labels))
+		}
+	}
+	if len(v.extras) > 0 {
+		cells := make([]struct {
+			g gaugeCell
+			c counterCell
+		}, len(v.extras)) // one allocation for both kinds
+		for i, e := range v.extras {
+			labels := ps.extras[extraID{e.kind, e.label}].pairs
+			if extraMetrics[e.kind].counter {
+				ms = append(ms, cells[i].c.set(c.extraDescs[e.kind], e.value, labels))
+			} else {
+				ms = append(ms, cells[i].g.set(c.extraDescs[e.kind], e.value, labels))
+			}
 		}
 	}
 	ps.series = ms

@@ -103,7 +103,7 @@ func TestGolden(t *testing.T) {
 		snap  schedstats.Snapshot
 		pools []pool.Stats
 	}{
-		{"full.golden", fullSnapshot(), fakeStats("http", "batch")},
+		{"full.golden", fullSnapshot(), withControls(fakeStats("http", "batch"))},
 		{"runtime_metrics_only.golden", runtimeOnly, nil},
 		{"empty.golden", schedstats.Snapshot{}, nil},
 	} {
@@ -131,7 +131,7 @@ var typeOf = map[dto.MetricType]schedstats.MetricType{
 // TestCatalogue checks the exposition against the schedstats catalogue in
 // both directions.
 func TestCatalogue(t *testing.T) {
-	reg, _ := fixedRegistry(t, fullSnapshot(), fakeStats("http", "batch"), 0)
+	reg, _ := fixedRegistry(t, fullSnapshot(), withControls(fakeStats("http", "batch")), 0)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestCatalogue(t *testing.T) {
 func TestLint(t *testing.T) {
 	for name, c := range map[string]prometheus.Collector{
 		"sched": gdiagprom.NewSchedCollector(readFixed(fullSnapshot())),
-		"pool":  gdiagprom.NewPoolCollectorStats(func() []pool.Stats { return fakeStats("http", "batch") }, 0),
+		"pool":  gdiagprom.NewPoolCollectorStats(func() []pool.Stats { return withControls(fakeStats("http", "batch")) }, 0),
 	} {
 		problems, err := testutil.CollectAndLint(c)
 		if err != nil {

@@ -38,6 +38,7 @@ func poolRegistry(stats *[]pool.Stats) *prometheus.Registry {
 			out[i].QueueWait = cloneHistogram(st.QueueWait)
 			out[i].RunTime = cloneHistogram(st.RunTime)
 			out[i].Keys = append([]pool.KeyStats(nil), st.Keys...)
+			out[i].Breakers = append([]pool.BreakerStats(nil), st.Breakers...)
 		}
 		return out
 	}, 0))
@@ -51,7 +52,8 @@ func cloneHistogram(h pool.Histogram) pool.Histogram {
 }
 
 // statsNotExported are the fields of pool.Stats that no pool series shows.
-var statsNotExported = map[string]bool{"Name": true, "MinWorkers": true, "KeyLimit": true, "Stopped": true}
+var statsNotExported = map[string]bool{"Name": true, "MinWorkers": true, "KeyLimit": true, "Stopped": true,
+	"Adaptive": true, "ShedTarget": true}
 
 // TestPoolChangesShow changes each field of pool.Stats in turn, the parts
 // of histograms and keys included, and checks that the next scrape shows
@@ -94,13 +96,42 @@ func TestPoolChangesShow(t *testing.T) {
 				"one more":  func(st *pool.Stats) { st.Keys = append(st.Keys, pool.KeyStats{Key: "tenant-d", Running: 1}) },
 				"one fewer": func(st *pool.Stats) { st.Keys = st.Keys[:1] },
 			}
+		case reflect.TypeFor[bool]():
+			changes = map[string]func(*pool.Stats){"flip": func(st *pool.Stats) {
+				v := reflect.ValueOf(st).Elem().Field(i)
+				v.SetBool(!v.Bool())
+			}}
+		case reflect.TypeFor[pool.Rate]():
+			r := func(st *pool.Stats) *pool.Rate {
+				return reflect.ValueOf(st).Elem().Field(i).Addr().Interface().(*pool.Rate)
+			}
+			changes = map[string]func(*pool.Stats){
+				"rate": func(st *pool.Stats) { r(st).PerSecond++ },
+				"none": func(st *pool.Stats) { *r(st) = pool.Rate{} },
+			}
+		case reflect.TypeFor[pool.Refusals]():
+			changes = map[string]func(*pool.Stats){}
+			rt := reflect.TypeFor[pool.Refusals]()
+			for j := range rt.NumField() {
+				changes[rt.Field(j).Name] = func(st *pool.Stats) {
+					v := reflect.ValueOf(&st.Refused).Elem().Field(j)
+					v.SetUint(v.Uint() + 1)
+				}
+			}
+		case reflect.TypeFor[[]pool.BreakerStats]():
+			changes = map[string]func(*pool.Stats){
+				"state":     func(st *pool.Stats) { st.Breakers[1].State = pool.BreakerHalfOpen },
+				"key":       func(st *pool.Stats) { st.Breakers[1].Key = "tenant-c" },
+				"one more":  func(st *pool.Stats) { st.Breakers = append(st.Breakers, pool.BreakerStats{Key: "tenant-d"}) },
+				"one fewer": func(st *pool.Stats) { st.Breakers = st.Breakers[:1] },
+			}
 		default:
 			t.Errorf("pool.Stats.%s has type %s, which this test cannot change: export it and teach the test, or list it in statsNotExported", f.Name, f.Type)
 			continue
 		}
 		for name, change := range changes {
 			t.Run(f.Name+"/"+name, func(t *testing.T) {
-				stats := fakeStats("http", "batch")
+				stats := withControls(fakeStats("http", "batch"))
 				reg := poolRegistry(&stats)
 				first := encode(t, gather(t, reg))
 				if again := encode(t, gather(t, reg)); !bytes.Equal(first, again) {
@@ -174,5 +205,22 @@ func TestScrapeAllocs(t *testing.T) {
 		if got > limit {
 			t.Errorf("%s scrape of 20 pools: %.0f allocations; want at most the Go collector's %.0f", name, got, limit)
 		}
+	}
+	// Overload controls add series (13 a pool with every control, in
+	// withControls), each of which the registry's Gather copies: at most 3
+	// allocations a series, and nothing for a pool without them (above).
+	plain, controlled := busyRegistry(t), busyRegistryOf(t, func(names ...string) []pool.Stats { return withControls(fakeStats(names...)) })
+	count := func(reg prometheus.Gatherer) (allocs float64, series int) {
+		allocs = testing.AllocsPerRun(20, func() { _, _ = reg.Gather() })
+		for _, mf := range gather(t, reg) {
+			series += len(mf.GetMetric())
+		}
+		return allocs, series
+	}
+	pa, ps := count(plain)
+	ca, cs := count(controlled)
+	t.Logf("busy with every control: %.0f allocations for %d more series", ca-pa, cs-ps)
+	if cs <= ps || ca-pa > 3*float64(cs-ps) {
+		t.Errorf("every control on 20 busy pools: %.0f more allocations for %d more series; want at most 3 a series", ca-pa, cs-ps)
 	}
 }

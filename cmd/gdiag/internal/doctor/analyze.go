@@ -44,7 +44,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 		}
 	}
 	a.th = withDefaults(schedThresholds)
-	for _, rule := range []func(){a.leak, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.stw} {
+	for _, rule := range []func(){a.leak, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.overload, a.stw} {
 		rule()
 	}
 	a.explain()

@@ -47,7 +47,18 @@ work back, and names the key with the most tasks held back.
      "panicked", "canceled", "rejected", "hookPanics",
      "rates": {"submittedPerSec", "completedPerSec", "rejectedPerSec"} or null,
      "queueWait": {"count", "p50Seconds", "p99Seconds", "p50Over", "p99Over"},
-     "runTime": {same as queueWait}}]}`,
+     "runTime": {same as queueWait},
+     "overload": only for a pool with overload controls:
+       {"limit", "adaptive", "rate": {"perSecond", "burst"} or null, "keyRate": same,
+        "shedding", "shedTargetSeconds", "refused": {reason: count}, "shedPerSec" or null,
+        "breakerOpens", "breakers": [{"key", "state", "opened", "requests", "failures"}]}}]}
+
+A pool with overload controls (an adaptive limit, a rate limit, shedding, a
+breaker) also gets a row in a second table: LIMIT/MAX (the workers it lets
+run now, "adaptive" when the limit moves), its token buckets, SHEDDING (YES
+while its queue stands, with the wait target), SHED/S between the readings,
+its refusals since start by reason, and each breaker's state (the pool's
+own as "pool", keyed ones by key) with how often it opened.`,
 		Examples: []string{
 			"gdiag pools 1234",
 			"gdiag pools 1234 --interval 5s",
@@ -144,6 +155,9 @@ func printTable(env *cli.Env, who string, rep Report) error {
 		if r.KeyLimited {
 			fmt.Fprintf(env.Stdout, "%s: %s\n", r.Name, keyLimitNote(r))
 		}
+	}
+	if err := printOverload(env, rep); err != nil {
+		return err
 	}
 	if rep.IntervalSeconds > 0 {
 		fmt.Fprintf(env.Stdout, "rates over %.1fs; percentiles over each pool's life\n", rep.IntervalSeconds)

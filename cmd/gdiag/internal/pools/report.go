@@ -54,6 +54,9 @@ type Row struct {
 
 	QueueWait Percentiles `json:"queueWait"` // time from submission to start
 	RunTime   Percentiles `json:"runTime"`   // time a task ran
+
+	// Overload is the pool's overload controls; absent for a pool without.
+	Overload *Overload `json:"overload,omitempty"`
 }
 
 // Rates are per second of wall time between two readings.
@@ -110,6 +113,7 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 	if r.Keys == nil {
 		r.Keys = []apiv1.PoolKey{}
 	}
+	r.Overload = newOverload(cur, prev, elapsed.Seconds())
 	if prev != nil && elapsed > 0 {
 		secs := elapsed.Seconds()
 		r.Rates = &Rates{
