@@ -34,7 +34,9 @@ the mutex, block, allocs and heap profiles. It prints the causes it finds,
 most important first, each with its evidence (figures with their trend as
 a sparkline), the stacks or functions involved and the next commands to
 run. With findings, the agent's flight recorder (the last seconds of
-execution trace) is saved to --out-dir for gdiag analyze.
+execution trace) is saved to --out-dir for gdiag analyze: by default
+$XDG_CACHE_HOME/gdiag/doctor (~/.cache/gdiag/doctor), where doctor keeps
+the newest 20 traces, at most 256 MiB in all, and removes older ones.
 
 Causes: goroutine-leak, cpu-saturation, mutex-contention, gc-pressure,
 thread-growth, pool-overload, stw-pauses. Each rule and its threshold is
@@ -61,7 +63,7 @@ means the figure is at most value (a histogram quantile, printed "≤"),
 		},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			window := fs.Duration("window", DefaultWindow, "how long to watch the process (at most 2m)")
-			outDir := fs.String("out-dir", os.TempDir(), "directory for the flight-recorder trace saved when there are findings")
+			outDir := fs.String("out-dir", defaultTraceDir(), "directory for the flight-recorder traces saved when there are findings (the newest 20, at most 256 MiB, are kept)")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				switch {
 				case len(args) != 1:
@@ -96,6 +98,9 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: needs the gdiag agent")
 	}
 	c := newCollector(t, window, info)
+	if rep.PID == 0 {
+		rep.PID = c.osPID
+	}
 	obs, missing := c.Run(ctx)
 	rep.Window = roundWindow(obs.Elapsed).String()
 	findings, checked, notChecked := Analyze(obs, spec)
@@ -179,7 +184,11 @@ func saveFlight(ctx context.Context, t *target.Target, info apiv1.Info, rep *Rep
 		return
 	}
 	defer body.Close()
-	name := filepath.Join(dir, "gdiag-doctor-"+strconv.Itoa(rep.PID)+"-"+time.Now().Format("20060102-150405")+".trace")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
+		return
+	}
+	name := filepath.Join(dir, tracePrefix+strconv.Itoa(rep.PID)+"-"+time.Now().Format("20060102-150405.000")+traceSuffix)
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
@@ -194,6 +203,10 @@ func saveFlight(ctx context.Context, t *target.Target, info apiv1.Info, rep *Rep
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
 		return
 	}
+	if err := pruneTraces(dir, name); err != nil {
+		rep.Errors = append(rep.Errors, "removing old doctor traces: "+err.Error())
+	}
+	rep.Trace = name
 	for i := range rep.Findings {
 		rep.Findings[i].Next = append(rep.Findings[i].Next, "gdiag analyze "+name)
 	}

@@ -13,7 +13,9 @@
 // agent's pools and latest snapshot once a second (which also notices a
 // process that died); and at the end the sampler's history covering the
 // window. With findings it saves the agent's flight recorder to
-// --out-dir/gdiag-doctor-<pid>-<time>.trace (default os.TempDir()).
+// --out-dir/gdiag-doctor-<pid>-<time>.trace (default
+// os.UserCacheDir()/gdiag/doctor), keeping the newest 20 traces there, at
+// most 256 MiB in all.
 //
 // # Rules
 //

@@ -31,6 +31,24 @@ type Observation struct {
 
 	// ThreadsCreated are the threadcreate profile's totals (pprof targets).
 	ThreadsCreated []int
+
+	// GOMAXPROCSFrom says where GOMAXPROCS came from when the agent did
+	// not give it: "execution trace", "environment", "default for
+	// N CPUs"; empty when unknown or from the agent.
+	GOMAXPROCSFrom string
+	// OS are the kernel's readings of the target's process, about once a
+	// second (targets on this host); OSMissing says why there are none.
+	OS        []OSReading
+	OSMissing string
+	// MemoryLimit is GOMEMLIMIT in bytes (0: none set) when
+	// MemoryLimitFrom names where it was read; unknown otherwise.
+	MemoryLimit     float64
+	MemoryLimitFrom string
+	// Leaks is the goroutineleak profile at the end of the window: the
+	// goroutines the runtime proved blocked forever. nil when the target
+	// cannot give it (LeakMissing says why).
+	Leaks       *LeakProfile
+	LeakMissing string
 }
 
 // Census is a goroutine census: the goroutines grouped by state, stack
