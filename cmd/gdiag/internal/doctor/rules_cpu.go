@@ -230,7 +230,7 @@ func (a *analysis) cpuFromProfile(used float64, usedFrom string, usable float64)
 	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseCPUSaturation, Severity: schedstats.Warning,
 		Evidence: []schedstats.Evidence{{Name: "cpu_used", Value: used, Unit: "cores"}, {Name: "usable_cpus", Value: usable, Unit: "cpus"}},
-		Summary: fmt.Sprintf("The process used %.2f of its %s usable CPUs (%s); how long its goroutines waited for a P needs the agent's scheduler figures.", used, trimFloat(usable), usedFrom)},
+		Summary:  fmt.Sprintf("The process used %.2f of its %s usable CPUs (%s); how long its goroutines waited for a P needs the agent's scheduler figures.", used, trimFloat(usable), usedFrom)},
 		Score: math.Min(used/usable/saturatedShare, 99), Title: "CPU saturation", Next: a.cpuNext()}
 	a.hotFunctions(&f)
 	a.add(f)

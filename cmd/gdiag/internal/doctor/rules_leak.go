@@ -14,13 +14,13 @@ import (
 
 // Thresholds of the leak rules; doc.go has the reasoning.
 const (
-	provenCritical  = 100             // proven leaked goroutines that make the finding critical
-	staticMinCount  = 100             // goroutines on one stack for a static leak
-	staticMinWait   = time.Minute     // how long each must have been parked
-	connShare       = 0.75            // share of the growth in connection stacks that makes it load
-	connSocketRatio = 0.5             // sockets gained per connection goroutine gained, to say it tracks them
-	leakCapGrowth   = 400             // growth that needs no relative bar (schedstats' cap)
-	leakWarnScore   = leakCapGrowth/4 // growth per score point
+	provenCritical  = 100               // proven leaked goroutines that make the finding critical
+	staticMinCount  = 100               // goroutines on one stack for a static leak
+	staticMinWait   = time.Minute       // how long each must have been parked
+	connShare       = 0.75              // share of the growth in connection stacks that makes it load
+	connSocketRatio = 0.5               // sockets gained per connection goroutine gained, to say it tracks them
+	leakCapGrowth   = 400               // growth that needs no relative bar (schedstats' cap)
+	leakWarnScore   = leakCapGrowth / 4 // growth per score point
 )
 
 // leak names goroutine leaks in the order of their proof: the runtime's
