@@ -100,7 +100,7 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 6, GCSeconds: 3.6,
 				App: []Func{{Name: "github.com/prometheus/prometheus/promql.(*evaluator).eval", Flat: 2, Percent: 33, Unit: "seconds"}}}
 			o.Mem[1].NumGC = 300
-		}, schedstats.CauseGCPressure, schedstats.Warning, "GC pressure"},
+		}, schedstats.CauseGCPressure, schedstats.Critical, "GC pressure"},
 		{"pool held by its key limit", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.QueueWait.Counts[2], p.Queued, p.QueueCapacity, p.KeyLimit, p.Running = uint64(20*i), 65, 64, 2, 2

@@ -19,6 +19,7 @@ const (
 	gcCPUShare     = 0.25 // or share of the process's own CPU time spent in the GC,
 	gcMinCores     = 0.25 // when the process used at least this many cores
 	gcMinCycles    = 2    // GC cycles in the window for either to count
+	gcShareCrit    = 0.5  // the GC took half the process's CPU: critical (4× the share's threshold is beyond 100%)
 	poolRejectRate = 1.0  // rejections per second
 	poolRejectFrac = 0.01 // of the tasks offered
 	poolWaitP99    = 0.1  // queue wait p99, seconds
@@ -184,6 +185,9 @@ func (a *analysis) gc() {
 		}
 	}
 	sev, score := grade(measure, threshold)
+	if threshold == gcCPUShare && measure >= gcShareCrit && sev != schedstats.Critical {
+		sev, score = schedstats.Critical, 100+score
+	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure, Severity: sev, Evidence: ev, Summary: summary},
 		Score: score, Title: "GC pressure",
 		Next: []string{"gdiag profile allocs " + a.target + " --duration 10s", "gdiag profile heap " + a.target}}
@@ -195,7 +199,8 @@ func (a *analysis) gc() {
 	// allocates runs (a query, a handler), in CPU seconds.
 	if c != nil {
 		for _, fn := range c.App {
-			if !isPlumbing(fn.Name) && len(f.Functions) < 2*topN {
+			named := slices.ContainsFunc(f.Functions, func(g Func) bool { return g.Name == fn.Name })
+			if !isPlumbing(fn.Name) && !named && len(f.Functions) < 2*topN {
 				f.Functions = append(f.Functions, fn)
 			}
 		}

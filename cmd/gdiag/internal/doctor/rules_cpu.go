@@ -127,7 +127,13 @@ func (a *analysis) starved() {
 		if waitShare >= starvedCritShare && r.RunDelay >= criticalFactor*starvedDelay {
 			f.Severity, f.Score = schedstats.Critical, 100+ratio
 		}
-		who := "other processes held the host's CPUs"
+		others := math.Max(r.HostBusy*float64(r.HostCPUs)-r.CPU, 0)
+		ev = append(ev, schedstats.Evidence{Name: "others_cpu", Value: others, Unit: "cores"})
+		f.Evidence = ev
+		who := fmt.Sprintf("other processes used %.2f cores of it", others)
+		if others < 0.25*float64(r.HostCPUs) {
+			who = "yet other processes used little of it: the process's own threads outnumber the CPUs it may use"
+		}
 		if r.HostSteal >= 0.1 {
 			who = fmt.Sprintf("the hypervisor gave %.0f%% of the host's CPU time to other guests (steal)", 100*r.HostSteal)
 		}
@@ -215,6 +221,7 @@ func (a *analysis) cpu() {
 // against the usable CPUs. Without the scheduler's run queues it cannot
 // tell how long goroutines waited, so it is a warning at most.
 func (a *analysis) cpuFromProfile(used float64, usedFrom string, usable float64) {
+	a.notChecked("run queues and scheduling latency: need the gdiag agent's history (pprof has no scheduler figures)")
 	switch {
 	case used < 0:
 		a.notChecked("CPU saturation: no CPU profile and no kernel figures")
@@ -224,7 +231,6 @@ func (a *analysis) cpuFromProfile(used float64, usedFrom string, usable float64)
 		return
 	}
 	a.check("CPU use against GOMAXPROCS (" + usedFrom + ")")
-	a.notChecked("run queues and scheduling latency: need the gdiag agent's history (pprof has no scheduler figures)")
 	if used < saturatedShare*usable {
 		return
 	}

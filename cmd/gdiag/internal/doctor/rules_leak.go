@@ -71,7 +71,7 @@ func (a *analysis) provenLeak() map[string]bool {
 			lp.Leaked, top.Count, state, name)},
 		Score: score, Title: fmt.Sprintf("Goroutine leak (proven): %d goroutines blocked forever in %s", lp.Leaked, name),
 		Stacks: stacks,
-		Next:   []string{"gdiag profile goroutineleak " + a.target + " --debug 2"}}
+		Next:   []string{"gdiag profile goroutineleak " + a.target}}
 	a.add(f)
 	return seen
 }
