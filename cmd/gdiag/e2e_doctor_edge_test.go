@@ -22,6 +22,7 @@ type doctorReport struct {
 	Findings   []doctorFinding `json:"findings"`
 	NotChecked []string        `json:"notChecked"`
 	Errors     []string        `json:"errors"`
+	Trace      string          `json:"trace"`
 }
 
 // doctorFinding is one finding of doctorReport.

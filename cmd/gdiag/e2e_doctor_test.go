@@ -1,7 +1,8 @@
 package main_test
 
 // TestDoctorIncidents runs gdiag doctor on each program of
-// examples/incidents and checks that it names the right cause first.
+// examples/incidents and on real third-party servers, and checks that it
+// names the right cause first, or nothing critical on healthy ones.
 
 import (
 	"bufio"
@@ -16,58 +17,167 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gdiag/gdiag/internal/procfs"
 )
 
-// incidentCases pairs each incident program with the cause doctor must
-// rank first; "" means healthy: no findings at all.
-var incidentCases = []struct {
-	program, cause string
-}{
-	{"leak", "goroutine-leak"},
-	{"cpu", "cpu-saturation"},
-	{"mutex", "mutex-contention"},
-	{"gc", "gc-pressure"},
-	{"threads", "thread-growth"},
-	{"pool", "pool-overload"},
-	{"stw", "stw-pauses"},
-	{"healthy", ""},
+// doctorCase is one program doctor is run on and the verdict expected.
+type doctorCase struct {
+	name string
+	// start starts the program(s) and returns the target; cleanups are
+	// registered on t.
+	start  func(t *testing.T) *doctorTarget
+	warmUp time.Duration // time the fault needs to show before the window
+	// cause is the cause doctor must rank first; "" means healthy: no
+	// findings, or with warningsOK (real servers, load) none critical.
+	cause      string
+	warningsOK bool
+	// check, when set, looks further into the report.
+	check func(t *testing.T, rep doctorReport)
+	// runNext runs every next: command of the report on the target.
+	runNext bool
+	// gdiagNice runs doctor at this niceness (root only).
+	gdiagNice int
+}
+
+// doctorTarget is what doctor is pointed at.
+type doctorTarget struct {
+	spec   string // the TARGET argument
+	dir    string // GDIAG_DIR, for agents
+	pid    int
+	stderr func() string
 }
 
 const (
 	incidentWarmUp = 4 * time.Second // lets the fault build up before the window
 	doctorWindow   = "15s"
+	// staticAge is how long the static leak's goroutines must have been
+	// parked before doctor looks: the dump reports waits in whole minutes.
+	staticAge = 70 * time.Second
 )
 
-// TestDoctorIncidents runs each incident program in turn (they would
-// compete for the CPU if run together), lets its fault build up, runs
-// gdiag doctor --json on it for a 15 s window, and checks the verdict:
-// exit code 1 with the expected cause ranked first and figures behind
-// it, or exit code 0 and no findings for the healthy program. It takes
-// about 8 × 20 s.
+// TestDoctorIncidents runs each program in turn (they would compete for
+// the CPU if run together), lets its fault build up, runs gdiag doctor
+// --json on it, and checks the verdict. The two static-leak programs start
+// first and are examined last, once their goroutines have been parked for
+// over a minute. About 17 × 20 s.
+//
+// On a busy host every program's threads wait for a CPU and doctor rightly
+// says so (cpu-starved). The test accepts cpu-starved findings ahead of the
+// expected cause, or on a healthy program, only when its own reading of
+// /proc over the same window shows other processes using at least half the
+// host's CPUs: the verdict is checked against the machine, not excused.
 func TestDoctorIncidents(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 8 incident programs for about 20 s each; skipped with -short")
+		t.Skip("runs 17 programs for about 20 s each; skipped with -short")
 	}
 	if runtime.GOOS != "linux" {
-		t.Skip("the threads incident, and the test's expectations, need Linux")
+		t.Skip("the threads incident, the cgroup and /proc cases need Linux")
 	}
 	bins := buildIncidents(t)
-	for _, c := range incidentCases {
-		t.Run(c.program, func(t *testing.T) {
-			p := startIncident(t, filepath.Join(bins, c.program), c.program)
-			time.Sleep(incidentWarmUp) // not an assertion: the fault needs time to show
-			r := gdiag(t, p.dir, "doctor", strconv.Itoa(p.pid), "--window", doctorWindow, "--json")
+	static := map[string]*doctorTarget{}
+	var staticStart time.Time
+	for _, name := range []string{"staticleak", "staticleak-proven"} {
+		p := startIncident(t, filepath.Join(bins, name), "staticleak")
+		static[name] = p.target()
+		staticStart = time.Now()
+	}
+	agent := func(name string) func(t *testing.T) *doctorTarget {
+		return func(t *testing.T) *doctorTarget { return startIncident(t, filepath.Join(bins, name), name).target() }
+	}
+	staticCase := func(name string) func(t *testing.T) *doctorTarget {
+		return func(t *testing.T) *doctorTarget {
+			time.Sleep(time.Until(staticStart.Add(staticAge))) // not an assertion: the dump's wait times count minutes
+			return static[name]
+		}
+	}
+	cases := []doctorCase{
+		{name: "leak", start: agent("leak"), cause: "goroutine-leak", runNext: true},
+		{name: "cpu", start: agent("cpu"), cause: "cpu-saturation"},
+		{name: "mutex", start: agent("mutex"), cause: "mutex-contention"},
+		{name: "gc", start: agent("gc"), cause: "gc-pressure"},
+		{name: "threads", start: agent("threads"), cause: "thread-growth"},
+		{name: "pool", start: agent("pool"), cause: "pool-overload"},
+		{name: "stw", start: agent("stw"), cause: "stw-pauses"},
+		{name: "healthy", start: agent("healthy")},
+		{name: "throttled", start: func(t *testing.T) *doctorTarget { return startThrottled(t, bins) },
+			cause: "cpu-starved", check: checkThrottled},
+		{name: "contended", start: func(t *testing.T) *doctorTarget { return startContended(t, bins) },
+			cause: "cpu-starved", check: checkContended, gdiagNice: -10},
+		{name: "conns", start: agent("conns"), check: checkConns, warningsOK: true},
+		{name: "pprofgc", start: func(t *testing.T) *doctorTarget { return startPprofGC(t, bins) },
+			cause: "gc-pressure", runNext: true},
+		{name: "prometheus-gogc5", start: func(t *testing.T) *doctorTarget { return startPrometheus(t, true) },
+			cause: "gc-pressure", check: checkPromQL, warmUp: 8 * time.Second},
+		{name: "prometheus-idle", start: func(t *testing.T) *doctorTarget { return startPrometheus(t, false) }, warningsOK: true},
+		{name: "node-exporter", start: startNodeExporter, warningsOK: true},
+		{name: "staticleak", start: staticCase("staticleak"), cause: "goroutine-leak-static", warmUp: -1},
+		{name: "staticleak-proven", start: staticCase("staticleak-proven"), cause: "goroutine-leak-proven", warmUp: -1, runNext: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.start(t)
+			switch {
+			case c.warmUp > 0:
+				time.Sleep(c.warmUp) // not an assertion: the fault needs time to show
+			case c.warmUp == 0:
+				time.Sleep(incidentWarmUp)
+			}
+			host0 := readHost(t, p.pid)
+			args := []string{"doctor", p.spec, "--window", doctorWindow, "--json", "--out-dir", t.TempDir()}
+			r := gdiagNice(t, c.gdiagNice, p.dir, args...)
+			others := othersCPU(host0, readHost(t, p.pid))
 			var rep doctorReport
 			decodeJSON(t, r, &rep)
-			t.Logf("%s: exit %d, findings %s", c.program, r.Code, causes(rep))
-			checkReport(t, c.program, c.cause, p, r, rep)
+			t.Logf("%s: exit %d, findings %s; other processes used %.2f cores", c.name, r.Code, causes(rep), others)
+			checkReport(t, c, p, r, rep, others)
+			if c.check != nil && !t.Failed() {
+				c.check(t, rep)
+			}
+			if c.runNext && !t.Failed() {
+				runNext(t, p, rep)
+			}
 		})
 	}
 }
 
+// hostReading is the test's own reading of the host and the target.
+type hostReading struct {
+	s  procfs.Sample
+	ok bool
+}
+
+func readHost(t *testing.T, pid int) hostReading {
+	s, err := procfs.Read(pid)
+	if err != nil {
+		t.Logf("reading /proc for pid %d: %v", pid, err)
+		return hostReading{}
+	}
+	return hostReading{s, true}
+}
+
+// othersCPU is the CPU other processes than the target used between the
+// two readings, in cores.
+func othersCPU(a, b hostReading) float64 {
+	if !a.ok || !b.ok {
+		return 0
+	}
+	r := procfs.Diff(a.s, b.s)
+	return max(r.HostBusy*float64(r.HostCPUs)-r.CPU, 0)
+}
+
+// busyHost reports whether other processes used at least half the host's
+// CPUs: then a cpu-starved finding is what the machine shows.
+func busyHost(others float64) bool {
+	return others >= 0.5*float64(runtime.NumCPU())
+}
+
 // checkReport checks doctor's verdict on one program.
-func checkReport(t *testing.T, program, cause string, p *incident, r result, rep doctorReport) {
+func checkReport(t *testing.T, c doctorCase, p *doctorTarget, r result, rep doctorReport, others float64) {
 	t.Helper()
+	fail := func(format string, args ...any) {
+		t.Fatalf("doctor on %s: %s\n%s\nprogram stderr:\n%s", c.name, fmt.Sprintf(format, args...), r, p.stderr())
+	}
 	if rep.PID != p.pid {
 		t.Errorf("doctor pid = %d; want %d", rep.PID, p.pid)
 	}
@@ -77,18 +187,33 @@ func checkReport(t *testing.T, program, cause string, p *incident, r result, rep
 	if len(rep.Errors) > 0 {
 		t.Errorf("doctor errors = %q; want none on a live process", rep.Errors)
 	}
-	if cause == "" {
-		if r.Code != 0 || len(rep.Findings) != 0 {
-			t.Fatalf("doctor on %s: exit %d, findings %s; want exit 0 and no findings\n%s\nprogram stderr:\n%s",
-				program, r.Code, causes(rep), r, p.stderr.String())
+	// A cpu-starved finding is accepted ahead of the rest only when this
+	// test's own reading shows the host busy with other processes.
+	fs := rep.Findings
+	for len(fs) > 0 && fs[0].Cause == "cpu-starved" && c.cause != "cpu-starved" {
+		if !busyHost(others) {
+			fail("cpu-starved reported while other processes used only %.2f cores", others)
+		}
+		fs = fs[1:]
+	}
+	if c.cause == "" {
+		for _, f := range fs {
+			if f.Cause == "cpu-starved" && busyHost(others) {
+				continue
+			}
+			if !c.warningsOK || f.Severity == "critical" {
+				fail("finding %s (%s); want none on a healthy program (real servers: none critical)", f.Cause, f.Severity)
+			}
+		}
+		if r.Code != 0 && len(rep.Findings) == 0 || r.Code != 1 && len(rep.Findings) > 0 {
+			fail("exit %d with %d findings; want 0 without, 1 with", r.Code, len(rep.Findings))
 		}
 		return
 	}
-	if r.Code != 1 || len(rep.Findings) == 0 || rep.Findings[0].Cause != cause {
-		t.Fatalf("doctor on %s: exit %d, findings %s; want exit 1 with %s first\n%s\nprogram stderr:\n%s",
-			program, r.Code, causes(rep), cause, r, p.stderr.String())
+	if r.Code != 1 || len(fs) == 0 || fs[0].Cause != c.cause {
+		fail("exit %d, findings %s; want exit 1 with %s first", r.Code, causes(rep), c.cause)
 	}
-	f := rep.Findings[0]
+	f := fs[0]
 	nonZero := 0
 	for _, e := range f.Evidence {
 		if e.Value != 0 {
@@ -96,12 +221,151 @@ func checkReport(t *testing.T, program, cause string, p *incident, r result, rep
 		}
 	}
 	if nonZero == 0 {
-		t.Errorf("doctor on %s: finding %s has no evidence figure other than 0: %+v", program, f.Cause, f.Evidence)
+		t.Errorf("finding %s has no evidence figure other than 0: %+v", f.Cause, f.Evidence)
 	}
 	if f.Title == "" || f.Summary == "" || len(f.Next) == 0 {
-		t.Errorf("doctor on %s: finding %s has title %q, summary %q, next %q; want all three",
-			program, f.Cause, f.Title, f.Summary, f.Next)
+		t.Errorf("finding %s has title %q, summary %q, next %q; want all three", f.Cause, f.Title, f.Summary, f.Next)
 	}
+}
+
+// evidence returns a finding's named figure.
+func evidence(f doctorFinding, name string) (float64, bool) {
+	for _, e := range f.Evidence {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return 0, false
+}
+
+func finding(rep doctorReport, cause string) (doctorFinding, bool) {
+	for _, f := range rep.Findings {
+		if f.Cause == cause {
+			return f, true
+		}
+	}
+	return doctorFinding{}, false
+}
+
+// checkThrottled: the evidence names the quota, the throttled periods and
+// CPU used against the quota.
+func checkThrottled(t *testing.T, rep doctorReport) {
+	f, _ := finding(rep, "cpu-starved")
+	q, okQ := evidence(f, "cgroup_quota")
+	th, okT := evidence(f, "throttled_periods")
+	used, okU := evidence(f, "cpu_used")
+	if !okQ || q != throttledQuota || !okT || th <= 0 || !okU || used > 2*throttledQuota {
+		t.Errorf("cpu-starved evidence: quota %v, throttled periods %v, cpu used %v; want quota %v, throttling, at most %v cores used\n%+v",
+			q, th, used, throttledQuota, 2*throttledQuota, f.Evidence)
+	}
+	if !strings.Contains(f.Title, "quota") {
+		t.Errorf("title %q; want it to name the quota", f.Title)
+	}
+}
+
+// checkContended: starvation by other processes, not the program's own
+// saturation or pauses.
+func checkContended(t *testing.T, rep doctorReport) {
+	f := rep.Findings[0]
+	if !strings.Contains(f.Title, "other processes") {
+		t.Errorf("title %q; want it to name other processes", f.Title)
+	}
+	if _, ok := finding(rep, "cpu-saturation"); ok {
+		t.Errorf("cpu-saturation reported for a program that gets a sliver of a CPU: %s", causes(rep))
+	}
+}
+
+// checkConns: connection growth is load, a warning at most, never a leak.
+func checkConns(t *testing.T, rep doctorReport) {
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Cause, "goroutine-leak") {
+			t.Errorf("growing connections reported as %s: %s", f.Cause, causes(rep))
+		}
+	}
+	f, ok := finding(rep, "connection-growth")
+	if !ok {
+		t.Fatalf("findings %s; want connection-growth", causes(rep))
+	}
+	if g, ok := evidence(f, "tcp_established_growth"); !ok || g <= 0 || f.Severity != "warning" {
+		t.Errorf("connection-growth: %s, established growth %v; want a warning with the connections rising", f.Severity, g)
+	}
+}
+
+// checkPromQL: Prometheus's query engine is among the hot functions.
+func checkPromQL(t *testing.T, rep doctorReport) {
+	f, _ := finding(rep, "gc-pressure")
+	for _, fn := range f.Functions {
+		if strings.Contains(fn.Name, "/promql.") {
+			return
+		}
+	}
+	t.Errorf("gc-pressure functions %+v; want a promql function among them", f.Functions)
+}
+
+// runNext runs each next: command of the report, as a user would paste it,
+// and checks that it works on this target (exit 0, or 1 for a command that
+// reports findings).
+func runNext(t *testing.T, p *doctorTarget, rep doctorReport) {
+	seen := map[string]bool{}
+	for _, f := range rep.Findings {
+		for _, c := range f.Next {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			cmd := exec.Command("sh", "-c", c)
+			cmd.Dir = t.TempDir() // profiles are saved in the working directory
+			cmd.Env = append(os.Environ(), "PATH="+bins+string(os.PathListSeparator)+os.Getenv("PATH"), "GDIAG_DIR="+p.dir, "GDIAG_TOKEN=")
+			out, err := runWithin(cmd, 90*time.Second)
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Errorf("next %q: %v", c, err)
+				continue
+			}
+			if code > 1 {
+				t.Errorf("next %q exited %d; want 0 (or 1 with findings)\n%s", c, code, out)
+			}
+		}
+	}
+}
+
+func runWithin(cmd *exec.Cmd, d time.Duration) (string, error) {
+	var b syncText
+	cmd.Stdout, cmd.Stderr = &b, &b
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	timer := time.AfterFunc(d, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	return b.String(), err
+}
+
+// gdiagNice runs gdiag at a niceness (0: as is), through nice(1).
+func gdiagNice(t *testing.T, nice int, dir string, args ...string) result {
+	t.Helper()
+	if nice == 0 {
+		return gdiag(t, dir, args...)
+	}
+	cmd := exec.Command("nice", append([]string{"-n", strconv.Itoa(nice), gdiagBin}, args...)...)
+	cmd.Env = append(os.Environ(), "GDIAG_DIR="+dir, "GDIAG_TOKEN=")
+	var out, errb syncText
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	r := result{Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("nice gdiag %s: %v", strings.Join(args, " "), err)
+	}
+	return r
 }
 
 // causes lists a report's causes in rank order, for messages.
@@ -113,18 +377,28 @@ func causes(rep doctorReport) string {
 	return "[" + strings.Join(cs, " ") + "]"
 }
 
+// incidentPrograms are the examples/incidents programs the test builds.
+var incidentPrograms = []string{"leak", "cpu", "mutex", "gc", "threads", "pool", "stw", "healthy",
+	"throttled", "contended", "conns", "pprofgc", "staticleak", "internal/hog"}
+
 // buildIncidents builds every incident program into one directory under
-// the harness's binaries.
+// the harness's binaries, and staticleak a second time with the
+// goroutineleak profile (staticleak-proven).
 func buildIncidents(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(bins, "incidents")
 	args := []string{"build", "-o", dir + string(os.PathSeparator)}
-	for _, c := range incidentCases {
-		args = append(args, "../../examples/incidents/"+c.program)
+	for _, p := range incidentPrograms {
+		args = append(args, "../../examples/incidents/"+p)
 	}
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if out, err := exec.Command(gotool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build incidents: %v\n%s", err, out)
+	}
+	cmd := exec.Command(gotool, "build", "-o", filepath.Join(dir, "staticleak-proven"), "../../examples/incidents/staticleak")
+	cmd.Env = append(os.Environ(), "GOEXPERIMENT=goroutineleakprofile")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build staticleak with GOEXPERIMENT=goroutineleakprofile: %v\n%s", err, out)
 	}
 	return dir
 }
@@ -136,19 +410,28 @@ type incident struct {
 	dir    string // the agent's directory: pass as GDIAG_DIR
 	stderr *syncText
 	done   chan struct{} // closed when the process has been waited for
+	first  string        // its first stdout line
+}
+
+func (p *incident) target() *doctorTarget {
+	return &doctorTarget{spec: strconv.Itoa(p.pid), dir: p.dir, pid: p.pid, stderr: p.stderr.String}
 }
 
 // startIncident starts an incident program with a private agent
 // directory, waits for its ready line, and stops it (SIGTERM, then
 // SIGKILL of its process group) at the end of the test.
-func startIncident(t *testing.T, bin, name string) *incident {
+func startIncident(t *testing.T, bin, name string, prefix ...string) *incident {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "gd") // short: socket paths are limited to 108 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
 	// -duration bounds the program even if the test binary is killed.
-	cmd := exec.Command(bin, "-agent-dir", dir, "-duration", "3m")
+	argv := append(append([]string{}, prefix...), bin, "-agent-dir", dir, "-duration", "10m")
+	if name == "pprofgc" {
+		argv = append(append([]string{}, prefix...), bin, "-duration", "10m")
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &incident{cmd: cmd, dir: dir, stderr: new(syncText), done: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -176,9 +459,10 @@ func startIncident(t *testing.T, bin, name string) *incident {
 	want := fmt.Sprintf("incident: %s pid %d ready", name, p.pid)
 	select {
 	case l := <-first:
-		if l != want {
+		if !strings.HasPrefix(l, want) {
 			t.Fatalf("%s printed %q; want %q", name, l, want)
 		}
+		p.first = l
 	case <-p.done:
 		t.Fatalf("%s exited before its ready line: %v\nstderr:\n%s", name, cmd.ProcessState, p.stderr.String())
 	case <-time.After(30 * time.Second):
@@ -204,7 +488,7 @@ func (p *incident) stop(t *testing.T) {
 	}
 }
 
-// syncText collects a process's stderr; it is safe for the process's
+// syncText collects a process's output; it is safe for the process's
 // writes and the test's reads.
 type syncText struct {
 	mu sync.Mutex

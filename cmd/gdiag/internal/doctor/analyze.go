@@ -46,6 +46,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 	}
 	a.explain()
 	a.explainStarved()
+	a.keepWorkingNext()
 	rank(a.findings)
 	if a.findings == nil {
 		a.findings = []Finding{}
@@ -168,4 +169,26 @@ func upper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// agentOnly are the commands that need the gdiag agent (gdiag sched and
+// gdiag pools refuse a pprof URL with exit code 3).
+var agentOnly = []string{"gdiag sched ", "gdiag pools ", "gdiag profile wall "}
+
+// keepWorkingNext drops the next commands that cannot work on the target:
+// agent-only commands for a pprof target, and gdiag trace when the target
+// would not give doctor a trace (etcd's /debug/pprof/trace answers 404).
+func (a *analysis) keepWorkingNext() {
+	for i := range a.findings {
+		f := &a.findings[i]
+		kept := f.Next[:0]
+		for _, c := range f.Next {
+			drop := !a.o.Agent && slices.ContainsFunc(agentOnly, func(p string) bool { return strings.HasPrefix(c, p) })
+			drop = drop || a.o.NoTrace && strings.HasPrefix(c, "gdiag trace ")
+			if !drop {
+				kept = append(kept, c)
+			}
+		}
+		f.Next = kept
+	}
 }

@@ -41,6 +41,9 @@ func (c *collector) gomaxprocs(ctx context.Context) {
 func (c *collector) traceProcs(ctx context.Context) (int, error) {
 	body, err := c.t.Trace(ctx, traceForProcs)
 	if err != nil {
+		c.mu.Lock()
+		c.obs.NoTrace = true
+		c.mu.Unlock()
 		return 0, err
 	}
 	defer body.Close()
@@ -69,11 +72,11 @@ func countProcs(r io.Reader) (int, error) {
 			}
 			return 0, err
 		}
-		if p := ev.Proc(); p != xtrace.NoProc {
+		if p := ev.Proc(); realProc(p) {
 			procs[p] = true
 		}
 		if ev.Kind() == xtrace.EventStateTransition {
-			if st := ev.StateTransition(); st.Resource.Kind == xtrace.ResourceProc {
+			if st := ev.StateTransition(); st.Resource.Kind == xtrace.ResourceProc && realProc(st.Resource.Proc()) {
 				procs[st.Resource.Proc()] = true
 			}
 		}
@@ -118,4 +121,12 @@ func goAtLeast(v string, minor int) bool {
 		return false
 	}
 	return major > 1 || major == 1 && m >= minor
+}
+
+// realProc reports whether p is one of the runtime's Ps: traces of Go
+// 1.21 and older, which the reader converts, also carry pseudo-Ps
+// numbered from 1,000,000 for timers, the network poller, system calls
+// and the GC.
+func realProc(p xtrace.ProcID) bool {
+	return p != xtrace.NoProc && p >= 0 && p < 1_000_000
 }

@@ -36,6 +36,9 @@ type Observation struct {
 	// not give it: "execution trace", "environment", "default for
 	// N CPUs"; empty when unknown or from the agent.
 	GOMAXPROCSFrom string
+	// NoTrace is true when the target refused doctor's execution trace
+	// (some servers do not register /debug/pprof/trace).
+	NoTrace bool
 	// OS are the kernel's readings of the target's process, about once a
 	// second (targets on this host); OSMissing says why there are none.
 	OS        []OSReading

@@ -17,7 +17,7 @@ const (
 	mutexMin       = 1.0  // one goroutine blocked on a lock all the time
 	gcCPUFraction  = 0.10 // share of GOMAXPROCS×wall time spent in the GC
 	gcCPUShare     = 0.25 // or share of the process's own CPU time spent in the GC,
-	gcMinCores     = 0.25 // when the process used at least this many cores
+	gcMinCores     = 0.05 // when the collector itself used at least this many cores (not an idle process's forced GCs)
 	gcMinCycles    = 2    // GC cycles in the window for either to count
 	gcShareCrit    = 0.5  // the GC took half the process's CPU: critical (4× the share's threshold is beyond 100%)
 	poolRejectRate = 1.0  // rejections per second
@@ -145,7 +145,7 @@ func (a *analysis) gc() {
 	// The GC's share of the process's own CPU time counts too: on a busy
 	// machine the process gets less CPU, and its GC with it.
 	measure, threshold := frac, gcCPUFraction
-	if profiled && share >= gcCPUShare && c.Seconds/c.Duration.Seconds() >= gcMinCores && share/gcCPUShare > frac/gcCPUFraction {
+	if profiled && share >= gcCPUShare && c.GCSeconds/c.Duration.Seconds() >= gcMinCores && share/gcCPUShare > frac/gcCPUFraction {
 		measure, threshold = share, gcCPUShare
 	}
 	if !(measure >= threshold) || cycles < gcMinCycles {
