@@ -16,6 +16,7 @@ const (
 	starvedShare     = 0.25 // of the CPU time wanted (used + waited) spent waiting
 	starvedCritShare = 0.8  // waited this share or more (got under a fifth of what it wanted): critical
 	throttledFrac    = 0.1  // of the cgroup's enforcement periods throttled
+	starvedHostBusy  = 0.75 // share of the host's CPU time busy for waiting to count
 	throttledMin     = 5    // throttled periods in the window, so one burst is not a finding
 	saturatedShare   = 0.75 // of its usable CPUs the process must use for saturation to be its own
 )
@@ -88,7 +89,11 @@ func (a *analysis) starved() {
 	if r.CPU+r.RunDelay > 0 {
 		waitShare = r.RunDelay / (r.CPU + r.RunDelay)
 	}
-	contended := r.RunDelay >= starvedDelay && waitShare >= starvedShare
+	// Threads wait for a CPU on an idle host only briefly (wake-up
+	// latency); unless the process is confined to some of the CPUs, the
+	// host must be busy for waiting to be starvation.
+	hostBusy := r.HostCPUs == 0 || r.CPUsAllowed > 0 && r.CPUsAllowed < r.HostCPUs || r.HostBusy >= starvedHostBusy
+	contended := r.RunDelay >= starvedDelay && waitShare >= starvedShare && hostBusy
 	if !throttled && !contended {
 		return
 	}
