@@ -1,5 +1,5 @@
 // Command mapsgc keeps a cache of 200,000 small maps (one per user, a few
-// string fields each) and rebuilds 2,000 of them per tick, 50 ticks a
+// string fields each) and rebuilds 10,000 of them per tick, 50 ticks a
 // second: many small pointer-rich allocations with a large live heap, at
 // the default GOGC. It runs the gdiag agent, GOMAXPROCS 2. Expected:
 // gc-pressure, from main.rebuild.
@@ -16,12 +16,15 @@ import (
 	"github.com/gdiag/gdiag/probes"
 )
 
+// perTick maps are rebuilt every 20 ms: 500,000 small maps a second.
+const perTick = 10_000
+
 func profile(i int) map[string]string {
 	return map[string]string{"id": strconv.Itoa(i), "name": "user" + strconv.Itoa(i), "plan": "pro", "region": "eu"}
 }
 
 func rebuild(cache []map[string]string, from int) {
-	for i := from; i < from+2000; i++ {
+	for i := from; i < from+perTick; i++ {
 		cache[i%len(cache)] = profile(i)
 	}
 }
@@ -42,7 +45,7 @@ func main() {
 	}
 	go func() {
 		t := time.NewTicker(20 * time.Millisecond)
-		for i := 0; ; i += 2000 {
+		for i := 0; ; i += perTick {
 			<-t.C
 			rebuild(cache, i)
 		}

@@ -91,6 +91,23 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{connGroup(910)}}}
 			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 60)
 		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
+		{"handlers stuck on a lock inside conn.serve are a leak", func(o *Observation) {
+			stuck := func(n int) gdump.Group {
+				return gdump.Group{State: "sync.Mutex.Lock", Count: n, Frames: []gdump.Frame{
+					{Func: "sync.(*Mutex).Lock", File: "mutex.go", Line: 1}, {Func: "main.(*store).touch", File: "main.go", Line: 40},
+					{Func: "net/http.(*conn).serve", File: "server.go", Line: 2}}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{stuck(10)}},
+				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{stuck(910)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 0)
+		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "main.(*store).touch"},
+		{"connection goroutines that outlive their sockets are a leak", func(o *Observation) {
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{connGroup(10)}},
+				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{connGroup(910)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 0) // sockets flat
+		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "net/http.(*conn).serve"},
 		{"pprof-only saturation", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 2, nil, nil
 			o.CPU.Seconds = 13

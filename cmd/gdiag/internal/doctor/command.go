@@ -126,7 +126,13 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 	if err := print(env, rep); err != nil {
 		return err
 	}
+	blind := len(findings) == 0 && obs.CPU == nil && len(obs.Mem) == 0 && len(obs.Censuses) == 0 && len(obs.History) == 0
 	switch {
+	case blind && !c.died && !interrupted:
+		// Not one reading succeeded: "no findings" would be a verdict on
+		// nothing.
+		return cli.Errorf(cli.ExitTarget, "is net/http/pprof (or the gdiag agent) served at "+spec+"? the errors above say what failed",
+			"%s gave doctor nothing to read (no profile, no goroutine dump, no snapshot)", t)
 	case len(findings) > 0:
 		return cli.Findings
 	case c.died:

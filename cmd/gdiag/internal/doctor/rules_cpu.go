@@ -150,6 +150,11 @@ func (a *analysis) starved() {
 	if a.o.Agent {
 		f.Next = append(f.Next, "gdiag sched "+a.target)
 	}
+	// What the CPU it did get went to: a CPU-bound program that is also
+	// starved shows its hot code here.
+	if c := a.o.CPU; c != nil && c.Seconds > 0 {
+		f.Functions = c.App
+	}
 	a.add(f)
 }
 

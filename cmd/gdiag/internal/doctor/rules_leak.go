@@ -117,8 +117,12 @@ func (a *analysis) staticLeak(proven map[string]bool) {
 	a.check("static goroutine leaks (goroutines parked on one stack for minutes)")
 	var groups []gdump.Group
 	for _, g := range cs[len(cs)-1].Groups {
-		if g.Count >= staticMinCount && g.MinWait >= staticMinWait && blockingState(g.State) &&
-			!proven[leakKey(g)] && !connectionGroup(g) {
+		// A wait on a nil channel or an empty select never ends, however
+		// short it has been; other waits must have lasted staticMinWait.
+		// (The runtime only notes a wait's start at the first GC after it,
+		// so a process that rarely collects shows its waits late.)
+		parked := g.MinWait >= staticMinWait && blockingState(g.State) || foreverState(g.State)
+		if g.Count >= staticMinCount && parked && !proven[leakKey(g)] && !connectionGroup(g) {
 			groups = append(groups, g)
 		}
 	}
@@ -143,18 +147,25 @@ func (a *analysis) staticLeak(proven map[string]bool) {
 	if forever >= staticMinCount {
 		sev, score = grade(float64(forever), staticMinCount/criticalFactor)
 	}
+	title := fmt.Sprintf("Goroutine leak (suspected): %d goroutines parked in %s for minutes", total, name)
+	if forever >= staticMinCount {
+		title = fmt.Sprintf("Goroutine leak: %d goroutines blocked forever on a nil channel or an empty select in %s", forever, name)
+	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseLeakStatic, Severity: sev,
 		Evidence: []schedstats.Evidence{
 			{Name: "parked_goroutines", Value: float64(total), Unit: "goroutines"},
 			{Name: "parked_at_least", Value: top.MinWait.Seconds(), Unit: "seconds", Bound: schedstats.LowerBound},
 			{Name: "largest_group", Value: float64(top.Count), Unit: "goroutines"},
 		}},
-		Score: score, Title: fmt.Sprintf("Goroutine leak (suspected): %d goroutines parked in %s for minutes", total, name),
+		Score: score, Title: title,
 		Stacks: stacks,
 		Next: []string{fmt.Sprintf("gdiag goroutines %s --state %s --min-wait 1m", a.target, shellQuote(strings.SplitN(top.State, " (", 2)[0])),
 			"gdiag goroutines --diff " + a.target + " --after 10s"}}
-	f.Summary = fmt.Sprintf("%d goroutines are parked in %q on the same stack, each for at least %s (the dump's wait time), at %s.",
-		top.Count, top.State, minutes(top.MinWait), name)
+	f.Summary = fmt.Sprintf("%d goroutines are parked in %q on the same stack, at %s", top.Count, top.State, name)
+	if top.MinWait >= staticMinWait {
+		f.Summary += fmt.Sprintf(", each for at least %s (the dump's wait time)", minutes(top.MinWait))
+	}
+	f.Summary += "."
 	switch {
 	case forever > 0:
 		f.Summary += fmt.Sprintf(" %d of them wait on a nil channel or an empty select, which nothing can ever end.", forever)
@@ -173,19 +184,25 @@ func minutes(d time.Duration) string {
 	return "1 minute"
 }
 
-// connectionGroup reports whether a goroutine group serves or reads a
-// network connection: network IO wait, or a connection's serve or read
-// loop in net, net/http, HTTP/2, gRPC or TLS.
+// connectionGroup reports whether a goroutine group waits on a network
+// connection: in network IO wait, or parked where a connection's own loop
+// parks (HTTP/2 and gRPC connection loops wait in select). The first frame
+// below the runtime and the locks decides: a handler blocked on a mutex
+// inside net/http's conn.serve waits on the mutex, not on the connection.
 func connectionGroup(g gdump.Group) bool {
 	if g.State == "IO wait" {
 		return true
 	}
 	for _, f := range g.Frames {
+		if isPlumbing(f.Func) {
+			continue
+		}
 		for _, p := range connFuncPrefixes {
 			if strings.HasPrefix(f.Func, p) {
 				return true
 			}
 		}
+		return false
 	}
 	return false
 }
@@ -237,9 +254,17 @@ func (a *analysis) growth() {
 			connGrowth += s.Growth
 		}
 	}
-	if allGrowth > 0 && float64(connGrowth) >= connShare*float64(allGrowth) {
+	// Connection stacks whose sockets did not follow are goroutines that
+	// outlived their connections: a leak, not load.
+	socketsFollow, known := a.socketsFollow(connGrowth)
+	if allGrowth > 0 && float64(connGrowth) >= connShare*float64(allGrowth) && (socketsFollow || !known) {
 		a.connections(ev, growth, grew, connGrowth, allGrowth)
 		return
+	}
+	if known && !socketsFollow {
+		for i := range grew {
+			grew[i].conn = false
+		}
 	}
 	var leaking []Stack
 	for _, s := range grew {
@@ -282,11 +307,7 @@ func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []
 		}
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "tcp_established", Value: float64(s1), Unit: "connections", Trend: trend},
 			schedstats.Evidence{Name: "tcp_established_growth", Value: float64(s1 - s0), Unit: "connections"})
-		if float64(s1-s0) >= connSocketRatio*float64(connGrowth) {
-			f.Summary += fmt.Sprintf(" The process's established TCP connections rose with them, %d → %d: the goroutines follow the connections.", s0, s1)
-		} else {
-			f.Summary += fmt.Sprintf(" Yet its established TCP connections went %d → %d: connection goroutines that outlive their sockets would be a leak; compare again later.", s0, s1)
-		}
+		f.Summary += fmt.Sprintf(" The process's established TCP connections rose with them, %d → %d: the goroutines follow the connections.", s0, s1)
 	} else {
 		f.Summary += " The connection count could not be read (" + a.osWhy() + ")."
 	}
@@ -351,4 +372,16 @@ func monotone(cs []Census) bool {
 		}
 	}
 	return true
+}
+
+// socketsFollow reports whether the process's established TCP connections
+// rose with the connection goroutines (by at least connSocketRatio of
+// them), and whether the sockets could be counted at all.
+func (a *analysis) socketsFollow(connGrowth int) (follow, known bool) {
+	os := a.o.OS
+	if len(os) < 2 || os[0].SocketErr != "" || os[len(os)-1].SocketErr != "" {
+		return false, false
+	}
+	d := os[len(os)-1].Sockets.Established - os[0].Sockets.Established
+	return float64(d) >= connSocketRatio*float64(connGrowth), true
 }
