@@ -111,7 +111,7 @@ func startContended(t *testing.T, bins string) *doctorTarget {
 
 // startPprofGC starts the pprof-only GC program; doctor gets its URL.
 func startPprofGC(t *testing.T, bins string) *doctorTarget {
-	p := startIncident(t, filepath.Join(bins, "pprofgc"), "pprofgc")
+	p := startIncident(t, filepath.Join(bins, "pprofgc"), "pprofgc", favoured()...)
 	f := strings.Fields(p.first)
 	if len(f) != 6 || !strings.HasPrefix(f[5], "http://") {
 		t.Fatalf("pprofgc printed %q; want a URL last", p.first)

@@ -84,7 +84,9 @@ func TestDoctorIncidents(t *testing.T) {
 		staticStart = time.Now()
 	}
 	agent := func(name string) func(t *testing.T) *doctorTarget {
-		return func(t *testing.T) *doctorTarget { return startIncident(t, filepath.Join(bins, name), name).target() }
+		return func(t *testing.T) *doctorTarget {
+			return startIncident(t, filepath.Join(bins, name), name, favoured()...).target()
+		}
 	}
 	staticCase := func(name string) func(t *testing.T) *doctorTarget {
 		return func(t *testing.T) *doctorTarget {
@@ -140,6 +142,17 @@ func TestDoctorIncidents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// favoured is the command prefix that runs an incident program at nice
+// -5 when the test runs as root (as CI does): the fault under test, not
+// the other work on a shared test machine, should decide what the program
+// gets. The contended case does the opposite on purpose.
+func favoured() []string {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	return []string{"nice", "-n", "-5"}
 }
 
 // hostReading is the test's own reading of the host and the target.
@@ -328,7 +341,17 @@ func runNext(t *testing.T, p *doctorTarget, rep doctorReport) {
 			cmd := exec.Command("sh", "-c", c)
 			cmd.Dir = t.TempDir() // profiles are saved in the working directory
 			cmd.Env = append(os.Environ(), "PATH="+bins+string(os.PathListSeparator)+os.Getenv("PATH"), "GDIAG_DIR="+p.dir, "GDIAG_TOKEN=")
-			out, err := runWithin(cmd, 90*time.Second)
+			// gdiag sched without --once is a live view: still running
+			// after a while means it works.
+			live := strings.HasPrefix(c, "gdiag sched ") && !strings.Contains(c, "--once")
+			limit := 90 * time.Second
+			if live {
+				limit = 10 * time.Second
+			}
+			out, err := runWithin(cmd, limit)
+			if live && cmd.ProcessState != nil && !cmd.ProcessState.Exited() {
+				continue // killed by the limit while showing the view
+			}
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
@@ -343,13 +366,17 @@ func runNext(t *testing.T, p *doctorTarget, rep doctorReport) {
 	}
 }
 
+// runWithin runs cmd, in a process group of its own, killing the group
+// after d.
 func runWithin(cmd *exec.Cmd, d time.Duration) (string, error) {
 	var b syncText
 	cmd.Stdout, cmd.Stderr = &b, &b
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	timer := time.AfterFunc(d, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(d, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	defer timer.Stop()
 	err := cmd.Wait()
 	return b.String(), err

@@ -38,21 +38,28 @@ execution trace) is saved to --out-dir for gdiag analyze: by default
 $XDG_CACHE_HOME/gdiag/doctor (~/.cache/gdiag/doctor), where doctor keeps
 the newest 20 traces, at most 256 MiB in all, and removes older ones.
 
-Causes: goroutine-leak, cpu-saturation, mutex-contention, gc-pressure,
-thread-growth, pool-overload, stw-pauses. Each rule and its threshold is
-listed in the package documentation (cmd/gdiag/internal/doctor/doc.go).
+For a process on this host it also reads what the kernel says: CPU time,
+the time its threads waited for a CPU, its cgroup's CPU quota and
+throttling, the host's load, and its open sockets.
+
+Causes: goroutine-leak-proven, goroutine-leak, goroutine-leak-static,
+connection-growth, cpu-starved, cpu-saturation, mutex-contention,
+gc-pressure, thread-growth, pool-overload, stw-pauses. Each rule, its
+threshold and its reasoning is in the package documentation
+(cmd/gdiag/internal/doctor/doc.go).
 
 A pprof-only target (http://HOST:PORT) gets what its profiles allow; the
 report lists what could not be checked. A process that exits mid-window
 ends the watch: the report covers what was gathered and says so.
 
 Exit code 0: no findings; 1: findings; 3: the target could not be reached,
-or it exited before anything could be concluded; 4: interrupted or timed out.
+gave nothing to read, or exited before anything could be concluded; 4:
+interrupted or timed out.
 
 --json prints the Report (fields target, pid, window, findings[] with
 cause, title, severity, score, summary, evidence[] {name, value, unit,
 bound, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
-flat, percent, unit}, pool, next[]; notChecked[], errors[]). A finding is
+flat, percent, unit}, pool, next[]; notChecked[], errors[], trace). A finding is
 a schedstats.Finding with doctor's additions; an evidence bound of "upper"
 means the figure is at most value (a histogram quantile, printed "≤"),
 "lower" at least value ("≥").`,

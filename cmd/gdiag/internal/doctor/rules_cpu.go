@@ -148,7 +148,7 @@ func (a *analysis) starved() {
 		f.Next = []string{"ps -eo pid,ni,pcpu,comm --sort=-pcpu"}
 	}
 	if a.o.Agent {
-		f.Next = append(f.Next, "gdiag sched "+a.target)
+		f.Next = append(f.Next, "gdiag sched "+a.target+" --once")
 	}
 	// What the CPU it did get went to: a CPU-bound program that is also
 	// starved shows its hot code here.
@@ -255,7 +255,7 @@ func (a *analysis) cpuFromProfile(used float64, usedFrom string, usable float64)
 func (a *analysis) cpuNext() []string {
 	n := []string{"gdiag profile cpu " + a.target + " --duration 10s"}
 	if a.o.Agent {
-		n = append(n, "gdiag sched "+a.target)
+		n = append(n, "gdiag sched "+a.target+" --once")
 	}
 	return n
 }
