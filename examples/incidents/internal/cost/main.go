@@ -163,4 +163,3 @@ func ratio(a, b []time.Duration, p float64) float64 {
 	}
 	return float64(q(a, p)) / float64(q(b, p))
 }
-
