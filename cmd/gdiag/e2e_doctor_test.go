@@ -466,9 +466,9 @@ func startIncident(t *testing.T, bin, name string, prefix ...string) *incident {
 		t.Fatal(err)
 	}
 	// -duration bounds the program even if the test binary is killed.
-	argv := append(append([]string{}, prefix...), bin, "-agent-dir", dir, "-duration", "10m")
+	argv := append(append([]string{}, prefix...), bin, "-agent-dir", dir, "-duration", "15m")
 	if name == "pprofgc" {
-		argv = append(append([]string{}, prefix...), bin, "-duration", "10m")
+		argv = append(append([]string{}, prefix...), bin, "-duration", "15m")
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

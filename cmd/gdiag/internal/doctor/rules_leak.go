@@ -47,7 +47,7 @@ func (a *analysis) provenLeak() map[string]bool {
 		return nil
 	}
 	a.check("proven goroutine leaks (the runtime's goroutineleak profile)")
-	if lp.Leaked == 0 {
+	if lp.Leaked <= 0 || len(lp.Groups) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
