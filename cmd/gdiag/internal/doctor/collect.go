@@ -55,7 +55,7 @@ func newCollector(t *target.Target, window time.Duration, info apiv1.Info) *coll
 	c := &collector{t: t, window: window, info: info, stop: make(chan struct{})}
 	c.obs.Agent = t.Kind == target.KindAgent
 	c.obs.GOMAXPROCS = info.GOMAXPROCS
-	c.osPID, c.obs.OSMissing = locate(t, info.PID)
+	c.osPID, c.obs.OSMissing = locate(t, info)
 	c.obs.MemoryLimit, c.obs.MemoryLimitFrom = envMemoryLimit(c.osPID)
 	return c
 }

@@ -9,7 +9,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/gdiag/gdiag/internal/procfs"
 )
@@ -28,7 +30,30 @@ type OSReading struct {
 // this machine's addresses and a local process listens on its port (and,
 // for an agent, that process is the one the agent names). It returns the
 // PID, or 0 and the reason it could not.
-func locate(t *target.Target, agentPID int) (int, string) {
+func locate(t *target.Target, info apiv1.Info) (int, string) {
+	pid, why := locatePID(t, info.PID)
+	if pid == 0 || info.PID == 0 {
+		return pid, why
+	}
+	// The agent gives its PID as its own PID namespace sees it; in a
+	// container that number is another process here. This host's process
+	// of that number must run the same Go program and have started no
+	// later than the agent did.
+	p, err := target.Inspect(pid)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if p.GoVersion != info.GoVersion || p.Module != info.Module {
+		return 0, fmt.Sprintf("process %d on this host is %s (%s %s), not the agent's program (%s %s): the agent runs in another PID namespace (a container); gdiag on the agent's host would read its figures",
+			pid, p.Name, p.Module, p.GoVersion, info.Module, info.GoVersion)
+	}
+	if st, err := procfs.StartTime(pid); err == nil && !info.Started.IsZero() && st.After(info.Started.Add(2*time.Second)) {
+		return 0, fmt.Sprintf("process %d on this host started after the agent did: it is not the agent's process", pid)
+	}
+	return pid, ""
+}
+
+func locatePID(t *target.Target, agentPID int) (int, string) {
 	if runtime.GOOS != "linux" {
 		return 0, "the kernel's figures are read from Linux /proc"
 	}
