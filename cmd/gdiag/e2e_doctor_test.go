@@ -108,7 +108,7 @@ func TestDoctorIncidents(t *testing.T) {
 			cause: "cpu-starved", check: checkThrottled},
 		{name: "contended", start: func(t *testing.T) *doctorTarget { return startContended(t, bins) },
 			cause: "cpu-starved", check: checkContended, gdiagNice: -10},
-		{name: "conns", start: agent("conns"), check: checkConns, warningsOK: true},
+		{name: "conns", start: agent("conns"), check: checkConns, warningsOK: true, runNext: true},
 		{name: "pprofgc", start: func(t *testing.T) *doctorTarget { return startPprofGC(t, bins) },
 			cause: "gc-pressure", runNext: true},
 		{name: "prometheus-gogc5", start: func(t *testing.T) *doctorTarget { return startPrometheus(t, true) },
