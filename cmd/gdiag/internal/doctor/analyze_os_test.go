@@ -199,3 +199,23 @@ func TestLeakSeverityMonotone(t *testing.T) {
 		prev = fs[0]
 	}
 }
+
+// TestInGC: the collector's CPU is recognised by any frame of marking,
+// assists, scanning or sweeping, in the names of Go 1.19 to 1.26.
+func TestInGC(t *testing.T) {
+	for _, c := range []struct {
+		stack []string
+		want  bool
+	}{
+		{[]string{"runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2", "runtime.systemstack"}, true},
+		{[]string{"runtime.memclrNoHeapPointers", "runtime.gcDrainN", "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1"}, true},
+		{[]string{"runtime.gcDrainMarkWorkerIdle", "runtime.gcBgMarkWorker.func2"}, true},
+		{[]string{"runtime.(*sweepLocked).sweep", "runtime.sweepone", "runtime.bgsweep"}, true},
+		{[]string{"runtime.mallocgc", "main.render"}, false},
+		{[]string{"encoding/json.(*encodeState).marshal", "main.handler"}, false},
+	} {
+		if got := inGC(c.stack); got != c.want {
+			t.Errorf("inGC(%q) = %v; want %v", c.stack, got, c.want)
+		}
+	}
+}
