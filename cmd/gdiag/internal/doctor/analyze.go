@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -41,6 +42,9 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 		}
 	}
 	a.th = withDefaults(schedThresholds)
+	if o.GOMAXPROCSFrom != "" {
+		a.check(fmt.Sprintf("GOMAXPROCS %d, from %s", o.GOMAXPROCS, o.GOMAXPROCSFrom))
+	}
 	for _, rule := range []func(){a.leak, a.starved, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.stw} {
 		rule()
 	}

@@ -26,7 +26,7 @@ const maxTraceEvents = 200_000
 // window, beside the CPU profile.
 func (c *collector) gomaxprocs(ctx context.Context) {
 	n, err := c.traceProcs(ctx)
-	how := "execution trace"
+	how := "a one-second execution trace"
 	if err != nil {
 		c.note("GOMAXPROCS from an execution trace: %v", err)
 		n, how = c.localGOMAXPROCS()
@@ -95,7 +95,7 @@ func (c *collector) localGOMAXPROCS() (int, string) {
 		return 0, ""
 	}
 	if n := envGOMAXPROCS(c.osPID); n > 0 {
-		return n, "environment"
+		return n, "GOMAXPROCS in its environment"
 	}
 	c.readOS(context.Background())
 	c.mu.Lock()

@@ -33,8 +33,8 @@ type Observation struct {
 	ThreadsCreated []int
 
 	// GOMAXPROCSFrom says where GOMAXPROCS came from when the agent did
-	// not give it: "execution trace", "environment", "default for
-	// N CPUs"; empty when unknown or from the agent.
+	// not give it ("a one-second execution trace", ...); empty when
+	// unknown or from the agent.
 	GOMAXPROCSFrom string
 	// NoTrace is true when the target refused doctor's execution trace
 	// (some servers do not register /debug/pprof/trace).
