@@ -50,6 +50,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 	}
 	a.explain()
 	a.explainStarved()
+	a.poolSymptoms()
 	a.keepWorkingNext()
 	rank(a.findings)
 	if a.findings == nil {

@@ -219,3 +219,22 @@ func TestInGC(t *testing.T) {
 		}
 	}
 }
+
+// TestStarvedPoolRanksBelowEveryCause: a pool whose queue waits under
+// starvation and long pauses ranks below both, however high its own score.
+func TestStarvedPoolRanksBelowEveryCause(t *testing.T) {
+	o := healthy()
+	o.OS = osReadings(16, 0.05, 1.5, 1, 0, 0, 0)
+	o.History = history(16, func(i int, s *schedstats.Snapshot) {
+		if i >= 5 {
+			s.OtherPauses.Counts[6] = uint64(i - 4) // pauses of 100 ms: a warning
+		}
+	})
+	// Queue waits over a second: a critical score of its own.
+	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) { p.QueueWait.Counts[3], p.Queued = uint64(500*i), 10 })
+	fs, _, _ := Analyze(o, "1234")
+	if len(fs) != 3 || fs[0].Cause != schedstats.CauseCPUStarved || fs[1].Cause != schedstats.CauseSTWPauses ||
+		fs[2].Cause != schedstats.CausePoolOverload || !strings.Contains(fs[2].Summary, "consequence") {
+		t.Fatalf("Analyze = %s; want cpu-starved, stw-pauses, then the starved pool as a consequence", causes(fs))
+	}
+}

@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
@@ -226,4 +228,40 @@ func sub(a, b uint64) uint64 {
 		return 0
 	}
 	return a - b
+}
+
+// poolSymptoms ranks a starved pool (tasks waiting in its queue, none
+// rejected) below every finding that holds back the work its workers do:
+// CPU starvation or saturation, lock contention, GC pressure and
+// stop-the-world pauses. A queue that waits is what those look like from
+// the pool; the note names the highest of them.
+func (a *analysis) poolSymptoms() {
+	causes := []string{schedstats.CauseCPUStarved, schedstats.CauseCPUSaturation, schedstats.CauseMutexContention,
+		schedstats.CauseGCPressure, schedstats.CauseSTWPauses}
+	for i := range a.findings {
+		f := &a.findings[i]
+		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
+			continue
+		}
+		var lowest, highest *Finding
+		for j := range a.findings {
+			g := &a.findings[j]
+			if !slices.Contains(causes, g.Cause) {
+				continue
+			}
+			if lowest == nil || g.Score < lowest.Score {
+				lowest = g
+			}
+			if highest == nil || g.Score > highest.Score {
+				highest = g
+			}
+		}
+		if lowest == nil || f.Score < lowest.Score {
+			continue
+		}
+		f.Score = math.Round(lowest.Score*90) / 100
+		if note := " Likely a consequence of the " + highest.Cause + " finding."; !strings.Contains(f.Summary, "Likely a consequence") {
+			f.Summary += note
+		}
+	}
 }
