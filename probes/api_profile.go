@@ -12,9 +12,24 @@ import (
 	"time"
 )
 
-// standardProfiles are the runtime's profiles served at /v1/profile/{name}.
-var standardProfiles = map[string]struct{}{
-	"cpu": {}, "heap": {}, "allocs": {}, "mutex": {}, "block": {}, "goroutine": {}, "threadcreate": {},
+// standardProfiles are the runtime's profiles served at /v1/profile/{name}:
+// the usual seven, and goroutineleak when the runtime has it.
+var standardProfiles = runtimeProfiles()
+
+// leakProfile is the runtime's profile of goroutines blocked forever on
+// unreachable channels or locks. Go 1.26 has it when the program is built
+// with GOEXPERIMENT=goroutineleakprofile; writing it runs a GC cycle that
+// looks for such goroutines.
+const leakProfile = "goroutineleak"
+
+func runtimeProfiles() map[string]struct{} {
+	m := map[string]struct{}{
+		"cpu": {}, "heap": {}, "allocs": {}, "mutex": {}, "block": {}, "goroutine": {}, "threadcreate": {},
+	}
+	if pprof.Lookup(leakProfile) != nil {
+		m[leakProfile] = struct{}{}
+	}
+	return m
 }
 
 // The CPU profiler and the tracer are process-wide, so these try-locks are
@@ -55,7 +70,11 @@ func (a *api) serveProfile(w http.ResponseWriter, r *http.Request, name string) 
 		a.serveCustomProfile(w, r, name, fn)
 		return
 	}
-	if _, ok := standardProfiles[name]; !ok {
+	if _, ok := standardProfiles[name]; !ok && name == leakProfile {
+		writeError(w, http.StatusNotFound, "profile goroutineleak is not available in this runtime",
+			"build the program with Go 1.26 or later and GOEXPERIMENT=goroutineleakprofile")
+		return
+	} else if !ok {
 		writeError(w, http.StatusBadRequest, "unknown profile "+strconv.Quote(truncate(name)),
 			"GET /v1/info lists the profiles")
 		return
@@ -69,8 +88,8 @@ func (a *api) serveProfile(w http.ResponseWriter, r *http.Request, name string) 
 			"omit seconds and duration; to compare two moments, take two profiles and use go tool pprof -base")
 		return
 	}
-	if dbg == 2 && name != "goroutine" {
-		writeError(w, http.StatusBadRequest, "debug=2 is only for the goroutine profile", "use debug=0 or debug=1")
+	if dbg == 2 && name != "goroutine" && name != leakProfile {
+		writeError(w, http.StatusBadRequest, "debug=2 is only for the goroutine and goroutineleak profiles", "use debug=0 or debug=1")
 		return
 	}
 	p := pprof.Lookup(name)

@@ -141,7 +141,7 @@ func detectLeak(h []Snapshot, th Thresholds) (Finding, bool) {
 	slope, r2 := fitLine(ys)
 	first, last := ys[0], ys[len(ys)-1]
 	growth := last - first
-	need := max(float64(th.LeakMinGrowth), th.LeakMinRatio*first)
+	need := th.leakNeed(first)
 	if slope <= 0 || r2 < th.LeakMinR2 || growth < need {
 		return Finding{}, false
 	}
@@ -156,8 +156,8 @@ func detectLeak(h []Snapshot, th Thresholds) (Finding, bool) {
 	}
 	return Finding{
 		Cause:    CauseGoroutineLeak,
-		Severity: th.severity(growth, need),
-		Summary: fmt.Sprintf("goroutines grew steadily from %.0f to %.0f (r²=%.2f), consistent with a leak",
+		Severity: th.LeakSeverity(growth),
+		Summary: fmt.Sprintf("goroutines grew steadily from %.0f to %.0f (r²=%.2f): a leak, or load that keeps rising",
 			first, last, r2),
 		Evidence: ev,
 		Since:    h[0].Time,
@@ -262,4 +262,25 @@ func longest(h Histogram) (lo, hi float64) {
 
 func secondsDuration(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(time.Microsecond)
+}
+
+// leakNeed is the growth a leak needs over a window that starts at first
+// goroutines: max(LeakMinGrowth, LeakMinRatio × first), which keeps a
+// large process's wandering count quiet, but never more than
+// CriticalFactor × LeakMinGrowth. Without that cap a leak would vanish as
+// it went on: each window starts higher, so the relative bar rises while
+// the growth per window stays the same.
+func (th Thresholds) leakNeed(first float64) float64 {
+	return min(max(float64(th.LeakMinGrowth), th.LeakMinRatio*first), th.CriticalFactor*float64(th.LeakMinGrowth))
+}
+
+// LeakSeverity grades a goroutine-leak finding by its growth alone:
+// Critical from CriticalFactor × LeakMinGrowth goroutines gained in the
+// window (default 400), else Warning. It depends on nothing that rises
+// with the leak itself, such as the count at the window's start, so a
+// leak's severity never falls while the leak goes on at the same rate
+// or faster. Zero fields of th take their defaults.
+func (th Thresholds) LeakSeverity(growth float64) Severity {
+	th = th.withDefaults()
+	return th.severity(growth, float64(th.LeakMinGrowth))
 }

@@ -95,9 +95,12 @@ func TestDetect(t *testing.T) {
 		{"growth too small", 30, func(i int, s *schedstats.Snapshot) {
 			s.Goroutines.Total = 50 + 3*i // +87 < 100
 		}, schedstats.Thresholds{}, ""},
-		{"big base needs 50% growth", 30, func(i int, s *schedstats.Snapshot) {
-			s.Goroutines.Total = 10000 + 100*i // +2900 < 5000
+		{"big base needs 50% growth below the cap", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 10000 + 10*i // +290 < min(5000, 400)
 		}, schedstats.Thresholds{}, ""},
+		{"a straight-line gain of 400 is a leak at any size", 30, func(i int, s *schedstats.Snapshot) {
+			s.Goroutines.Total = 10000 + 100*i // +2900 ≥ 400
+		}, schedstats.Thresholds{}, "goroutine-leak/critical"},
 		{"leak needs enough samples", 9, func(i int, s *schedstats.Snapshot) {
 			s.Goroutines.Total = 50 + 100*i
 		}, schedstats.Thresholds{}, ""},

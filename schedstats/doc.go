@@ -61,8 +61,14 @@
 //     a least-squares line through Goroutines.Total has a positive slope
 //     and r² ≥ LeakMinR2 (default 0.8), and the count grew from first to
 //     last by at least max(LeakMinGrowth, LeakMinRatio × first)
-//     (defaults 100 and 0.5). Steady growth, not a burst, is what a leak
-//     looks like; a burst that drains fails the fit or the growth test.
+//     (defaults 100 and 0.5), capped at CriticalFactor × LeakMinGrowth
+//     (400): a straight-line gain that large is a leak, or load that keeps
+//     rising, in a process of any size. Steady growth, not a burst, is what
+//     a leak looks like; a burst that drains fails the fit or the growth
+//     test. Severity follows the growth alone (Thresholds.LeakSeverity):
+//     critical from 400 goroutines gained. It never depends on the count
+//     at the window's start, which rises with the leak: a leak's severity
+//     never falls while the leak goes on.
 //   - thread-growth: Threads rose from first to last by at least
 //     ThreadGrowth (default 50), and the final count exceeds
 //     2×GOMAXPROCS + ThreadSlack (default 16), room for the runtime's own

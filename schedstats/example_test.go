@@ -48,7 +48,7 @@ func ExampleDetect() {
 	}
 	// Output:
 	// critical goroutine-leak
-	// goroutines grew steadily from 100 to 680 (r²=1.00), consistent with a leak
+	// goroutines grew steadily from 100 to 680 (r²=1.00): a leak, or load that keeps rising
 }
 
 func ExampleSampler() {

@@ -42,8 +42,11 @@ func (s *Severity) UnmarshalText(b []byte) error {
 }
 
 // The causes a Finding names, one name per cause. Detect reports the
-// first five; gdiag doctor, which also reads profiles, censuses and pools,
-// adds the others. More may be added; a name never changes meaning.
+// first five; gdiag doctor, which also reads profiles, censuses, pools and
+// the kernel's figures, adds the others. The three goroutine-leak causes
+// differ in their proof: goroutine-leak is a count that grew steadily,
+// goroutine-leak-static a crowd parked on one stack for minutes, and
+// goroutine-leak-proven the runtime's own proof. More may be added; a name never changes meaning.
 const (
 	CauseRunqueueBacklog = "runqueue-backlog"
 	CauseSchedLatency    = "sched-latency"
@@ -54,6 +57,19 @@ const (
 	CauseMutexContention = "mutex-contention"
 	CauseGCPressure      = "gc-pressure"
 	CausePoolOverload    = "pool-overload"
+	// CauseCPUStarved: the process wanted CPU the kernel did not give it
+	// (its cgroup quota throttled it, or its threads waited runnable
+	// behind other processes).
+	CauseCPUStarved = "cpu-starved"
+	// CauseLeakProven: goroutines the garbage collector found blocked
+	// forever on primitives nothing can reach (the goroutineleak profile).
+	CauseLeakProven = "goroutine-leak-proven"
+	// CauseLeakStatic: many goroutines parked in the same non-IO wait on
+	// the same stack for minutes, growing or not: a suspected leak.
+	CauseLeakStatic = "goroutine-leak-static"
+	// CauseConnectionGrowth: goroutines grew with the process's open
+	// connections: load, not a leak.
+	CauseConnectionGrowth = "connection-growth"
 )
 
 // The causes gdiag doctor names from a pool's overload controls.

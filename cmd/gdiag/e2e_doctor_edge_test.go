@@ -25,6 +25,7 @@ type doctorReport struct {
 	Findings   []doctorFinding `json:"findings"`
 	NotChecked []string        `json:"notChecked"`
 	Errors     []string        `json:"errors"`
+	Trace      string          `json:"trace"`
 }
 
 // doctorFinding is one finding of doctorReport.
@@ -58,17 +59,26 @@ type doctorFinding struct {
 }
 
 // TestDoctorPprofOnly: a service with only net/http/pprof gets what its
-// profiles allow, no findings, and a list of what needs the agent.
+// profiles and /proc allow, and a list of what needs the agent. The
+// service allocates 1 KiB objects in a loop for 3 ms every 10 ms, so its
+// collector takes a large share of its small CPU: a gc-pressure warning
+// from the CPU profile is the truth, and on a busy machine so is
+// cpu-starved; nothing else, and nothing critical, is.
 func TestDoctorPprofOnly(t *testing.T) {
 	p := startPprofOnly(t)
-	r := gdiag(t, "", "doctor", p.URL, "--window", "3s", "--json")
-	if r.Code != 0 {
+	r := gdiag(t, "", "doctor", p.URL, "--window", "3s", "--json", "--out-dir", t.TempDir())
+	if r.Code != 0 && r.Code != 1 {
 		t.Fatalf("gdiag doctor on a calm pprof-only service: %s", r)
 	}
 	var rep doctorReport
 	decodeJSON(t, r, &rep)
-	if rep.Window != "3s" || rep.Findings == nil || len(rep.Findings) != 0 {
-		t.Errorf("doctor --json = window %q, findings %v; want 3s and []", rep.Window, rep.Findings)
+	if rep.Window != "3s" || rep.Findings == nil || (r.Code == 0) != (len(rep.Findings) == 0) {
+		t.Errorf("doctor --json = exit %d, window %q, findings %v; want 3s, and exit 1 exactly with findings", r.Code, rep.Window, rep.Findings)
+	}
+	for _, f := range rep.Findings {
+		if f.Severity == "critical" || f.Cause != "gc-pressure" && f.Cause != "cpu-starved" {
+			t.Errorf("finding %s (%s) on a calm pprof-only service: %s", f.Cause, f.Severity, f.Summary)
+		}
 	}
 	all := strings.Join(rep.NotChecked, "\n")
 	for _, want := range []string{"run queues and scheduling latency", "pools: need the gdiag agent", "flight recorder"} {
@@ -76,8 +86,8 @@ func TestDoctorPprofOnly(t *testing.T) {
 			t.Errorf("doctor notChecked lacks %q:\n%s", want, all)
 		}
 	}
-	r = gdiag(t, "", "doctor", p.URL, "--window", "2s")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "no findings") || !strings.Contains(r.Stdout, "not checked: ") {
+	r = gdiag(t, "", "doctor", p.URL, "--window", "2s", "--out-dir", t.TempDir())
+	if r.Code > 1 || !strings.Contains(r.Stdout, "not checked: ") {
 		t.Errorf("gdiag doctor (text) on pprof-only: %s", r)
 	}
 }

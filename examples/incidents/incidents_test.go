@@ -17,7 +17,8 @@ import (
 )
 
 // programs are the incident programs, one directory each.
-var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw"}
+var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw",
+	"throttled", "contended", "conns", "staticleak"}
 
 // buildAll builds every program into one temporary directory.
 func buildAll(t *testing.T) string {
@@ -40,17 +41,18 @@ func buildAll(t *testing.T) string {
 // SIGTERM.
 func TestProgramsStartAndStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs 8 programs; skipped with -short")
+		t.Skip("builds and runs 12 programs; skipped with -short")
 	}
 	bins := buildAll(t)
 	// Every program stops at the end of -duration; SIGTERM takes the same
-	// path in the shared harness, so two programs suffice for it: the
-	// baseline and the one with the most goroutines to stop.
+	// path in the shared harness, so three programs suffice for it: the
+	// baseline, the one with the most goroutines to stop, and conns, whose
+	// client process must go with it.
 	type run struct {
 		name    string
 		sigterm bool
 	}
-	runs := []run{{"healthy", true}, {"stw", true}}
+	runs := []run{{"healthy", true}, {"stw", true}, {"conns", true}}
 	for _, p := range programs {
 		runs = append(runs, run{p, false})
 	}

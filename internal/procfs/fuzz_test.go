@@ -14,6 +14,8 @@ func FuzzParseStat(f *testing.F) {
 			t.Errorf("parseStat = %v; want a non-negative duration", d)
 		}
 		_, _ = parseSchedstat(b)
+		_, _ = parseStartTicks(b)
+		_, _ = parseBootTime(b)
 		_, _ = parseStatusCPUs(b)
 		_, _ = parseLoadavg(b)
 	})

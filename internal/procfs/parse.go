@@ -369,3 +369,36 @@ func trunc(s string) string {
 	}
 	return s
 }
+
+// parseStartTicks reads a process's start time, in clock ticks after
+// boot, from /proc/PID/stat (field 22).
+func parseStartTicks(b []byte) (uint64, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("stat: no command name")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, fmt.Errorf("stat: %d fields after the command name; want at least 20", len(f))
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stat: bad start time %q", f[19])
+	}
+	return n, nil
+}
+
+// parseBootTime reads btime, the boot time in seconds since the epoch,
+// from /proc/stat.
+func parseBootTime(b []byte) (int64, error) {
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "btime "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("/proc/stat: bad btime %q", v)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/stat: no btime")
+}

@@ -331,3 +331,26 @@ func Sockets(pid int) (SocketCount, error) {
 	}
 	return c, nil
 }
+
+// StartTime returns when pid started, to a hundredth of a second: what
+// tells a PID's current process from an earlier one, or a PID seen from
+// another PID namespace from this host's process of that number.
+func StartTime(pid int) (time.Time, error) {
+	b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("procfs: process %d: %w", pid, err)
+	}
+	ticks, err := parseStartTicks(b)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("procfs: process %d: %w", pid, err)
+	}
+	st, err := os.ReadFile(filepath.Join(root, "stat"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	boot, err := parseBootTime(st)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(boot, 0).Add(time.Duration(ticks) * (time.Second / userHZ)), nil
+}

@@ -239,3 +239,20 @@ func TestListenerAndSockets(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTime: this test process started before now and after the test
+// binary was built, within the 10 ms the kernel counts in.
+func TestStartTime(t *testing.T) {
+	st, err := StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// btime is whole seconds, so allow a second either side.
+	if st.After(time.Now().Add(time.Second)) || st.Before(fi.ModTime().Add(-time.Second)) {
+		t.Errorf("StartTime(self) = %v; want between the binary's build %v and now", st, fi.ModTime())
+	}
+}

@@ -1,14 +1,12 @@
 package doctor
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -44,10 +42,16 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 		}
 	}
 	a.th = withDefaults(schedThresholds)
-	for _, rule := range []func(){a.leak, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.overload, a.stw} {
+	if o.GOMAXPROCSFrom != "" {
+		a.check(fmt.Sprintf("GOMAXPROCS %d, from %s", o.GOMAXPROCS, o.GOMAXPROCSFrom))
+	}
+	for _, rule := range []func(){a.leak, a.starved, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.overload, a.stw} {
 		rule()
 	}
 	a.explain()
+	a.explainStarved()
+	a.poolSymptoms()
+	a.keepWorkingNext()
 	rank(a.findings)
 	if a.findings == nil {
 		a.findings = []Finding{}
@@ -122,98 +126,6 @@ func evidenceValue(f schedstats.Finding, name string) float64 {
 	return 0
 }
 
-// leak names a goroutine leak: the count grows steadily over the window
-// (schedstats' leak detector), or, without history, between censuses; the
-// census groups that grew are the leaking stacks.
-func (a *analysis) leak() {
-	o := a.o
-	if len(o.History) == 0 && len(o.Censuses) < 2 {
-		a.notChecked("goroutine leak: neither history nor two goroutine censuses were gathered")
-		return
-	}
-	a.check("goroutine growth")
-	grew := growingGroups(o.Censuses)
-	var ev []schedstats.Evidence
-	var growth, need float64
-	if f, ok := a.sched[schedstats.CauseGoroutineLeak]; ok {
-		ev, growth = schedEvidence(f), evidenceValue(f, "growth")
-		first := float64(o.History[0].Goroutines.Total)
-		need = math.Max(float64(a.th.LeakMinGrowth), a.th.LeakMinRatio*first)
-	} else if len(o.History) < a.th.LeakMinSamples && len(o.Censuses) >= 2 {
-		first, last := o.Censuses[0], o.Censuses[len(o.Censuses)-1]
-		growth = float64(last.Total - first.Total)
-		need = math.Max(float64(a.th.LeakMinGrowth), a.th.LeakMinRatio*float64(first.Total))
-		if growth < need || !monotone(o.Censuses) {
-			return
-		}
-		trend := make([]float64, len(o.Censuses))
-		for i, c := range o.Censuses {
-			trend[i] = float64(c.Total)
-		}
-		ev = []schedstats.Evidence{{Name: "goroutines", Value: float64(last.Total), Unit: "goroutines", Trend: trend},
-			{Name: "growth", Value: growth, Unit: "goroutines"}}
-	} else {
-		return
-	}
-	sev, score := grade(growth, need)
-	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: sev, Evidence: ev}, Score: score, Title: "Goroutine leak"}
-	f.Summary = fmt.Sprintf("Goroutines grew by %.0f over the window without levelling off.", growth)
-	f.Next = []string{"gdiag goroutines --diff " + a.target + " --after 10s"}
-	if len(grew) > 0 {
-		top := grew[0]
-		name := culprit(funcsOf(top.Frames))
-		f.Title = "Goroutine leak in " + name
-		f.Summary += fmt.Sprintf(" The largest growing group (%d, +%d) is blocked in %q at %s.", top.Count, top.Growth, top.State, name)
-		f.Stacks = leakStacks(grew)
-		f.Next = append([]string{fmt.Sprintf("gdiag goroutines %s --state %s", a.target, shellQuote(top.State))}, f.Next...)
-	}
-	a.add(f)
-}
-
-// growingGroups compares the first and the last census and returns the
-// groups that grew, most growth first.
-func growingGroups(cs []Census) []Stack {
-	if len(cs) < 2 {
-		return nil
-	}
-	before := map[string]int{}
-	for _, g := range cs[0].Groups {
-		before[groupKey(g)] += g.Count
-	}
-	var out []Stack
-	for _, g := range cs[len(cs)-1].Groups {
-		if d := g.Count - before[groupKey(g)]; d > 0 {
-			out = append(out, Stack{Count: g.Count, Growth: d, State: g.State, Frames: frameStrings(g.Frames)})
-		}
-	}
-	slices.SortStableFunc(out, func(x, y Stack) int { return cmp.Compare(y.Growth, x.Growth) })
-	return out
-}
-
-// leakStacks keeps the groups that account for the growth: at most three,
-// each with at least a tenth of the largest group's growth (a request in
-// flight at the end is not a leak).
-func leakStacks(grew []Stack) []Stack {
-	var out []Stack
-	for _, s := range grew {
-		if len(out) == 3 || 10*s.Growth < grew[0].Growth {
-			break
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// monotone reports whether the censuses' totals never fall.
-func monotone(cs []Census) bool {
-	for i := 1; i < len(cs); i++ {
-		if cs[i].Total < cs[i-1].Total {
-			return false
-		}
-	}
-	return true
-}
-
 func funcsOf(frames []string) []string {
 	out := make([]string, len(frames))
 	for i, f := range frames {
@@ -230,71 +142,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// cpu names CPU saturation: a run-queue backlog per P sustained for
-// several samples, or a scheduling-latency p99 above its threshold in at
-// least half the intervals (not one burst), with the hottest functions.
-func (a *analysis) cpu() {
-	o := a.o
-	if len(o.History) < 2 {
-		a.notChecked("CPU saturation: run queues and scheduling latency need the gdiag agent's history (pprof has no scheduler figures)")
-		if o.CPU != nil {
-			a.check("CPU profile")
-		}
-		return
-	}
-	a.check("run-queue backlog and scheduling latency")
-	rq, rqOK := a.sched[schedstats.CauseRunqueueBacklog]
-	lat, latOK := a.sched[schedstats.CauseSchedLatency]
-	limit := a.th.SchedLatencyP99.Seconds()
-	if latOK && !sustained(lat.Evidence, "sched_latency_p99", limit) {
-		latOK = false
-	}
-	// Latency without a backlog, in a process using under half its Ps,
-	// means other processes have the machine: not this one's saturation.
-	if c := o.CPU; latOK && !rqOK && c != nil && c.Duration > 0 && o.GOMAXPROCS > 0 &&
-		c.Seconds/c.Duration.Seconds() < cpuMinBusy*float64(o.GOMAXPROCS) {
-		a.notChecked(fmt.Sprintf("CPU saturation: scheduling latency p99 was high but the process used %.2f of %d Ps: the machine is busy with other work",
-			c.Seconds/c.Duration.Seconds(), o.GOMAXPROCS))
-		latOK = false
-	}
-	if !rqOK && !latOK {
-		return
-	}
-	var measure, threshold float64
-	var ev []schedstats.Evidence
-	var parts []string
-	if rqOK {
-		m := evidenceValue(rq, "backlog_per_p_mean")
-		measure, threshold = m, a.th.RunqueuePerP
-		ev = append(ev, schedEvidence(rq)...)
-		parts = append(parts, fmt.Sprintf("%.1f runnable goroutines were waiting per P", m))
-	}
-	if latOK {
-		p99 := evidenceValue(lat, "sched_latency_p99")
-		if p99/limit > measure/math.Max(threshold, 1e-9) || !rqOK {
-			measure, threshold = p99, limit
-		}
-		ev = append(ev, schedEvidence(lat)...)
-		parts = append(parts, "scheduling latency p99 was "+cli.AtMost(p99))
-	}
-	sev, score := grade(measure, threshold)
-	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseCPUSaturation, Severity: sev, Evidence: ev,
-		Summary: upper(strings.Join(parts, " and ")) + fmt.Sprintf(" (GOMAXPROCS %d).", o.GOMAXPROCS)},
-		Score: score, Title: "CPU saturation",
-		Next: []string{"gdiag profile cpu " + a.target + " --duration 10s", "gdiag sched " + a.target}}
-	if c := o.CPU; c != nil && c.Seconds > 0 {
-		f.Functions = c.Top
-		if secs := c.Duration.Seconds(); secs > 0 {
-			f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "cpu_used", Value: c.Seconds / secs, Unit: "cores"})
-		}
-		if len(c.App) > 0 {
-			f.Title = "CPU saturation in " + c.App[0].Name
-			f.Summary += fmt.Sprintf(" %s and its callees took %.0f%% of the CPU samples.", c.App[0].Name, c.App[0].Percent)
-		}
-	}
-	a.add(f)
 }
 
 // sustained reports whether at least half the values of the named
@@ -327,4 +174,26 @@ func upper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// agentOnly are the commands that need the gdiag agent (gdiag sched and
+// gdiag pools refuse a pprof URL with exit code 3).
+var agentOnly = []string{"gdiag sched ", "gdiag pools ", "gdiag profile wall "}
+
+// keepWorkingNext drops the next commands that cannot work on the target:
+// agent-only commands for a pprof target, and gdiag trace when the target
+// would not give doctor a trace (etcd's /debug/pprof/trace answers 404).
+func (a *analysis) keepWorkingNext() {
+	for i := range a.findings {
+		f := &a.findings[i]
+		kept := f.Next[:0]
+		for _, c := range f.Next {
+			drop := !a.o.Agent && slices.ContainsFunc(agentOnly, func(p string) bool { return strings.HasPrefix(c, p) })
+			drop = drop || a.o.NoTrace && strings.HasPrefix(c, "gdiag trace ")
+			if !drop {
+				kept = append(kept, c)
+			}
+		}
+		f.Next = kept
+	}
 }

@@ -48,12 +48,15 @@ type collector struct {
 	block0   *contentionTotals
 	alloc0   map[string]float64
 	allocT0  float64
+	osPID    int // the target's PID on this host, 0 when it cannot be read from /proc
 }
 
 func newCollector(t *target.Target, window time.Duration, info apiv1.Info) *collector {
 	c := &collector{t: t, window: window, info: info, stop: make(chan struct{})}
 	c.obs.Agent = t.Kind == target.KindAgent
 	c.obs.GOMAXPROCS = info.GOMAXPROCS
+	c.osPID, c.obs.OSMissing = locate(t, info)
+	c.obs.MemoryLimit, c.obs.MemoryLimitFrom = envMemoryLimit(c.osPID)
 	return c
 }
 
@@ -141,6 +144,7 @@ func (c *collector) Run(ctx context.Context) (*Observation, []string) {
 	goStep(&bg, func() { c.cpu(ctx, min(c.window/2, 10*time.Second)) })
 	if !c.obs.Agent {
 		goStep(&bg, func() { c.midDump(ctx) })
+		goStep(&bg, func() { c.gomaxprocs(ctx) })
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	var pwg sync.WaitGroup
@@ -167,6 +171,7 @@ func (c *collector) Run(ctx context.Context) (*Observation, []string) {
 		goStep(&end, func() { c.contention(ctx, false) })
 		goStep(&end, func() { c.mem(ctx) })
 		goStep(&end, func() { c.allocs(ctx) })
+		goStep(&end, func() { c.leaks(ctx) })
 		end.Wait()
 	}
 	bg.Wait()
@@ -210,6 +215,7 @@ func (c *collector) poll(ctx context.Context) {
 }
 
 func (c *collector) pollOnce(ctx context.Context) {
+	c.readOS(ctx)
 	if !c.obs.Agent {
 		n, err := c.threadCreate(ctx)
 		if err != nil {

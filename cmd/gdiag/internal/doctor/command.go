@@ -34,23 +34,32 @@ the mutex, block, allocs and heap profiles. It prints the causes it finds,
 most important first, each with its evidence (figures with their trend as
 a sparkline), the stacks or functions involved and the next commands to
 run. With findings, the agent's flight recorder (the last seconds of
-execution trace) is saved to --out-dir for gdiag analyze.
+execution trace) is saved to --out-dir for gdiag analyze: by default
+$XDG_CACHE_HOME/gdiag/doctor (~/.cache/gdiag/doctor), where doctor keeps
+the newest 20 traces, at most 256 MiB in all, and removes older ones.
 
-Causes: goroutine-leak, cpu-saturation, mutex-contention, gc-pressure,
-thread-growth, pool-overload, stw-pauses. Each rule and its threshold is
-listed in the package documentation (cmd/gdiag/internal/doctor/doc.go).
+For a process on this host it also reads what the kernel says: CPU time,
+the time its threads waited for a CPU, its cgroup's CPU quota and
+throttling, the host's load, and its open sockets.
+
+Causes: goroutine-leak-proven, goroutine-leak, goroutine-leak-static,
+connection-growth, cpu-starved, cpu-saturation, mutex-contention,
+gc-pressure, thread-growth, pool-overload, stw-pauses. Each rule, its
+threshold and its reasoning is in the package documentation
+(cmd/gdiag/internal/doctor/doc.go).
 
 A pprof-only target (http://HOST:PORT) gets what its profiles allow; the
 report lists what could not be checked. A process that exits mid-window
 ends the watch: the report covers what was gathered and says so.
 
 Exit code 0: no findings; 1: findings; 3: the target could not be reached,
-or it exited before anything could be concluded; 4: interrupted or timed out.
+gave nothing to read, or exited before anything could be concluded; 4:
+interrupted or timed out.
 
 --json prints the Report (fields target, pid, window, findings[] with
 cause, title, severity, score, summary, evidence[] {name, value, unit,
 atMost, trend}, stacks[] {count, growth, state, frames}, functions[] {name,
-flat, percent, unit}, pool, next[]; notChecked[], errors[]). A finding is
+flat, percent, unit}, pool, next[]; notChecked[], errors[], trace). A finding is
 a schedstats.Finding with doctor's additions; evidence with atMost true is
 an upper bound of the figure (a histogram quantile, printed "≤").`,
 		Examples: []string{
@@ -60,7 +69,7 @@ an upper bound of the figure (a histogram quantile, printed "≤").`,
 		},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			window := fs.Duration("window", DefaultWindow, "how long to watch the process (at most 2m)")
-			outDir := fs.String("out-dir", os.TempDir(), "directory for the flight-recorder trace saved when there are findings")
+			outDir := fs.String("out-dir", defaultTraceDir(), "directory for the flight-recorder traces saved when there are findings (the newest 20, at most 256 MiB, are kept)")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				switch {
 				case len(args) != 1:
@@ -95,6 +104,9 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: needs the gdiag agent")
 	}
 	c := newCollector(t, window, info)
+	if rep.PID == 0 {
+		rep.PID = c.osPID
+	}
 	obs, missing := c.Run(ctx)
 	rep.Window = roundWindow(obs.Elapsed).String()
 	findings, checked, notChecked := Analyze(obs, spec)
@@ -120,7 +132,13 @@ func run(ctx context.Context, env *cli.Env, spec string, window time.Duration, o
 	if err := print(env, rep); err != nil {
 		return err
 	}
+	blind := len(findings) == 0 && obs.CPU == nil && len(obs.Mem) == 0 && len(obs.Censuses) == 0 && len(obs.History) == 0
 	switch {
+	case blind && !c.died && !interrupted:
+		// Not one reading succeeded: "no findings" would be a verdict on
+		// nothing.
+		return cli.Errorf(cli.ExitTarget, "is net/http/pprof (or the gdiag agent) served at "+spec+"? the errors above say what failed",
+			"%s gave doctor nothing to read (no profile, no goroutine dump, no snapshot)", t)
 	case len(findings) > 0:
 		return cli.Findings
 	case c.died:
@@ -178,7 +196,11 @@ func saveFlight(ctx context.Context, t *target.Target, info apiv1.Info, rep *Rep
 		return
 	}
 	defer body.Close()
-	name := filepath.Join(dir, "gdiag-doctor-"+strconv.Itoa(rep.PID)+"-"+time.Now().Format("20060102-150405")+".trace")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
+		return
+	}
+	name := filepath.Join(dir, tracePrefix+strconv.Itoa(rep.PID)+"-"+time.Now().Format("20060102-150405.000")+traceSuffix)
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
@@ -193,6 +215,10 @@ func saveFlight(ctx context.Context, t *target.Target, info apiv1.Info, rep *Rep
 		rep.NotChecked = append(rep.NotChecked, "flight recorder: "+err.Error())
 		return
 	}
+	if err := pruneTraces(dir, name); err != nil {
+		rep.Errors = append(rep.Errors, "removing old doctor traces: "+err.Error())
+	}
+	rep.Trace = name
 	for i := range rep.Findings {
 		rep.Findings[i].Next = append(rep.Findings[i].Next, "gdiag analyze "+name)
 	}

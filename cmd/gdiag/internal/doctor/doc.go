@@ -11,9 +11,14 @@
 // runtime.MemStats (the text heap profile) at the start and the end, whose
 // differences are the window's; a CPU profile of min(window/2, 10s); the
 // agent's pools and latest snapshot once a second (which also notices a
-// process that died); and at the end the sampler's history covering the
-// window. With findings it saves the agent's flight recorder to
-// --out-dir/gdiag-doctor-<pid>-<time>.trace (default os.TempDir()).
+// process that died); for a process on this host, the kernel's figures
+// once a second (internal/procfs: CPU time, run delay, cgroup quota and
+// throttling, host load, sockets); and at the end the sampler's history
+// covering the window and the goroutineleak profile, when the runtime has
+// it. With findings it saves the agent's flight recorder to
+// --out-dir/gdiag-doctor-<pid>-<time>.trace (default
+// os.UserCacheDir()/gdiag/doctor), keeping the newest 20 traces there, at
+// most 256 MiB in all.
 //
 // # Rules
 //
@@ -29,39 +34,78 @@
 // every queued task.
 //
 //	cause             signal                                    threshold
-//	goroutine-leak    goroutines over the window (history),      growth ≥ max(100, 10% of the start),
-//	                  else censuses; growing census groups        straight-line fit r² ≥ 0.8, 5+ samples;
-//	                  are the leaking stacks                      censuses: never falling
-//	cpu-saturation    runnable backlog per P (history);          > 2 per P for 5 consecutive samples;
-//	                  scheduling latency p99 per interval;        or window p99 certainly ≥ 10ms (its
-//	                  CPU profile for the hottest functions       bucket's lower bound; 100+ events),
-//	                                                              p99 > 10ms in at least half the
-//	                                                              intervals, and the process busy on
-//	                                                              ≥ half its Ps
+//	goroutine-leak-   the runtime's goroutineleak profile at     1 leaked goroutine; critical from 100
+//	proven            the end of the window (Go 1.26,
+//	                  GOEXPERIMENT=goroutineleakprofile)
+//	goroutine-leak    goroutines over the window (history),      growth ≥ min(max(100, 10% of the start),
+//	                  else censuses; growing census groups        400), straight-line fit r² ≥ 0.8, 5+
+//	                  are the leaking stacks                      samples; censuses: never falling;
+//	                                                              critical from +400 (the growth alone)
+//	goroutine-leak-   the last census: one stack parked in a     100 goroutines, each parked ≥ 1 minute
+//	static            channel, select or lock wait               (a warning: an idle pool looks the
+//	                                                              same); on a nil channel or an empty
+//	                                                              select at once, critical from 100
+//	connection-growth growth (as for goroutine-leak) in          ≥ 75% of the growth in connection
+//	                  network IO wait or a connection loop,      stacks, and the established sockets
+//	                  established TCP sockets (/proc)             rising by half as many (when known);
+//	                                                              a warning, never more
+//	cpu-starved       the kernel (targets on this host): CPU     throttled in ≥ 10% of the quota's
+//	                  time, cgroup quota and throttled periods,   periods (5+), critical from 40%; or
+//	                  per-thread run delay, host busy and steal   run delay ≥ 0.1 s/s and ≥ 25% of the
+//	                                                              CPU time wanted (used + waited), on a
+//	                                                              host ≥ 75% busy; critical when it got
+//	                                                              under a fifth of what it wanted and
+//	                                                              waited ≥ 0.4 s/s
+//	cpu-saturation    runnable backlog per P (history);          the process uses ≥ 75% of its usable
+//	                  scheduling latency p99 per interval;        CPUs (min of GOMAXPROCS, quota,
+//	                  CPU used (/proc, else the CPU profile);     affinity, host CPUs), and > 2 per P
+//	                  the CPU profile's hottest functions         for 5 samples or window p99 certainly
+//	                                                              ≥ 10ms in half the intervals; pprof
+//	                                                              targets: CPU use alone, a warning
 //	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
 //	                  (else the median per interval of            waiting per second
 //	                  /sync/mutex/wait/total)
 //	gc-pressure       GC CPU (CPU profile samples in the         ≥ 10% of GOMAXPROCS×wall time, or ≥ 25%
-//	                  collector, else MemStats.GCCPUFraction      of the process's CPU time when it used
-//	                  since start), alloc rate, heap goal,        ≥ 0.25 cores; with at least 2 GC cycles
-//	                  top allocators                              in the window
+//	                  collector: marking, assists, sweeping;      of the process's CPU time when the GC
+//	                  else MemStats.GCCPUFraction since start),   used ≥ 0.05 cores (critical from
+//	                  alloc rate, heap goal, GOMEMLIMIT,          50%); with at least 2 GC cycles in
+//	                  allocation sites, hottest functions         the window
 //	thread-growth     OS threads (history); threads created      +50 threads, ending above
 //	                  (pprof threadcreate); syscall/cgo stacks    2×GOMAXPROCS+16 (pprof: +50 created)
 //	pool-overload     /v1/pools polled every second: rejections, rejections ≥ 1/s and ≥ 1% of offered
-//	                  queue-wait histogram, queued and running    tasks, in half the polls; or queue wait
-//	                                                              p99 certainly ≥ 100ms (its bucket's
+//	                  queue-wait histogram, queued and running,   tasks, in half the polls; or queue wait
+//	                  tasks held back by the key limit            p99 certainly ≥ 100ms (its bucket's
 //	                                                              lower bound) over 10+ waits, queued in
 //	                                                              half the polls; or one key running on
 //	                                                              ≥ 75% of the workers with tasks queued,
-//	                                                              in half the polls
+//	                                                              in half the polls. Held by the key
+//	                                                              limit (half the queue parked, workers
+//	                                                              idle): named so, a warning
 //	stw-pauses        stop-the-world pause histograms (history); at least 2 pauses > 50ms (non-GC
 //	                  MemStats.PauseNs (pprof)                    pauses in the first 2 intervals, where
 //	                                                              doctor's own census stops the world,
 //	                                                              not counted)
 //
+// Why these rules. Starved is not saturated: a process whose goroutines
+// queue for Ps while it uses a fraction of its CPUs is being held back by
+// the kernel (its quota, or other processes), and naming its busiest
+// function would blame the program for the host; only the kernel's own
+// counters (throttled periods, run delay) can tell the two apart, so
+// doctor reads them whenever the process is on this host (a PID, a unix
+// socket, or a URL whose port a local process listens on). Growth is not a
+// leak: one goroutine per open connection climbs with the clients and
+// falls when they leave, so growth in connection stacks that the
+// process's sockets follow is load. A leak need not grow: goroutines
+// parked for minutes on one stack are the trace of a leak that stopped,
+// and the runtime can prove a leak outright. Severity never falls as the
+// evidence grows: a leak's severity follows its growth, not a bar that
+// rises with the count at the window's start.
+//
 // The thresholds of schedstats.Thresholds are its defaults, except the
 // leak's minimum samples (5, not 10) and growth ratio (10%, not 50%),
 // which suit a window of seconds rather than the sampler's five minutes.
+// Findings that a cpu-starved finding explains (long pauses, a starved
+// pool, and saturation under a quota) rank below it.
 //
 // Quantiles follow gdiag's one rule (schedstats.Histogram.Quantile): a
 // reported p99 is the upper bound of the histogram bucket that holds it,
@@ -69,10 +113,29 @@
 // lower bound passes the threshold, so that a finding never rests on a
 // value the histogram cannot vouch for.
 //
+// # Targets
+//
+// A pprof-only target (http://HOST:PORT serving net/http/pprof) has no
+// scheduler figures: doctor reads GOMAXPROCS from a one-second execution
+// trace (the Ps it names; traces of Go 1.21 and older carry pseudo-Ps,
+// which are not counted), else from the process's environment or the
+// runtime's default for its CPUs when it is on this host; CPU saturation
+// and GC pressure then come from the CPU profile. Every next command
+// doctor prints works on the target it was given: agent-only commands
+// (gdiag sched, gdiag pools) are left out for pprof targets, and gdiag
+// trace when the target refused doctor's trace.
+//
 // # Limits
 //
-// The memory limit (GOMEMLIMIT) is in neither MemStats nor the API, and an
-// older agent has no per-key pool figures; the report's notChecked says so.
+// The memory limit is read from GOMEMLIMIT in a local process's
+// environment; a limit set with debug.SetMemoryLimit is only in the
+// runtime's /gc/gomemlimit:bytes, which neither net/http/pprof nor the
+// agent's snapshots serve, and is then listed as not checked. A remote
+// target has no kernel figures: starvation is not checked there, and
+// saturation is judged from the CPU profile. The dump's wait times are
+// noted by the garbage collector, so in a process that rarely collects a
+// parked goroutine shows its wait late. An older agent has no per-key pool
+// figures. The report's notChecked says which of these applied.
 //
 // Nothing here is safe for concurrent use except where a type says so;
 // Analyze and Render are pure functions of their input.

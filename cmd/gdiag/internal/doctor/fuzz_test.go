@@ -13,6 +13,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
+	"github.com/gdiag/gdiag/internal/procfs"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -68,8 +69,9 @@ func (s *byteSource) observation() *Observation {
 	for i := range s.small(4) {
 		c := Census{Time: t0.Add(time.Duration(s.small(30)) * time.Second), Total: s.small(5000)}
 		for range s.small(4) {
-			c.Groups = append(c.Groups, gdump.Group{State: []string{"syscall", "chan receive", ""}[s.small(3)], Count: s.small(3000) - 10,
-				Frames: []gdump.Frame{{Func: "runtime.gopark"}, {Func: "main.f" + string(rune('a'+i)), File: "x.go", Line: 1}, {Func: "runtime.cgocall"}, {}}[:s.small(5)]})
+			c.Groups = append(c.Groups, gdump.Group{State: []string{"syscall", "chan receive", "", "IO wait", "chan send (nil chan)", "select"}[s.small(6)],
+				Count: s.small(3000) - 10, MinWait: time.Duration(s.small(5)) * time.Minute,
+				Frames: []gdump.Frame{{Func: "runtime.gopark"}, {Func: "main.f" + string(rune('a'+i)), File: "x.go", Line: 1}, {Func: "runtime.cgocall"}, {Func: "net/http.(*conn).serve"}, {}}[:s.small(6)]})
 		}
 		o.Censuses = append(o.Censuses, c)
 	}
@@ -94,6 +96,24 @@ func (s *byteSource) observation() *Observation {
 	for range s.small(4) {
 		o.ThreadsCreated = append(o.ThreadsCreated, s.small(1000))
 	}
+	for i := range s.small(20) {
+		r := OSReading{Sample: procfs.Sample{Time: t0.Add(time.Duration(i-s.small(3)) * time.Second),
+			CPU: time.Duration(s.u64() % 1e12), RunDelay: time.Duration(s.u64() % 1e12), CPUsAllowed: s.small(4),
+			Cgroup: procfs.Cgroup{Path: []string{"/a", "/b"}[s.small(2)], Quota: s.float(), Periods: s.u64() % 1e6, Throttled: s.u64() % 1e6, ThrottledTime: time.Duration(s.u64() % 1e12)},
+			Host:   procfs.Host{CPUs: s.small(4), Load1: s.float(), Busy: time.Duration(s.u64() % 1e12), Steal: time.Duration(s.u64() % 1e12), Total: time.Duration(s.u64() % 1e12)}},
+			Sockets: procfs.SocketCount{Established: s.small(5000) - 10}}
+		if s.small(4) == 0 {
+			r.SocketErr = "permission denied"
+		}
+		o.OS = append(o.OS, r)
+	}
+	if s.small(2) == 0 {
+		o.Leaks = &LeakProfile{Leaked: s.small(1000) - 1}
+		for range s.small(3) {
+			o.Leaks.Groups = append(o.Leaks.Groups, gdump.Group{State: "chan send (leaked)", Count: s.small(500), Frames: []gdump.Frame{{Func: "main.g"}}[:s.small(2)]})
+		}
+	}
+	o.MemoryLimit, o.MemoryLimitFrom = s.float(), []string{"", "env"}[s.small(2)]
 	return o
 }
 

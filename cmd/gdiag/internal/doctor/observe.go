@@ -31,6 +31,27 @@ type Observation struct {
 
 	// ThreadsCreated are the threadcreate profile's totals (pprof targets).
 	ThreadsCreated []int
+
+	// GOMAXPROCSFrom says where GOMAXPROCS came from when the agent did
+	// not give it ("a one-second execution trace", ...); empty when
+	// unknown or from the agent.
+	GOMAXPROCSFrom string
+	// NoTrace is true when the target refused doctor's execution trace
+	// (some servers do not register /debug/pprof/trace).
+	NoTrace bool
+	// OS are the kernel's readings of the target's process, about once a
+	// second (targets on this host); OSMissing says why there are none.
+	OS        []OSReading
+	OSMissing string
+	// MemoryLimit is GOMEMLIMIT in bytes (0: none set) when
+	// MemoryLimitFrom names where it was read; unknown otherwise.
+	MemoryLimit     float64
+	MemoryLimitFrom string
+	// Leaks is the goroutineleak profile at the end of the window: the
+	// goroutines the runtime proved blocked forever. nil when the target
+	// cannot give it (LeakMissing says why).
+	Leaks       *LeakProfile
+	LeakMissing string
 }
 
 // Census is a goroutine census: the goroutines grouped by state, stack

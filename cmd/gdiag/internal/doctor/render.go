@@ -44,6 +44,9 @@ func Render(w io.Writer, rep *Report) error {
 	for _, n := range rep.NotChecked {
 		fmt.Fprintf(&b, "not checked: %s\n", n)
 	}
+	if rep.Trace != "" {
+		fmt.Fprintf(&b, "\ntrace saved: %s (doctor keeps its newest %d traces there, at most %d MiB)\n", rep.Trace, maxTraces, maxTraceBytes>>20)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -19,6 +19,7 @@ type Report struct {
 	Checked    []string  `json:"-"`                    // what was looked at, for the text "no findings"
 	NotChecked []string  `json:"notChecked,omitempty"` // what could not be checked, and why
 	Errors     []string  `json:"errors,omitempty"`     // e.g. "process exited after 7s"
+	Trace      string    `json:"trace,omitempty"`      // the flight-recorder trace saved, if any
 }
 
 // Finding is one cause doctor names: a schedstats.Finding (its cause, one
@@ -79,7 +80,9 @@ func grade(measure, threshold float64) (schedstats.Severity, float64) {
 // rank sorts findings by score, highest first; ties keep a fixed order of
 // causes so output is stable.
 func rank(fs []Finding) {
-	order := map[string]int{schedstats.CauseGoroutineLeak: 0, schedstats.CauseCPUSaturation: 1, schedstats.CauseMutexContention: 2, schedstats.CauseGCPressure: 3, schedstats.CausePoolOverload: 4, schedstats.CauseThreadGrowth: 5, schedstats.CauseSTWPauses: 6}
+	order := map[string]int{schedstats.CauseLeakProven: 0, schedstats.CauseGoroutineLeak: 1, schedstats.CauseLeakStatic: 2,
+		schedstats.CauseCPUStarved: 3, schedstats.CauseCPUSaturation: 4, schedstats.CauseMutexContention: 5, schedstats.CauseGCPressure: 6,
+		schedstats.CausePoolOverload: 7, schedstats.CauseThreadGrowth: 8, schedstats.CauseSTWPauses: 9, schedstats.CauseConnectionGrowth: 10}
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

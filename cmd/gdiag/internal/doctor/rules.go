@@ -17,8 +17,9 @@ const (
 	mutexMin       = 1.0  // one goroutine blocked on a lock all the time
 	gcCPUFraction  = 0.10 // share of GOMAXPROCS×wall time spent in the GC
 	gcCPUShare     = 0.25 // or share of the process's own CPU time spent in the GC,
-	gcMinCores     = 0.25 // when the process used at least this many cores
+	gcMinCores     = 0.05 // when the collector itself used at least this many cores (not an idle process's forced GCs)
 	gcMinCycles    = 2    // GC cycles in the window for either to count
+	gcShareCrit    = 0.5  // the GC took half the process's CPU: critical (4× the share's threshold is beyond 100%)
 	poolRejectRate = 1.0  // rejections per second
 	poolRejectFrac = 0.01 // of the tasks offered
 	poolWaitP99    = 0.1  // queue wait p99, seconds
@@ -121,29 +122,39 @@ func mean(vs []float64) float64 {
 func (a *analysis) gc() {
 	o, secs := a.o, a.elapsed()
 	frac, fracName, share := -1.0, "", 0.0
-	if c := o.CPU; c != nil && o.GOMAXPROCS > 0 && c.Duration > 0 && c.Seconds > 0 {
+	c := o.CPU
+	profiled := c != nil && c.Duration > 0 && c.Seconds > 0
+	switch {
+	case profiled && o.GOMAXPROCS > 0:
 		frac, fracName = c.GCSeconds/(c.Duration.Seconds()*float64(o.GOMAXPROCS)), "gc_cpu_fraction"
-		share = c.GCSeconds / c.Seconds
-	} else if len(o.Mem) > 0 {
+	case len(o.Mem) > 0 && !profiled:
 		frac, fracName = o.Mem[len(o.Mem)-1].GCCPUFraction, "gc_cpu_fraction_since_start"
+	case profiled:
+		frac = 0 // GOMAXPROCS unknown: the share of the process's CPU decides alone
+	}
+	if profiled {
+		share = c.GCSeconds / c.Seconds
 	}
 	cycles, trend := a.gcCycles()
 	if frac < 0 || cycles < 0 {
 		a.notChecked("GC pressure: needs a CPU profile or runtime.MemStats (the heap profile) and the GC cycle count")
 		return
 	}
-	a.check("GC CPU fraction and GC cycles")
-	a.notChecked("heap goal vs memory limit: GOMEMLIMIT is in neither runtime.MemStats nor the agent API")
+	a.check("GC CPU (the CPU profile's collector and assist samples) and GC cycles")
+	limitEv := a.memoryLimit()
 	// The GC's share of the process's own CPU time counts too: on a busy
 	// machine the process gets less CPU, and its GC with it.
 	measure, threshold := frac, gcCPUFraction
-	if share >= gcCPUShare && o.CPU.Seconds/o.CPU.Duration.Seconds() >= gcMinCores && share/gcCPUShare > frac/gcCPUFraction {
+	if profiled && share >= gcCPUShare && c.GCSeconds/c.Duration.Seconds() >= gcMinCores && share/gcCPUShare > frac/gcCPUFraction {
 		measure, threshold = share, gcCPUShare
 	}
 	if !(measure >= threshold) || cycles < gcMinCycles {
 		return
 	}
-	ev := []schedstats.Evidence{{Name: fracName, Value: finite(frac), Unit: "fraction"}}
+	var ev []schedstats.Evidence
+	if fracName != "" {
+		ev = append(ev, schedstats.Evidence{Name: fracName, Value: finite(frac), Unit: "fraction"})
+	}
 	if share > 0 {
 		ev = append(ev, schedstats.Evidence{Name: "gc_share_of_process_cpu", Value: finite(share), Unit: "fraction"})
 	}
@@ -152,7 +163,11 @@ func (a *analysis) gc() {
 	}
 	summary := fmt.Sprintf("The garbage collector used %.0f%% of GOMAXPROCS×wall time (threshold %.0f%%) and %.0f%% of the process's CPU time (threshold %.0f%%), over %.0f cycles.",
 		100*frac, 100*gcCPUFraction, 100*share, 100*gcCPUShare, cycles)
-	if fracName != "gc_cpu_fraction" {
+	switch fracName {
+	case "":
+		summary = fmt.Sprintf("The garbage collector took %.0f%% of the process's CPU time in the CPU profile (threshold %.0f%%), over %.0f cycles.",
+			100*share, 100*gcCPUShare, cycles)
+	case "gc_cpu_fraction_since_start":
 		summary = fmt.Sprintf("The garbage collector has used %.0f%% of the CPU since the process started (threshold %.0f%%); %.0f cycles ran in the window.", 100*frac, 100*gcCPUFraction, cycles)
 	}
 	if len(o.Mem) >= 2 && secs > 0 {
@@ -163,13 +178,32 @@ func (a *analysis) gc() {
 			schedstats.Evidence{Name: "heap_goal", Value: float64(m1.NextGC), Unit: "bytes"})
 		summary += fmt.Sprintf(" The program allocates %s/s against a heap goal of %s.", bytesString(rate), bytesString(float64(m1.NextGC)))
 	}
+	if len(limitEv) > 0 {
+		ev = append(ev, limitEv...)
+		if r := limitEv[len(limitEv)-1].Value; r >= memLimitNear {
+			summary += fmt.Sprintf(" The heap goal is at %.0f%% of GOMEMLIMIT: the collector runs more often to stay under the limit.", 100*r)
+		}
+	}
 	sev, score := grade(measure, threshold)
+	if threshold == gcCPUShare && measure >= gcShareCrit && sev != schedstats.Critical {
+		sev, score = schedstats.Critical, 100+score
+	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure, Severity: sev, Evidence: ev, Summary: summary},
 		Score: score, Title: "GC pressure",
 		Next: []string{"gdiag profile allocs " + a.target + " --duration 10s", "gdiag profile heap " + a.target}}
 	if o.Allocs != nil && len(o.Allocs.Top) > 0 {
 		f.Functions = o.Allocs.Top
 		f.Title = "GC pressure from allocations in " + o.Allocs.Top[0].Name
+	}
+	// The hottest application functions are where the work that
+	// allocates runs (a query, a handler), in CPU seconds.
+	if c != nil {
+		for _, fn := range c.App {
+			named := slices.ContainsFunc(f.Functions, func(g Func) bool { return g.Name == fn.Name })
+			if !isPlumbing(fn.Name) && !named && len(f.Functions) < 2*topN {
+				f.Functions = append(f.Functions, fn)
+			}
+		}
 	}
 	a.add(f)
 }
@@ -270,4 +304,37 @@ func syscallStacks(cs []Census) []Stack {
 	}
 	slices.SortStableFunc(out, func(x, y Stack) int { return y.Count - x.Count })
 	return out[:min(len(out), 3)]
+}
+
+// memLimitNear is the share of GOMEMLIMIT at which the heap goal is
+// pinned to the limit (the runtime lowers the goal to stay under it).
+const memLimitNear = 0.9
+
+// memoryLimit checks the heap goal against the memory limit. The limit
+// is read from GOMEMLIMIT in the process's environment (a local process);
+// a limit set with debug.SetMemoryLimit is visible only in the runtime's
+// /gc/gomemlimit:bytes, which neither net/http/pprof nor the agent's
+// snapshots serve, and is then listed as not checked.
+func (a *analysis) memoryLimit() []schedstats.Evidence {
+	o := a.o
+	if len(o.Mem) == 0 {
+		a.notChecked("heap goal vs GOMEMLIMIT: no runtime.MemStats (heap profile)")
+		return nil
+	}
+	limit, ok := o.MemoryLimit, o.MemoryLimitFrom != ""
+	if !ok {
+		why := "the process is not on this host"
+		if o.OSMissing == "" {
+			why = "GOMEMLIMIT is not in its environment; a limit set with debug.SetMemoryLimit is only in /gc/gomemlimit:bytes, which neither pprof nor the agent's snapshots serve"
+		}
+		a.notChecked("heap goal vs GOMEMLIMIT: " + why)
+		return nil
+	}
+	a.check("heap goal vs GOMEMLIMIT (" + o.MemoryLimitFrom + ")")
+	goal := float64(o.Mem[len(o.Mem)-1].NextGC)
+	if limit <= 0 {
+		return nil
+	}
+	return []schedstats.Evidence{{Name: "memory_limit", Value: limit, Unit: "bytes"},
+		{Name: "heap_goal_of_limit", Value: goal / limit, Unit: "fraction"}}
 }

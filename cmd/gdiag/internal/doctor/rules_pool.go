@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
@@ -114,7 +116,38 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings; pool.WithKeyLimit caps a key.",
 			hog.key, 100*hogShare, hog.polls, hog.of)
 	}
+	keyLimited(&f, end)
 	return f, true
+}
+
+// keyLimited names a pool held back by its key limit rather than by its
+// workers: at the end of the window at least half the queued tasks are set
+// aside at the limit (PoolKey.Parked) while workers sit idle. That is the
+// limit doing its job for one key; the other keys are not short of
+// workers, so it is a warning, and the fix is the limit or the key's load,
+// not more workers.
+func keyLimited(f *Finding, p apiv1.Pool) {
+	held, top := 0, apiv1.PoolKey{}
+	for _, k := range p.Keys {
+		held += k.Parked
+		if k.Parked > top.Parked {
+			top = k
+		}
+	}
+	idle := p.MaxWorkers - p.Running
+	if p.KeyLimit <= 0 || held == 0 || 2*held < p.Queued || idle <= 0 {
+		return
+	}
+	f.Evidence = append(f.Evidence,
+		schedstats.Evidence{Name: "held_by_key_limit", Value: float64(held), Unit: "tasks"},
+		schedstats.Evidence{Name: "key_limit", Value: float64(p.KeyLimit), Unit: "tasks"},
+		schedstats.Evidence{Name: "idle_workers", Value: float64(idle), Unit: "workers"})
+	f.Title = fmt.Sprintf("Pool %s held back by its key limit, not its workers: key %q", p.Name, top.Key)
+	f.Summary += fmt.Sprintf(" %d of the %d queued tasks wait for the key limit (%d running per key; key %q has %d waiting) while %d of %d workers are idle: more workers would not help; raise pool.WithKeyLimit or spread key %q's load.",
+		held, p.Queued, p.KeyLimit, top.Key, top.Parked, idle, p.MaxWorkers, top.Key)
+	if f.Severity == schedstats.Critical {
+		f.Severity, f.Score = schedstats.Warning, f.Score-100
+	}
 }
 
 // hogShare is the share of a pool's workers one key must hold, with tasks
@@ -195,4 +228,40 @@ func sub(a, b uint64) uint64 {
 		return 0
 	}
 	return a - b
+}
+
+// poolSymptoms ranks a starved pool (tasks waiting in its queue, none
+// rejected) below every finding that holds back the work its workers do:
+// CPU starvation or saturation, lock contention, GC pressure and
+// stop-the-world pauses. A queue that waits is what those look like from
+// the pool; the note names the highest of them.
+func (a *analysis) poolSymptoms() {
+	causes := []string{schedstats.CauseCPUStarved, schedstats.CauseCPUSaturation, schedstats.CauseMutexContention,
+		schedstats.CauseGCPressure, schedstats.CauseSTWPauses}
+	for i := range a.findings {
+		f := &a.findings[i]
+		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
+			continue
+		}
+		var lowest, highest *Finding
+		for j := range a.findings {
+			g := &a.findings[j]
+			if !slices.Contains(causes, g.Cause) {
+				continue
+			}
+			if lowest == nil || g.Score < lowest.Score {
+				lowest = g
+			}
+			if highest == nil || g.Score > highest.Score {
+				highest = g
+			}
+		}
+		if lowest == nil || f.Score < lowest.Score {
+			continue
+		}
+		f.Score = math.Round(lowest.Score*90) / 100
+		if note := " Likely a consequence of the " + highest.Cause + " finding."; !strings.Contains(f.Summary, "Likely a consequence") {
+			f.Summary += note
+		}
+	}
 }

@@ -15,7 +15,7 @@ import (
 
 // Names lists the profiles gdiag profile captures, in the order its usage
 // line shows them.
-var Names = []string{"cpu", "heap", "allocs", "mutex", "block", "goroutine", "threadcreate", "wall"}
+var Names = []string{"cpu", "heap", "allocs", "mutex", "block", "goroutine", "goroutineleak", "threadcreate", "wall"}
 
 // DefaultCaptureDuration is how long cpu and wall profiles run unless
 // --duration says otherwise.
@@ -63,13 +63,17 @@ allocating, or waiting), cum includes the functions it called.
 
 The value summed depends on the profile: cpu time on CPU; heap bytes in use
 now (inuse_space); allocs bytes allocated (alloc_space); mutex and block
-time waited (delay); goroutine and threadcreate counts; wall wall-clock time
-(fgprof: on CPU and off it; the gdiag agent only, not net/http/pprof).
+time waited (delay); goroutine and threadcreate counts; goroutineleak the
+goroutines the runtime proved blocked forever on unreachable channels or
+locks (Go 1.26+ programs built with GOEXPERIMENT=goroutineleakprofile);
+wall wall-clock time (fgprof: on CPU and off it; the gdiag agent only, not
+net/http/pprof).
 
 --duration is the capture time of cpu and wall (default 5s). For heap,
 allocs, mutex and block a duration above zero gives a delta profile: what
 happened during that time only (the default 0 is everything since the
-process started). goroutine and threadcreate are always point-in-time.
+process started). goroutine, goroutineleak and threadcreate are always
+point-in-time.
 --timeout applies on top of the duration.
 
 --web serves pprof's web UI (flame graph, graph, source) for the saved
@@ -139,7 +143,7 @@ func (o *options) check(args []string, durationSet bool) error {
 			o.duration = DefaultCaptureDuration
 		}
 		return target.CheckDuration("duration", o.duration)
-	case "goroutine", "threadcreate":
+	case "goroutine", "goroutineleak", "threadcreate":
 		if o.duration != 0 {
 			return cli.Usagef("the %s profile is point-in-time and takes no --duration", o.name)
 		}

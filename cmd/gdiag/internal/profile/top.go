@@ -42,14 +42,17 @@ type Row struct {
 // engineer asks of it (time on CPU, memory held now, memory allocated,
 // time waited, goroutines alive).
 var sampleTypes = map[string]string{
-	"cpu":          "cpu",
-	"heap":         "inuse_space",
-	"allocs":       "alloc_space",
-	"mutex":        "delay",
-	"block":        "delay",
-	"goroutine":    "goroutine",
-	"threadcreate": "threadcreate",
-	"wall":         "time",
+	"cpu":       "cpu",
+	"heap":      "inuse_space",
+	"allocs":    "alloc_space",
+	"mutex":     "delay",
+	"block":     "delay",
+	"goroutine": "goroutine",
+	// goroutineleak counts the goroutines the runtime proved blocked
+	// forever (Go 1.26, GOEXPERIMENT=goroutineleakprofile).
+	"goroutineleak": "goroutine",
+	"threadcreate":  "threadcreate",
+	"wall":          "time",
 }
 
 // sampleIndex picks the sample type for a profile named name ("cpu",
