@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
+	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -90,52 +91,19 @@ type Goroutines struct {
 	Census    Census   `json:"census"`
 }
 
-// Histogram is a pool's duration histogram, pool.Histogram on the wire:
-// Counts[i] counts values at or below Bounds[i] (and above Bounds[i-1]);
-// the last count is for values above the last bound. Seconds converts it
-// for schedstats' quantile rule; pool.Histogram(h).Quantile gives the same
-// figures as a duration.
-type Histogram struct {
-	Bounds []time.Duration `json:"bounds"`
-	Counts []uint64        `json:"counts"`
-	Count  uint64          `json:"count"`
-	Sum    time.Duration   `json:"sum"`
-}
+// Histogram is a pool's duration histogram, pool.Histogram under a name
+// of this package so that it has Seconds: convert a Pool's QueueWait or
+// RunTime with apiv1.Histogram(p.QueueWait). Counts[i] counts values at or
+// below Bounds[i] (and above Bounds[i-1]); the last count is for values
+// above the last bound.
+type Histogram pool.Histogram
 
-// Pool is one registered pool's statistics: the fields of pool.Stats, in
-// the same order, under JSON names (pool.Stats has no JSON tags of its
-// own); a test keeps the two identical field for field.
-type Pool struct {
-	Name          string    `json:"name"`
-	MinWorkers    int       `json:"minWorkers"`
-	MaxWorkers    int       `json:"maxWorkers"`
-	Workers       int       `json:"workers"`
-	Running       int       `json:"running"`
-	Idle          int       `json:"idle"`
-	Queued        int       `json:"queued"` // waiting for a worker
-	Parked        int       `json:"parked"` // held back by the key limit
-	QueueCapacity int       `json:"queueCapacity"`
-	KeyLimit      int       `json:"keyLimit"`
-	Stopped       bool      `json:"stopped"`
-	Submitted     uint64    `json:"submitted"`
-	Completed     uint64    `json:"completed"`
-	Failed        uint64    `json:"failed"`
-	Panicked      uint64    `json:"panicked"`
-	Canceled      uint64    `json:"canceled"`
-	Rejected      uint64    `json:"rejected"`
-	HookPanics    uint64    `json:"hookPanics"` // panics recovered from observers and panic handlers
-	QueueWait     Histogram `json:"queueWait"`
-	RunTime       Histogram `json:"runTime"`
-	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first
-}
+// Pool is one registered pool's statistics: pool.Stats, whose JSON tags
+// are the wire names.
+type Pool = pool.Stats
 
-// PoolKey is one task key's share of a pool: its running tasks and those
-// held back by the pool's key limit.
-type PoolKey struct {
-	Key     string `json:"key"`
-	Running int    `json:"running"`
-	Parked  int    `json:"parked"`
-}
+// PoolKey is one task key's share of a pool, pool.KeyStats.
+type PoolKey = pool.KeyStats
 
 // Pools is the body of GET /v1/pools.
 type Pools struct {

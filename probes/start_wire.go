@@ -90,33 +90,7 @@ func pools() []apiv1.Pool {
 	reg := pool.Registered()
 	out := make([]apiv1.Pool, len(reg))
 	for i, p := range reg {
-		st := p.Stats()
-		out[i] = apiv1.Pool{
-			Name: st.Name, MinWorkers: st.MinWorkers, MaxWorkers: st.MaxWorkers, Workers: st.Workers,
-			Running: st.Running, Idle: st.Idle, Queued: st.Queued, Parked: st.Parked, QueueCapacity: st.QueueCapacity,
-			KeyLimit: st.KeyLimit, Stopped: st.Stopped,
-			Submitted: st.Submitted, Completed: st.Completed, Failed: st.Failed, Panicked: st.Panicked,
-			Canceled: st.Canceled, Rejected: st.Rejected, HookPanics: st.HookPanics,
-			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
-			Keys: poolKeys(st.Keys),
-		}
+		out[i] = p.Stats()
 	}
 	return out
-}
-
-// poolKeys converts the busiest keys; nil stays nil, so that the JSON
-// leaves "keys" out.
-func poolKeys(ks []pool.KeyStats) []apiv1.PoolKey {
-	if len(ks) == 0 {
-		return nil
-	}
-	out := make([]apiv1.PoolKey, len(ks))
-	for i, k := range ks {
-		out[i] = apiv1.PoolKey(k)
-	}
-	return out
-}
-
-func poolHistogram(h pool.Histogram) apiv1.Histogram {
-	return apiv1.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum}
 }

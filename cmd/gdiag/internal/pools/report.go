@@ -92,8 +92,8 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 		Queued: cur.Queued, QueueCapacity: cur.QueueCapacity, Stopped: cur.Stopped,
 		Submitted: cur.Submitted, Completed: cur.Completed, Failed: cur.Failed,
 		Panicked: cur.Panicked, Canceled: cur.Canceled, Rejected: cur.Rejected,
-		QueueWait: percentiles(cur.QueueWait),
-		RunTime:   percentiles(cur.RunTime),
+		QueueWait: percentiles(apiv1.Histogram(cur.QueueWait)),
+		RunTime:   percentiles(apiv1.Histogram(cur.RunTime)),
 	}
 	if prev != nil && elapsed > 0 {
 		secs := elapsed.Seconds()
