@@ -45,6 +45,9 @@
 // directory ($XDG_RUNTIME_DIR/gdiag, else os.TempDir()/gdiag-<uid>; an
 // existing one must belong to the user and be closed to others), a 0600
 // socket, and on every connection the peer's uid checked with SO_PEERCRED.
+// When every runtime directory is refused, the socket goes into a new
+// private directory (apiv1.FallbackDirPattern) and Start says so in its
+// error, with the agent running: diagnostics never stop a service.
 // A <pid>.json discovery file next to the socket, written atomically with
 // mode 0600, lets `gdiag ps` find the process; Agent.Close removes both. A
 // TCP listener is added only when asked (Options.TCPAddr, loopback unless

@@ -79,8 +79,11 @@ func run(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) (err
 		agentOpts.Flight = &probes.FlightOptions{}
 	}
 	agent, err := probes.Start(agentOpts)
-	if err != nil {
-		return fmt.Errorf("start probes agent: %w", err)
+	switch {
+	case agent == nil:
+		return fmt.Errorf("start probes agent: %w", err) // the demo exists to be watched
+	case err != nil:
+		log.Warn("probes agent falls back", "err", err)
 	}
 	// The agent goes last, so that gdiag can watch the shutdown itself.
 	cleanups = append([]func(context.Context) error{func(context.Context) error { return agent.Close() }}, cleanups...)
