@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ type source struct {
 	history  func() []schedstats.Snapshot
 	interval time.Duration
 	findings func() []schedstats.Finding
-	census   func(apiv1.CensusFilter) (apiv1.Census, error)
+	census   func(context.Context, apiv1.CensusFilter, time.Duration) (apiv1.Census, error)
 	pools    func() []apiv1.Pool
 	reader   func() apiv1.ReaderStatus
 	flight   func(w io.Writer) (int64, error)
@@ -42,6 +43,9 @@ type api struct {
 	// base is canceled when the agent stops, so that captures in flight
 	// end at once instead of holding the shutdown for minutes.
 	base context.Context
+	// heavy holds a slot for each request in progress to an endpoint
+	// whose answer costs memory or CPU in proportion to the process.
+	heavy chan struct{}
 }
 
 // Handler returns the /v1/ API as an http.Handler, to mount on a service's
@@ -58,7 +62,8 @@ func Handler(opts HandlerOptions) http.Handler {
 }
 
 func newAPI(src source, max time.Duration, extra map[string]ProfileFunc, log *slog.Logger, base context.Context) *api {
-	a := &api{src: src, max: max, started: time.Now(), log: discardLogger(log), base: base}
+	a := &api{src: src, max: max, started: time.Now(), log: discardLogger(log), base: base,
+		heavy: make(chan struct{}, maxExpensive)}
 	a.profiles = make(map[string]ProfileFunc, len(extra))
 	for name, fn := range extra {
 		if fn != nil {
@@ -71,6 +76,7 @@ func newAPI(src source, max time.Duration, extra map[string]ProfileFunc, log *sl
 type route struct {
 	serve func(w http.ResponseWriter, r *http.Request, arg string)
 	cap   string // capability the route needs, "" for always
+	heavy bool   // costs in proportion to the process: limited to maxExpensive at once
 }
 
 func (a *api) route(path string) (route, string, bool) {
@@ -79,25 +85,25 @@ func (a *api) route(path string) (route, string, bool) {
 		return route{}, "", false
 	}
 	if name, ok := strings.CutPrefix(rest, "profile/"); ok && name != "" && !strings.Contains(name, "/") {
-		return route{a.serveProfile, apiv1.CapProfile}, name, true
+		return route{a.serveProfile, apiv1.CapProfile, true}, name, true
 	}
 	switch rest {
 	case "info":
-		return route{a.serveInfo, ""}, "", true
+		return route{a.serveInfo, "", false}, "", true
 	case "snapshot":
-		return route{a.serveSnapshot, apiv1.CapSnapshot}, "", true
+		return route{a.serveSnapshot, apiv1.CapSnapshot, false}, "", true
 	case "history":
-		return route{a.serveHistory, apiv1.CapHistory}, "", true
+		return route{a.serveHistory, apiv1.CapHistory, true}, "", true
 	case "findings":
-		return route{a.serveFindings, apiv1.CapFindings}, "", true
+		return route{a.serveFindings, apiv1.CapFindings, true}, "", true
 	case "goroutines":
-		return route{a.serveGoroutines, apiv1.CapGoroutines}, "", true
+		return route{a.serveGoroutines, apiv1.CapGoroutines, true}, "", true
 	case "pools":
-		return route{a.servePools, apiv1.CapPools}, "", true
+		return route{a.servePools, apiv1.CapPools, false}, "", true
 	case "trace":
-		return route{a.serveTrace, apiv1.CapTrace}, "", true
+		return route{a.serveTrace, apiv1.CapTrace, true}, "", true
 	case "flight":
-		return route{a.serveFlight, apiv1.CapFlight}, "", true
+		return route{a.serveFlight, apiv1.CapFlight, true}, "", true
 	}
 	return route{}, "", false
 }
@@ -119,6 +125,18 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, rt.cap+" is not enabled on this endpoint",
 			"GET /v1/info lists the capabilities")
 		return
+	}
+	if rt.heavy {
+		select {
+		case a.heavy <- struct{}{}:
+			defer func() { <-a.heavy }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable,
+				"too many expensive requests in progress (at most "+strconv.Itoa(maxExpensive)+" at once)",
+				"retry in a few seconds; history, findings, censuses, profiles and traces share the limit")
+			return
+		}
 	}
 	rt.serve(w, r, arg)
 }
@@ -234,12 +252,37 @@ func (a *api) serveGoroutines(w http.ResponseWriter, r *http.Request, _ string) 
 		writeError(w, http.StatusBadRequest, "state is too long", "use a state such as \"chan receive\" or \"running\"")
 		return
 	}
-	c, err := a.src.census(apiv1.CensusFilter{MinWait: minWait, State: state, MaxGroups: maxGroups})
+	maxPause, err := parseDurationParam(q, "max_pause", 0, maxCensusPause)
 	if err != nil {
-		writeError(w, http.StatusConflict, "goroutine census failed: "+err.Error(), "retry")
+		writeParamError(w, err)
+		return
+	}
+	ctx, cancel := a.captureContext(r)
+	defer cancel()
+	c, err := a.src.census(ctx, apiv1.CensusFilter{MinWait: minWait, State: state, MaxGroups: maxGroups}, maxPause)
+	if r.Context().Err() != nil {
+		return // the client has gone, and the census stopped with it
+	}
+	if err != nil {
+		writeDumpError(w, "goroutine census", err)
 		return
 	}
 	writeJSON(w, apiv1.Goroutines{MinWait: apiv1.Duration(minWait), State: state, MaxGroups: maxGroups, Census: c})
+}
+
+// writeDumpError answers a census or full dump that did not run.
+func writeDumpError(w http.ResponseWriter, what string, err error) {
+	var pe *pauseError
+	switch {
+	case errors.As(err, &pe):
+		writeError(w, http.StatusConflict, what+" refused: "+err.Error(),
+			"allow a longer pause with max_pause="+(pe.estimate*2).Round(time.Second).String()+
+				" (at most "+maxCensusPause.String()+"), or filter nothing and use /v1/profile/goroutine?debug=1, which stops the world only briefly")
+	case errors.Is(err, errDumpBusy):
+		writeError(w, http.StatusConflict, what+": "+err.Error(), "retry in a few seconds")
+	default:
+		writeError(w, http.StatusConflict, what+" failed: "+err.Error(), "retry")
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -139,11 +139,12 @@ func Start(opts Options) (*Agent, error) {
 	a.cancel = cancel
 	h := newAPI(p.src, opts.maxDuration(), opts.Profiles, opts.Logger, base)
 	if unixL != nil {
-		a.serve(&peerListener{UnixListener: unixL, uid: os.Getuid(), log: a.log}, h, base, opts.maxDuration())
+		peers := &peerListener{UnixListener: unixL, uid: os.Getuid(), log: a.log}
+		a.serve(newLimitListener(peers, maxConns, a.log), h, base, opts.maxDuration())
 		a.writeDiscovery(dir, opts.Token == "")
 	}
 	if tcpL != nil {
-		a.serve(tcpL, requireToken(a.token, h), base, opts.maxDuration())
+		a.serve(newLimitListener(tcpL, maxConns, a.log), requireToken(a.token, h), base, opts.maxDuration())
 	}
 	return a, fallback
 }

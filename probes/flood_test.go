@@ -1,0 +1,134 @@
+package probes
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const floodEnv = "GDIAG_TEST_FLOOD_TARGET"
+
+// floodFDs is the child's file descriptor limit: a common container
+// default, far below the flood, so that an agent without a cap on
+// connections runs the whole process out of descriptors.
+const floodFDs = 1024
+
+// TestFloodTargetHelper is the target of TestConnectionFlood: a service
+// with its own HTTP server and the agent (socket and token TCP), under a
+// limit of floodFDs descriptors. It prints its addresses, then serves
+// until its stdin closes.
+func TestFloodTargetHelper(t *testing.T) {
+	if os.Getenv(floodEnv) == "" {
+		return // not the child
+	}
+	lim := syscall.Rlimit{Cur: floodFDs, Max: floodFDs}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		fmt.Println("setrlimit:", err)
+		os.Exit(4)
+	}
+	svc, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(4)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "service ok") })}
+	go srv.Serve(svc)
+	a, err := Start(Options{Dir: os.Getenv(floodEnv), TCPAddr: "127.0.0.1:0"})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(4)
+	}
+	fmt.Printf("READY svc=%s tcp=%s sock=%s\n", svc.Addr(), a.Addr(), a.SocketPath())
+	io.Copy(io.Discard, os.Stdin)
+	a.Close()
+	srv.Close()
+	os.Exit(0)
+}
+
+// TestConnectionFlood holds 5,000 connections to the agent's token TCP
+// listener without ever sending a token, as anyone on the host can, and
+// checks that the service's own HTTP server and the agent's socket still
+// answer. An agent that accepted them all would use every descriptor the
+// process has ("accept4: too many open files") and take the service down.
+func TestConnectionFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 5,000 connections")
+	}
+	const flood = 5000
+	dir := shortTempDir(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFloodTargetHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), floodEnv+"="+dir+"/rt")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	var svcAddr, tcpAddr, sock string
+	if _, serr := fmt.Sscanf(line, "READY svc=%s tcp=%s sock=%s", &svcAddr, &tcpAddr, &sock); err != nil || serr != nil {
+		t.Fatalf("target said %q, %v", line, err)
+	}
+
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for len(held) < flood {
+		c, err := net.DialTimeout("tcp", tcpAddr, 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(held), err)
+		}
+		held = append(held, c)
+	}
+
+	// An agent without a cap frees descriptors only as its read-header
+	// timeout (10 s) closes the flood's connections; answers within 5 s
+	// show that the descriptors were never spent. A loopback request
+	// takes milliseconds, even on a busy host.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// The service's own server answers.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+svcAddr+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("with %d connections held to the agent, the service's own server: %v", flood, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "service ok" {
+		t.Errorf("service answered %q", b)
+	}
+	// So does the agent's socket.
+	c, closeIdle := unixClient(sock)
+	defer closeIdle()
+	c.Timeout = 5 * time.Second
+	var info struct{ PID int }
+	if code := getJSON(t, c, "http://gdiag/v1/info", "", &info); code != http.StatusOK || info.PID != cmd.Process.Pid {
+		t.Errorf("with %d connections held, GET /v1/info over the socket = %d, pid %d", flood, code, info.PID)
+	}
+	// Most of the flood was turned away, not kept open.
+	open := 0
+	for _, c := range held {
+		c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); err != nil && strings.Contains(err.Error(), "timeout") {
+			open++
+		}
+	}
+	if open > maxConns {
+		t.Errorf("%d of %d connections still open; want at most %d (the cap)", open, flood, maxConns)
+	}
+}
