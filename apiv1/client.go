@@ -58,6 +58,10 @@ type CensusFilter struct {
 	State string
 	// MaxGroups keeps the largest groups only; 0 keeps all.
 	MaxGroups int
+	// MaxPause is the longest stop of the world the census may cause;
+	// the agent refuses one it estimates would take longer. 0 means the
+	// agent's own budget (one second unless configured).
+	MaxPause time.Duration
 }
 
 // PID returns the agent's process id when the target named it or a
@@ -100,9 +104,9 @@ func (c *Client) Findings(ctx context.Context) ([]schedstats.Finding, error) {
 	return v.Findings, err
 }
 
-// Goroutines takes a goroutine census, GET /v1/goroutines. The agent
-// stops the world for the length of a stack dump, about a microsecond per
-// goroutine.
+
+
+
 func (c *Client) Goroutines(ctx context.Context, f CensusFilter) (Goroutines, error) {
 	q := url.Values{}
 	if f.MinWait > 0 {
@@ -113,6 +117,9 @@ func (c *Client) Goroutines(ctx context.Context, f CensusFilter) (Goroutines, er
 	}
 	if f.MaxGroups > 0 {
 		q.Set("max_groups", strconv.Itoa(f.MaxGroups))
+	}
+	if f.MaxPause > 0 {
+		q.Set("max_pause", f.MaxPause.String())
 	}
 	var v Goroutines
 	return v, c.getJSON(ctx, "goroutines", q, &v)
@@ -141,6 +148,19 @@ func (c *Client) Profile(ctx context.Context, name string, d time.Duration, debu
 		q.Set("debug", strconv.Itoa(debug))
 	}
 	return c.open(ctx, "profile/"+url.PathEscape(name), q, d)
+}
+
+// StackDump returns every goroutine's stack in the debug=2 text form, GET
+// /v1/profile/goroutine?debug=2, whole however large. The agent stops the
+// world for the dump and refuses one it estimates would last longer than
+// maxPause (0 means its own budget, one second unless configured); the
+// refusal, a *StatusError, says how long it would take.
+func (c *Client) StackDump(ctx context.Context, maxPause time.Duration) (io.ReadCloser, error) {
+	q := url.Values{"debug": {"2"}}
+	if maxPause > 0 {
+		q.Set("max_pause", maxPause.String())
+	}
+	return c.open(ctx, "profile/goroutine", q, maxPause)
 }
 
 // Trace captures an execution trace of length d, GET /v1/trace.

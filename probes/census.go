@@ -120,9 +120,10 @@ const (
 	// maxCensusPause bounds what a request may allow.
 	maxCensusPause = time.Minute
 	// initialNsPerGoroutine estimates the pause per goroutine before this
-	// process has measured one: about 6 µs measured for a blocked
-	// goroutine's stack on a busy 2-core VM (0.6 s per 100,000).
-	initialNsPerGoroutine = 6000
+	// process has measured one: 6 to 10 µs measured for a parked
+	// goroutine's stack on a busy 2-core VM (BenchmarkStackDumpPause: 0.6
+	// to 1.0 s per 100,000), the upper figure to be safe.
+	initialNsPerGoroutine = 10000
 	// initialBytesPerGoroutine sizes the first buffer; a short stack
 	// prints about 140 bytes, a server's handler a few kilobytes.
 	initialBytesPerGoroutine = 512

@@ -56,9 +56,10 @@
 //
 // Routes: info, snapshot, history, findings, goroutines (a census that
 // groups every goroutine by state, stack and creation site; min_wait,
-// state, max_groups), pools, profile/{cpu,heap,allocs,mutex,block,goroutine,
-// threadcreate} (seconds= or duration=, debug=), trace and flight. Errors are
-// {"error","hint"} with 400, 401, 404, 405 or 409. One CPU profile and one
+// state, max_groups, max_pause), pools, profile/{cpu,heap,allocs,mutex,
+// block,goroutine,threadcreate} (seconds= or duration=, debug=; max_pause
+// for goroutine?debug=2), trace and flight. Errors are {"error","hint"}
+// with 400, 401, 404, 405, 409 or 503. One CPU profile and one
 // trace run at a time per process (409 otherwise, never a wait). Captures are
 // capped (5 min by default) and end early when the client leaves or the agent
 // stops. The wire types, and a client, live in package apiv1.
@@ -77,8 +78,17 @@
 // costs the Go runtime itself far more (about 0.25% of a core on a small
 // VM; TestSamplingCPU with -cpu-minute measures both). The agent samples
 // once a second by default. The first Read stops the world twice for a
-// few microseconds. A census (/v1/goroutines) stops the world for the
-// length of a full stack dump, about a microsecond per goroutine. A
+// few microseconds. A census (/v1/goroutines) or a full dump
+// (goroutine?debug=2) stops the world for the length of a stack dump: 0.6
+// to 1 s per 100,000 parked goroutines on a busy 2-core VM, more for deep
+// stacks (BenchmarkStackDumpPause). So one runs at a time per process; the
+// agent estimates the pause from the goroutine count and its last dump and
+// refuses (409) one over the budget, one second unless the request allows
+// more with max_pause (at most a minute); a census whose client has gone
+// is dropped. The dump is sized to need one stop, and is never cut (pprof
+// cuts its own at 64 MiB). History, findings, censuses, profiles and
+// traces share a limit of 4 requests in progress per agent (503 beyond),
+// and each listener accepts at most 64 connections at once. A
 // started FlightRecorder costs what execution tracing costs, a few percent
 // of CPU; only one may be active per process.
 //
