@@ -104,9 +104,6 @@ func (c *Client) Findings(ctx context.Context) ([]schedstats.Finding, error) {
 	return v.Findings, err
 }
 
-
-
-
 func (c *Client) Goroutines(ctx context.Context, f CensusFilter) (Goroutines, error) {
 	q := url.Values{}
 	if f.MinWait > 0 {
