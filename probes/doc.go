@@ -13,7 +13,11 @@
 //   - the runtime's sched structure, read through a mirror of its layout
 //     (one build-tagged file per Go version, sched_go126.go for Go 1.26):
 //     idle Ps, idle and spinning threads, Ms created and freed, the global
-//     run queue and system goroutines. No linker flag is needed.
+//     run queue and system goroutines. No linker flag is needed. Idle Ps
+//     leave the reader out: while no goroutine waits for a P, the P the
+//     reader runs on and those of Ms spinning after its wake-up count as
+//     idle, so that an idle process reads idle (the exporters'
+//     gdiag_sched_idle_procs is the same figure).
 //   - deep mode, only when built with -tags gdiag_deep and
 //     -ldflags=-checklinkname=0: the length of each P's local run queue,
 //     read through runtime.allp.
