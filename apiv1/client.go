@@ -172,7 +172,11 @@ func (c *Client) Flight(ctx context.Context) (io.ReadCloser, error) {
 }
 
 func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
-	body, err := c.open(ctx, path, q, 0)
+	return c.doJSON(ctx, http.MethodGet, path, q, v)
+}
+
+func (c *Client) doJSON(ctx context.Context, method, path string, q url.Values, v any) error {
+	body, err := c.do(ctx, method, path, q, 0)
 	if err != nil {
 		return err
 	}
@@ -187,6 +191,11 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 // request, body included, must end within ClientOptions.Timeout plus
 // extra.
 func (c *Client) open(ctx context.Context, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
+	return c.do(ctx, http.MethodGet, path, q, extra)
+}
+
+// do sends method (GET, or POST for an operation) to path below /v1/.
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
 	u := c.base + "/v1/" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -195,7 +204,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, extra time
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout+extra)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -216,7 +225,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, extra time
 		if json.Unmarshal(b, &se.Body) != nil || se.Body.Error == "" {
 			se.Body = Error{Error: http.StatusText(resp.StatusCode)}
 		}
-		return nil, fmt.Errorf("%s: GET /v1/%s: %w", c, path, se)
+		return nil, fmt.Errorf("%s: %s /v1/%s: %w", c, method, path, se)
 	}
 	return &body{ReadCloser: resp.Body, cancel: cancel, c: c, path: path}, nil
 }

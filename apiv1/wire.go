@@ -23,6 +23,10 @@ const (
 	CapProfile    = "profile"
 	CapTrace      = "trace"
 	CapFlight     = "flight"
+	// CapOps: the operations that change the process (POST /v1/gc,
+	// /v1/gcpercent, /v1/memlimit and /v1/profile/{mutex,block}), which
+	// only the agent's owner-only socket and token TCP listener offer.
+	CapOps = "ops"
 )
 
 // Error is the body of every response with a status of 400 or more.

@@ -31,6 +31,11 @@ type source struct {
 	pools    func() []apiv1.Pool
 	reader   func() apiv1.ReaderStatus
 	flight   func(w io.Writer) (int64, error)
+	// ops turns on the operations that change the process (run a GC,
+	// set GOGC or the memory limit, switch a profile's rate on for a
+	// capture). Only the agent sets it: its listeners are owner-only or
+	// need the token, while Handler authenticates no one.
+	ops bool
 }
 
 // api serves the /v1/ routes. It is safe for concurrent use.
@@ -77,6 +82,9 @@ type route struct {
 	serve func(w http.ResponseWriter, r *http.Request, arg string)
 	cap   string // capability the route needs, "" for always
 	heavy bool   // costs in proportion to the process: limited to maxExpensive at once
+	// post, when set, serves POST: an operation that changes the process,
+	// offered only with the ops capability.
+	post func(w http.ResponseWriter, r *http.Request, arg string)
 }
 
 func (a *api) route(path string) (route, string, bool) {
@@ -85,25 +93,33 @@ func (a *api) route(path string) (route, string, bool) {
 		return route{}, "", false
 	}
 	if name, ok := strings.CutPrefix(rest, "profile/"); ok && name != "" && !strings.Contains(name, "/") {
-		return route{a.serveProfile, apiv1.CapProfile, true}, name, true
+		return route{a.serveProfile, apiv1.CapProfile, true, a.serveRateProfile}, name, true
 	}
 	switch rest {
 	case "info":
-		return route{a.serveInfo, "", false}, "", true
+		return route{a.serveInfo, "", false, nil}, "", true
 	case "snapshot":
-		return route{a.serveSnapshot, apiv1.CapSnapshot, false}, "", true
+		return route{a.serveSnapshot, apiv1.CapSnapshot, false, nil}, "", true
 	case "history":
-		return route{a.serveHistory, apiv1.CapHistory, true}, "", true
+		return route{a.serveHistory, apiv1.CapHistory, true, nil}, "", true
 	case "findings":
-		return route{a.serveFindings, apiv1.CapFindings, true}, "", true
+		return route{a.serveFindings, apiv1.CapFindings, true, nil}, "", true
 	case "goroutines":
-		return route{a.serveGoroutines, apiv1.CapGoroutines, true}, "", true
+		return route{a.serveGoroutines, apiv1.CapGoroutines, true, nil}, "", true
 	case "pools":
-		return route{a.servePools, apiv1.CapPools, false}, "", true
+		return route{a.servePools, apiv1.CapPools, false, nil}, "", true
 	case "trace":
-		return route{a.serveTrace, apiv1.CapTrace, true}, "", true
+		return route{a.serveTrace, apiv1.CapTrace, true, nil}, "", true
 	case "flight":
-		return route{a.serveFlight, apiv1.CapFlight, true}, "", true
+		return route{a.serveFlight, apiv1.CapFlight, true, nil}, "", true
+	case "memstats":
+		return route{a.serveMemStats, "", false, nil}, "", true
+	case "gc":
+		return route{nil, apiv1.CapOps, false, a.serveGC}, "", true
+	case "gcpercent":
+		return route{a.serveGCPercent, "", false, a.setGCPercent}, "", true
+	case "memlimit":
+		return route{a.serveMemLimit, "", false, a.setMemLimit}, "", true
 	}
 	return route{}, "", false
 }
@@ -116,9 +132,25 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"GET /v1/info lists what this endpoint offers")
 		return
 	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeError(w, http.StatusMethodNotAllowed, "method "+truncate(r.Method)+" is not allowed", "use GET")
+	serve := rt.serve
+	if r.Method == http.MethodPost && rt.post != nil {
+		if !a.has(apiv1.CapOps) {
+			a.log.Warn("probes: refused an operation on an endpoint without operations", "path", truncate(r.URL.Path))
+			writeError(w, http.StatusForbidden, "operations that change the process are not offered here",
+				"use the agent's owner-only socket or its token TCP listener (probes.Start); probes.Handler authenticates no one, so it offers none")
+			return
+		}
+		serve = rt.post
+	} else if r.Method != http.MethodGet || serve == nil {
+		allow := []string{}
+		if rt.serve != nil {
+			allow = append(allow, http.MethodGet)
+		}
+		if rt.post != nil {
+			allow = append(allow, http.MethodPost)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method "+truncate(r.Method)+" is not allowed", "use "+strings.Join(allow, " or "))
 		return
 	}
 	if rt.cap != "" && !a.has(rt.cap) {
@@ -138,7 +170,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rt.serve(w, r, arg)
+	serve(w, r, arg)
 }
 
 func (a *api) has(c string) bool {
@@ -157,6 +189,8 @@ func (a *api) has(c string) bool {
 		return a.src.flight != nil
 	case apiv1.CapProfile, apiv1.CapTrace:
 		return true
+	case apiv1.CapOps:
+		return a.src.ops
 	}
 	return false
 }
@@ -164,7 +198,7 @@ func (a *api) has(c string) bool {
 func (a *api) capabilities() []string {
 	var caps []string
 	for _, c := range []string{apiv1.CapSnapshot, apiv1.CapHistory, apiv1.CapFindings, apiv1.CapGoroutines,
-		apiv1.CapPools, apiv1.CapProfile, apiv1.CapTrace, apiv1.CapFlight} {
+		apiv1.CapPools, apiv1.CapProfile, apiv1.CapTrace, apiv1.CapFlight, apiv1.CapOps} {
 		if a.has(c) {
 			caps = append(caps, c)
 		}

@@ -227,6 +227,7 @@ func (a *Agent) serve(l net.Listener, h http.Handler, base context.Context, max 
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ConnContext:       peerContext,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.servers = append(a.servers, srv)

@@ -37,6 +37,7 @@ func startParts(opts *Options) (*parts, error) {
 	}
 	s := schedstats.NewSampler(r.Read, sopts)
 	src := commonSource(r)
+	src.ops = true // the agent's listeners are owner-only or need the token
 	samplerSource(&src, s, interval)
 	if fr != nil {
 		src.flight = fr.WriteTo
