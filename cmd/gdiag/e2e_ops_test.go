@@ -1,0 +1,75 @@
+package main_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestOperationsCommands runs gdiag memstats, gc, setgc and memlimit
+// against a demo of its own (they change it), over the socket by PID and
+// over token TCP, and reads the changes back.
+func TestOperationsCommands(t *testing.T) {
+	d := startDemoT(t)
+	pid := strconv.Itoa(d.PID)
+
+	r := gdiag(t, d.Dir, "memstats", pid, "--json")
+	var ms struct {
+		MemStats struct {
+			HeapInuse uint64
+			NumGC     uint32
+		} `json:"memStats"`
+		GOGC        int   `json:"gogc"`
+		MemoryLimit int64 `json:"memoryLimit"`
+	}
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &ms) != nil || ms.MemStats.HeapInuse == 0 || ms.GOGC != 100 {
+		t.Fatalf("gdiag memstats --json: %s", r)
+	}
+	if r := gdiag(t, d.Dir, "memstats", pid); r.Code != 0 || !strings.Contains(r.Stdout, "heap in use") || !strings.Contains(r.Stdout, "GOGC") {
+		t.Errorf("gdiag memstats: %s", r)
+	}
+	if r := gdiag(t, d.Dir, "gc", pid); r.Code != 0 || !strings.HasPrefix(r.Stdout, "GC ran in") {
+		t.Errorf("gdiag gc: %s", r)
+	}
+	var after struct {
+		MemStats struct{ NumGC uint32 } `json:"memStats"`
+	}
+	if r := gdiag(t, d.Dir, "memstats", pid, "--json"); json.Unmarshal([]byte(r.Stdout), &after) != nil || after.MemStats.NumGC <= ms.MemStats.NumGC {
+		t.Errorf("NumGC after gdiag gc = %d; want above %d", after.MemStats.NumGC, ms.MemStats.NumGC)
+	}
+
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"setgc", pid, "150"}, "GOGC 150 (was 100)"},
+		{[]string{"setgc", pid}, "GOGC 150"},
+		{[]string{"setgc", d.TCP, "off", "--token", d.Token}, "GOGC off (was 150)"},
+		{[]string{"setgc", pid, "100"}, "GOGC 100 (was off)"},
+		{[]string{"memlimit", pid, "2GiB"}, "memory limit 2.00 GiB (was none)"},
+		{[]string{"memlimit", pid}, "memory limit 2.00 GiB"},
+		{[]string{"memlimit", pid, "off"}, "memory limit none (was 2.00 GiB)"},
+	}
+	for _, s := range steps {
+		if r := gdiag(t, d.Dir, s.args...); r.Code != 0 || strings.TrimSpace(r.Stdout) != s.want {
+			t.Errorf("gdiag %s = %s; want %q", strings.Join(s.args, " "), r, s.want)
+		}
+	}
+	var p struct{ Previous, Percent int }
+	if r := gdiag(t, d.Dir, "setgc", pid, "80", "--json"); json.Unmarshal([]byte(r.Stdout), &p) != nil || p.Previous != 100 || p.Percent != 80 {
+		t.Errorf("gdiag setgc --json: %s", r)
+	}
+	// Bad values and a wrong token change nothing.
+	for _, args := range [][]string{{"setgc", pid, "-5"}, {"memlimit", pid, "12parsecs"}, {"memlimit", pid, "512"}} {
+		if r := gdiag(t, d.Dir, args...); r.Code == 0 {
+			t.Errorf("gdiag %s succeeded: %s", strings.Join(args, " "), r)
+		}
+	}
+	if r := gdiag(t, d.Dir, "setgc", d.TCP, "5", "--token", "wrong"); r.Code != 8 {
+		t.Errorf("gdiag setgc with a wrong token: %s; want exit 8 (refused)", r)
+	}
+	if r := gdiag(t, d.Dir, "setgc", pid); strings.TrimSpace(r.Stdout) != "GOGC 80" {
+		t.Errorf("GOGC after refused changes: %s; want 80", r)
+	}
+}
