@@ -171,6 +171,12 @@ var rateBusy = map[string]*sync.Mutex{"mutex": {}, "block": {}}
 // 10000 by default), waits the capture's duration, writes the profile and
 // restores the rate the process had, also when the client leaves. Both
 // switches are logged.
+//
+// The runtime tells the mutex fraction (SetMutexProfileFraction(-1)) but
+// not the block rate. So the block rate is switched on only when the
+// block profile shows that the process samples nothing (see
+// blockProfilingOff), and switched off after; a process that set a rate
+// and has not sampled a single event yet would lose its rate.
 func (a *api) serveRateProfile(w http.ResponseWriter, r *http.Request, name string) {
 	mu, ok := rateBusy[name]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOperationsCommands runs gdiag memstats, gc, setgc and memlimit
@@ -71,5 +72,55 @@ func TestOperationsCommands(t *testing.T) {
 	}
 	if r := gdiag(t, d.Dir, "setgc", pid); strings.TrimSpace(r.Stdout) != "GOGC 80" {
 		t.Errorf("GOGC after refused changes: %s; want 80", r)
+	}
+}
+
+// TestProfileEnableRate: a demo that samples no blocking events (the
+// runtime's default) has an empty block profile; with --enable-rate the
+// agent switches the rate on for the capture and the profile holds the
+// demo's waits, and afterwards the rate is off again. A demo that set the
+// rate itself is left alone: the runtime does not tell the rate, so it
+// could not be restored.
+func TestProfileEnableRate(t *testing.T) {
+	d := startDemoT(t, "-load", "100", "-contention-profiles=false")
+	pid := strconv.Itoa(d.PID)
+	dir := t.TempDir()
+	var res struct {
+		Top struct {
+			Samples int `json:"samples"`
+		} `json:"top"`
+	}
+	r := gdiag(t, d.Dir, "profile", "block", pid, "--out", dir+"/before.pb.gz", "--json")
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &res) != nil || res.Top.Samples != 0 {
+		t.Fatalf("block profile without the rate: %s; want no samples", r)
+	}
+	r = gdiag(t, d.Dir, "profile", "block", pid, "--enable-rate", "--duration", "2s", "--out", dir+"/on.pb.gz", "--json")
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &res) != nil || res.Top.Samples == 0 {
+		t.Fatalf("block profile with --enable-rate: %s; want samples", r)
+	}
+	// The rate was restored: a plain block profile gains nothing new
+	// after the demo keeps blocking for a while.
+	first := gdiag(t, d.Dir, "profile", "block", pid, "--duration", "1s", "--out", dir+"/after.pb.gz", "--json")
+	if first.Code != 0 || json.Unmarshal([]byte(first.Stdout), &res) != nil || res.Top.Samples != 0 {
+		t.Errorf("delta block profile after --enable-rate: %s; want no new samples (the rate restored to off)", first)
+	}
+	if r := gdiag(t, d.Dir, "profile", "cpu", pid, "--enable-rate"); r.Code != 2 {
+		t.Errorf("gdiag profile cpu --enable-rate: %s; want a usage error", r)
+	}
+	// The runtime tells no one the block rate: the agent can see that a
+	// process sets one only once its profile holds a sample.
+	own := startDemoT(t, "-load", "100")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		r := gdiag(t, own.Dir, "profile", "block", strconv.Itoa(own.PID), "--out", dir+"/own0.pb.gz", "--json")
+		if r.Code == 0 && json.Unmarshal([]byte(r.Stdout), &res) == nil && res.Top.Samples > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo with its own block rate sampled nothing in a minute: %s", r)
+		}
+	}
+	r = gdiag(t, own.Dir, "profile", "block", strconv.Itoa(own.PID), "--enable-rate", "--duration", "1s", "--out", dir+"/own.pb.gz")
+	if r.Code != 6 || !strings.Contains(r.Stderr, "already on") {
+		t.Errorf("--enable-rate on a demo with its own block rate: %s; want a refusal (exit 6, already on)", r)
 	}
 }

@@ -26,10 +26,12 @@ const shutdownTimeout = 5 * time.Second
 func run(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) (err error) {
 	// Contention profiles are empty unless a program asks for them; the
 	// mutex incident is meant to show up there.
-	runtime.SetMutexProfileFraction(10)
-	runtime.SetBlockProfileRate(int(time.Millisecond))
-	defer runtime.SetMutexProfileFraction(0)
-	defer runtime.SetBlockProfileRate(0)
+	if c.contention {
+		runtime.SetMutexProfileFraction(10)
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer runtime.SetMutexProfileFraction(0)
+		defer runtime.SetBlockProfileRate(0)
+	}
 
 	var cleanups []func(context.Context) error // run in reverse order
 	defer func() {

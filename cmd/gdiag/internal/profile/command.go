@@ -43,6 +43,9 @@ type options struct {
 	top      int
 	web      bool
 	http     string
+	// enableRate switches the mutex or block rate on for the capture
+	// (an agent operation; see rate.go).
+	enableRate bool
 }
 
 // Command returns the profile command.
@@ -68,6 +71,12 @@ happened during that time only (the default 0 is everything since the
 process started). goroutine and threadcreate are always point-in-time.
 --timeout applies on top of the duration.
 
+--enable-rate (mutex and block, with the gdiag agent): a process that samples
+no mutex or block events (the runtime's default) gives an empty profile; the
+agent then switches the rate on for --duration (default 5s), takes the profile
+and restores the rate, logging both. Operations like this need the agent's
+owner-only socket or its token TCP listener.
+
 --web serves pprof's web UI (flame graph, graph, source) for the saved
 profile on a loopback address until Ctrl-C; it never opens a browser.
 
@@ -85,6 +94,7 @@ continuous profiling) makes the agent refuse with "already running": exit 6.`,
 			"gdiag profile cpu http://localhost:6060 --duration 10s --out cpu.pb.gz",
 			"gdiag profile wall 1234 --web",
 			"gdiag profile mutex 1234 --json | jq '.top.functions[0]'",
+			"gdiag profile block 1234 --enable-rate --duration 10s",
 		},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			o := &options{}
@@ -93,6 +103,7 @@ continuous profiling) makes the agent refuse with "already running": exit 6.`,
 			fs.IntVar(&o.top, "top", 15, "how many functions to print (0 for all)")
 			fs.BoolVar(&o.web, "web", false, "serve pprof's web UI for the profile on loopback until Ctrl-C")
 			fs.StringVar(&o.http, "http", "127.0.0.1:0", "loopback address for --web")
+			fs.BoolVar(&o.enableRate, "enable-rate", false, "mutex and block: have the agent switch the sampling rate on for the capture and restore it after")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				durationSet := false
 				fs.Visit(func(f *flag.Flag) { durationSet = durationSet || f.Name == "duration" })
@@ -121,6 +132,9 @@ func (o *options) check(args []string, durationSet bool) error {
 		if err := checkLoopback(o.http); err != nil {
 			return err
 		}
+	}
+	if o.enableRate {
+		return o.checkEnableRate(durationSet)
 	}
 	switch o.name {
 	case "cpu", "wall":
@@ -157,7 +171,11 @@ func run(ctx context.Context, env *cli.Env, o *options, spec string) error {
 	if err != nil {
 		return err
 	}
-	c, err := capture(ctx, env, t, o.name, o.duration)
+	capt := capture
+	if o.enableRate {
+		capt = captureWithRate
+	}
+	c, err := capt(ctx, env, t, o.name, o.duration)
 	if err != nil {
 		return err
 	}
