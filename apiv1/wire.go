@@ -48,6 +48,11 @@ type ReaderStatus struct {
 	// Reason says why the reader fell back (or why deep mode was not
 	// used); it is empty when all is well.
 	Reason string `json:"reason,omitempty"`
+	// Missing lists the runtime/metrics the reader uses that the agent's
+	// toolchain does not have (Go 1.25 lacks the thread count, the
+	// goroutine states and goroutines created): the parts of a snapshot
+	// made of them are not filled, and their Sources say so.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Info is the body of GET /v1/info.

@@ -40,7 +40,8 @@ type reader struct {
 
 func newReader(src viewSource, deep *deepReader) *reader {
 	r := &reader{m: newMetricsReader()}
-	r.status = apiv1.ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true}
+	r.status = apiv1.ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true,
+		Missing: missingMetrics(metricNames[:])}
 	if src == nil {
 		r.status.Reason = "no runtime mirror for this Go version"
 		return r
