@@ -9,8 +9,11 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // doctorReport is gdiag doctor's --json shape (the contract in
@@ -95,8 +98,16 @@ func TestDoctorTargetDies(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second) // let doctor take its first readings
-	if err := d.cmd.Process.Kill(); err != nil {
+	// doctor starts the target's CPU profile as its window opens, and the
+	// demo's agent logs that: the target dies mid-window, not before.
+	if _, err := d.WaitLine(e2etest.Stderr, time.Minute, func(l string) bool {
+		return strings.Contains(l, "probes: CPU profile started")
+	}); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("waiting for doctor to open its window: %v", err)
+	}
+	if err := syscall.Kill(d.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
@@ -107,6 +118,9 @@ func TestDoctorTargetDies(t *testing.T) {
 		r.Code = exit.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
+	}
+	if e2etest.HasRace(r.Stderr) {
+		t.Errorf("gdiag doctor reported a data race:\n%s", r.Stderr)
 	}
 	if took > window+timeout {
 		t.Errorf("gdiag doctor took %v after its target died; want at most window+timeout %v", took, window+timeout)

@@ -4,18 +4,17 @@ package main_test
 // examples/incidents and checks that it names the right cause first.
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // incidentCases pairs each incident program with the cause doctor must
@@ -52,9 +51,9 @@ func TestDoctorIncidents(t *testing.T) {
 		t.Skip("the threads incident, and the test's expectations, need Linux")
 	}
 	bins := buildIncidents(t)
-	for _, c := range incidentCases {
+	for i, c := range incidentCases {
 		t.Run(c.program, func(t *testing.T) {
-			p := startIncident(t, filepath.Join(bins, c.program), c.program)
+			p := startIncident(t, bins[i], c.program)
 			time.Sleep(incidentWarmUp) // not an assertion: the fault needs time to show
 			r := gdiag(t, p.dir, "doctor", strconv.Itoa(p.pid), "--window", doctorWindow, "--json")
 			var rep doctorReport
@@ -80,13 +79,13 @@ func checkReport(t *testing.T, program, cause string, p *incident, r result, rep
 	if cause == "" {
 		if r.Code != 0 || len(rep.Findings) != 0 {
 			t.Fatalf("doctor on %s: exit %d, findings %s; want exit 0 and no findings\n%s\nprogram stderr:\n%s",
-				program, r.Code, causes(rep), r, p.stderr.String())
+				program, r.Code, causes(rep), r, p.Tail(4000))
 		}
 		return
 	}
 	if r.Code != 1 || len(rep.Findings) == 0 || rep.Findings[0].Cause != cause {
 		t.Fatalf("doctor on %s: exit %d, findings %s; want exit 1 with %s first\n%s\nprogram stderr:\n%s",
-			program, r.Code, causes(rep), cause, r, p.stderr.String())
+			program, r.Code, causes(rep), cause, r, p.Tail(4000))
 	}
 	f := rep.Findings[0]
 	nonZero := 0
@@ -113,34 +112,37 @@ func causes(rep doctorReport) string {
 	return "[" + strings.Join(cs, " ") + "]"
 }
 
-// buildIncidents builds every incident program into one directory under
-// the harness's binaries.
-func buildIncidents(t *testing.T) string {
+// buildIncidents builds every incident program and returns their paths in
+// the order of incidentCases. They are built without -race, unlike the
+// other programs the end-to-end tests run: doctor's verdict on them rests
+// on CPU use and scheduling latency, which the race detector's overhead
+// changes (built with it, on a busy machine, the stw program read as CPU
+// saturation first). gdiag itself is built with -race, and the agent code
+// the programs share runs under the race detector in the demo.
+func buildIncidents(t *testing.T) []string {
 	t.Helper()
-	dir := filepath.Join(bins, "incidents")
-	args := []string{"build", "-o", dir + string(os.PathSeparator)}
-	for _, c := range incidentCases {
-		args = append(args, "../../examples/incidents/"+c.program)
+	pkgs := make([]string, len(incidentCases))
+	for i, c := range incidentCases {
+		pkgs[i] = "./examples/incidents/" + c.program
 	}
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.Command(gotool, args...).CombinedOutput(); err != nil {
-		t.Fatalf("go build incidents: %v\n%s", err, out)
+	bins, err := e2etest.BuildWith(e2etest.Plain, pkgs...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return dir
+	return bins
 }
 
 // incident is a running incident program.
 type incident struct {
-	cmd    *exec.Cmd
-	pid    int
-	dir    string // the agent's directory: pass as GDIAG_DIR
-	stderr *syncText
-	done   chan struct{} // closed when the process has been waited for
+	*e2etest.Proc
+	pid int
+	dir string // the agent's directory: pass as GDIAG_DIR
 }
 
 // startIncident starts an incident program with a private agent
-// directory, waits for its ready line, and stops it (SIGTERM, then
-// SIGKILL of its process group) at the end of the test.
+// directory, waits for its ready line, and at the end of the test stops
+// it (SIGTERM, then SIGKILL of its process group) and checks that it
+// exited cleanly without a data race.
 func startIncident(t *testing.T, bin, name string) *incident {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "gd") // short: socket paths are limited to 108 bytes
@@ -148,77 +150,31 @@ func startIncident(t *testing.T, bin, name string) *incident {
 		t.Fatal(err)
 	}
 	// -duration bounds the program even if the test binary is killed.
-	cmd := exec.Command(bin, "-agent-dir", dir, "-duration", "3m")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &incident{cmd: cmd, dir: dir, stderr: new(syncText), done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
+	proc, err := e2etest.Start(name, exec.Command(bin, "-agent-dir", dir, "-duration", "3m"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		t.Fatal(err)
 	}
-	p.pid = cmd.Process.Pid
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			first <- sc.Text()
+	p := &incident{Proc: proc, pid: proc.PID(), dir: dir}
+	t.Cleanup(func() {
+		defer os.RemoveAll(dir)
+		err := p.Stop(15 * time.Second)
+		switch {
+		case p.Races() != "":
+			t.Errorf("incident program %s reported a data race:\n%s", name, p.Races())
+		case errors.Is(err, e2etest.ErrKilled):
+			t.Errorf("incident program %s did not exit within 15 s of SIGTERM", name)
+		case err != nil:
+			t.Errorf("incident program %s exited with %v after SIGTERM; want status 0\noutput:\n%s", name, err, p.Tail(4000))
 		}
-		for sc.Scan() { // drain, so that the program never blocks on stdout
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(t) })
+	})
 	want := fmt.Sprintf("incident: %s pid %d ready", name, p.pid)
-	select {
-	case l := <-first:
-		if l != want {
-			t.Fatalf("%s printed %q; want %q", name, l, want)
-		}
-	case <-p.done:
-		t.Fatalf("%s exited before its ready line: %v\nstderr:\n%s", name, cmd.ProcessState, p.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s printed no ready line in 30 s; stderr:\n%s", name, p.stderr.String())
+	l, err := p.WaitLine(e2etest.Stdout, 60*time.Second, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l != want {
+		t.Fatalf("%s printed %q; want %q", name, l, want)
 	}
 	return p
-}
-
-// stop ends the program and checks that it exited cleanly.
-func (p *incident) stop(t *testing.T) {
-	defer os.RemoveAll(p.dir)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		if !p.cmd.ProcessState.Success() {
-			t.Errorf("incident program exited with %v after SIGTERM; want status 0\nstderr:\n%s",
-				p.cmd.ProcessState, p.stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-		<-p.done
-		t.Errorf("incident program did not exit within 15 s of SIGTERM")
-	}
-}
-
-// syncText collects a process's stderr; it is safe for the process's
-// writes and the test's reads.
-type syncText struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncText) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncText) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

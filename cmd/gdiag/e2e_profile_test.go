@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // profileJSON is gdiag profile --json, as its help documents it.
@@ -47,50 +48,26 @@ type pprofOnly struct {
 	URL string // http://127.0.0.1:PORT
 }
 
-var pprofOnlyBuild struct {
-	once sync.Once
-	bin  string
-	err  error
-}
-
 // startPprofOnly builds (once) and starts the pprof-only service for one test.
 func startPprofOnly(t *testing.T) pprofOnly {
 	t.Helper()
-	b := &pprofOnlyBuild
-	b.once.Do(func() {
-		b.bin = filepath.Join(bins, "pprofonly")
-		b.err = build(b.bin, "./testdata/pprofonly")
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	cmd := exec.Command(b.bin, "-listen", "127.0.0.1:0")
-	out, err := cmd.StdoutPipe()
+	// Without -race: it stands for a service that is not gdiag's, and the
+	// race detector's overhead would give its GC work to doctor's verdict.
+	bins, err := e2etest.BuildWith(e2etest.Plain, "./cmd/gdiag/testdata/pprofonly")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	bin := bins[0]
+	p := e2etest.StartT(t, "pprofonly", exec.Command(bin, "-listen", "127.0.0.1:0"))
+	l, err := p.WaitLine(e2etest.Stdout, 30*time.Second, func(string) bool { return true })
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		line <- sc.Text()
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case l := <-line:
-		u, ok := strings.CutPrefix(l, "listening on ")
-		if !ok {
-			t.Fatalf("pprofonly printed %q; want listening on http://ADDR", l)
-		}
-		return pprofOnly{URL: u}
-	case <-time.After(30 * time.Second):
-		t.Fatal("pprofonly printed nothing in 30 s")
+	u, ok := strings.CutPrefix(l, "listening on ")
+	if !ok {
+		t.Fatalf("pprofonly printed %q; want listening on http://ADDR", l)
 	}
-	return pprofOnly{}
+	return pprofOnly{URL: u}
 }
 
 // checkSaved checks that the file gdiag saved is a profile pprof parses,

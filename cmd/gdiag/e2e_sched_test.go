@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdiag/gdiag/internal/e2etest"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -173,10 +174,7 @@ func TestSchedTargetGone(t *testing.T) {
 // the alternate screen.
 func TestSchedLiveTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("GDIAG_E2E") == "1" { // scripts/test: setup installed it, so its absence is a failure
-			t.Fatal("tmux is not installed; scripts/setup should have installed it")
-		}
-		t.Skip("tmux is not installed (scripts/setup installs it); the live view's terminal test needs it")
+		e2etest.Unavailable(t, "tmux is not installed (scripts/setup installs it); the live view's terminal test needs it")
 	}
 	d := sharedDemo(t)
 	tm := newTmux(t)

@@ -4,7 +4,6 @@ package main_test
 // tests run the real binary against real processes and read its output.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,38 +12,36 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 var (
-	bins     string // directory of the built binaries
 	gdiagBin string
 	demoBin  string
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gdiag-e2e-")
+	// gdiag and the demo are built once, with -race like the tests: a data
+	// race in either fails the test that met it.
+	b, err := e2etest.Build("./cmd/gdiag", e2etest.DemoPackage)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bins, gdiagBin, demoBin = dir, filepath.Join(dir, "gdiag"), filepath.Join(dir, "demo")
-	if err := build(gdiagBin, "."); err == nil {
-		err = build(demoBin, "../../examples/demo")
-	} else {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	gdiagBin, demoBin = b[0], b[1]
 	code := m.Run()
-	shared.stop()
-	os.RemoveAll(dir)
+	if r := shared.stop(); r != "" {
+		fmt.Fprintf(os.Stderr, "the shared demo reported a data race:\n%s\n", r)
+		code = 1
+	}
+	e2etest.RemoveBuilds()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -54,19 +51,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func build(out, pkg string) error {
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	b, err := exec.Command(gotool, "build", "-o", out, pkg).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
-
 // demo is a running demo service with the agent on a socket and on
 // token-protected loopback TCP.
 type demo struct {
-	cmd    *exec.Cmd
+	*e2etest.Demo
 	PID    int
 	Base   string // the service's HTTP URL
 	Dir    string // the agent's directory (socket and discovery file)
@@ -79,39 +67,11 @@ const testToken = "e2e-token-0123456789abcdef"
 
 // startDemo starts the demo with extra args; the caller stops it.
 func startDemo(extra ...string) (*demo, error) {
-	dir, err := os.MkdirTemp("", "gd") // short: socket paths are limited to 108 bytes
+	ed, err := e2etest.StartDemo([]string{"GDIAG_TOKEN=" + testToken}, append([]string{"-agent-tcp", "127.0.0.1:0"}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"-listen", "127.0.0.1:0", "-agent-dir", dir, "-agent-tcp", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(demoBin, args...)
-	cmd.Env = append(os.Environ(), "GDIAG_TOKEN="+testToken)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr bytes.Buffer
-	cmd.Stderr = &lockedWriter{w: &stderr}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	d := &demo{cmd: cmd, PID: cmd.Process.Pid, Dir: dir, Token: testToken}
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		first <- sc.Text()
-		for sc.Scan() {
-		}
-	}()
-	select {
-	case l := <-first:
-		d.Base, _ = strings.CutPrefix(l, "demo: listening on ")
-	case <-time.After(30 * time.Second):
-		d.stop()
-		return nil, fmt.Errorf("demo printed no listening line in 30 s; stderr:\n%s", stderr.String())
-	}
+	d := &demo{Demo: ed, PID: ed.PID(), Base: ed.URL, Dir: ed.AgentDir, Token: testToken}
 	if err := d.readDiscovery(); err != nil {
 		d.stop()
 		return nil, err
@@ -132,21 +92,14 @@ func (d *demo) readDiscovery() error {
 	return nil
 }
 
-// stop ends the demo (SIGTERM, then SIGKILL after 10 s) and removes its dir.
-func (d *demo) stop() {
-	if d == nil || d.cmd.ProcessState != nil {
-		return
+// stop ends the demo (SIGTERM, then SIGKILL after 10 s) and removes its
+// dir. It returns the race detector's reports, if the demo made any.
+func (d *demo) stop() string {
+	if d == nil {
+		return ""
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-d.PID, syscall.SIGKILL)
-		<-done
-	}
-	os.RemoveAll(d.Dir)
+	d.Demo.Stop(10 * time.Second)
+	return d.Races()
 }
 
 // startDemoT starts a demo for one test and stops it at the test's end.
@@ -156,7 +109,11 @@ func startDemoT(t *testing.T, extra ...string) *demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.stop)
+	t.Cleanup(func() {
+		if r := d.stop(); r != "" {
+			t.Errorf("the demo reported a data race:\n%s", r)
+		}
+	})
 	return d
 }
 
@@ -169,7 +126,7 @@ type sharedDemoT struct {
 	err  error
 }
 
-func (s *sharedDemoT) stop() { s.d.stop() }
+func (s *sharedDemoT) stop() string { return s.d.stop() }
 
 // sharedDemo returns the shared demo, starting it on first use.
 func sharedDemo(t *testing.T) *demo {
@@ -213,6 +170,9 @@ func gdiag(t *testing.T, dir string, args ...string) result {
 	if ctx.Err() != nil {
 		t.Fatalf("gdiag %s did not end within 2 minutes", strings.Join(args, " "))
 	}
+	if e2etest.HasRace(r.Stderr) {
+		t.Errorf("gdiag %s reported a data race:\n%s", strings.Join(args, " "), r.Stderr)
+	}
 	return r
 }
 
@@ -225,15 +185,4 @@ func decodeJSON(t *testing.T, r result, v any) {
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("decoding --json output: %v\n%s", err, r)
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -3,11 +3,9 @@ package e2e_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 
 	"github.com/gdiag/gdiag/alerts"
 )
@@ -42,9 +42,7 @@ const alertsScale = 60
 // test. The test logs how long each alert stayed pending against its
 // for:, to show the margin. Checked with two busy loops beside it.
 func TestAlertsFireOnLeak(t *testing.T) {
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run the alert rules in Prometheus against the demo service")
-	}
+	e2etest.RequireE2E(t, "run the alert rules in Prometheus against the demo service")
 	bin := promBinary(t)
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
@@ -53,9 +51,10 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo := promStartDemo(t)
-	prom := alertsStartServer(t, bin, strings.TrimPrefix(demo.url, "http://"), rules)
-	alertsPrioritize(t, demo.cmd.Process.Pid, prom.cmd.Process.Pid)
+	// Without -race: the test judges the healthy demo by its timing.
+	demo := e2etest.StartDemoBuiltWithT(t, e2etest.Plain, nil, "-load", "50")
+	prom := promStartServerScrape(t, bin, demo.Addr(), rules, alertsScrape)
+	alertsPrioritize(t, demo.PID(), prom.PID())
 	alertsCheckLoaded(t, prom)
 	healthyFrom := time.Now()
 
@@ -83,7 +82,7 @@ func TestAlertsFireOnLeak(t *testing.T) {
 	}
 
 	// The leak: 50 goroutines a second that never end.
-	resp, err := http.PostForm(demo.url+"/incident?name=leak", nil)
+	resp, err := http.PostForm(demo.URL+"/incident?name=leak", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,57 +109,6 @@ func TestAlertsFireOnLeak(t *testing.T) {
 // and again. Ranges of the scaled rules (2s at least) still hold two
 // samples.
 const alertsScrape = "973ms"
-
-// alertsStartServer is promStartServer with the rules loaded and evaluated
-// every second, scraping every alertsScrape.
-func alertsStartServer(t *testing.T, bin, target string, rules []byte) promServer {
-	t.Helper()
-	dir := t.TempDir()
-	rulesPath := filepath.Join(dir, "gdiag.rules.yml")
-	if err := os.WriteFile(rulesPath, rules, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "prometheus.yml")
-	conf := fmt.Sprintf(`global:
-  scrape_interval: %[3]s
-  scrape_timeout: %[3]s
-  evaluation_interval: 1s
-rule_files:
-  - %[1]q
-scrape_configs:
-  - job_name: demo
-    static_configs:
-      - targets: [%[2]q]
-`, rulesPath, target, alertsScrape)
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(promFreePort(t)))
-	p := promStart(t, "prometheus", nil, bin,
-		"--config.file="+cfg,
-		"--web.listen-address="+addr,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-	)
-	s := promServer{p, "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("prometheus exited before it was ready:\n%s", p.tail())
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready at %s within 30s (last error %v):\n%s", s.url, err, p.tail())
-		}
-	}
-}
 
 // alertsCheckLoaded checks through /api/v1/rules that Prometheus loaded
 // every alert of the file.

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 
 	"github.com/gdiag/gdiag/dashboards"
 )
@@ -32,17 +33,15 @@ import (
 // load gives the pools and the scheduler those, and its garbage gives GC
 // pauses. gdiag_sched_local_runqueue (deep mode only) is in no panel.
 func TestDashboardQueries(t *testing.T) {
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run the dashboards' queries against Prometheus and the demo service")
-	}
+	e2etest.RequireE2E(t, "run the dashboards' queries against Prometheus and the demo service")
 	bin := promBinary(t)
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
 	queries := dashQueries(t)
-	demo := promStartDemo(t)
-	target := strings.TrimPrefix(demo.url, "http://")
-	prom := promStartServer(t, bin, target)
+	demo := e2etest.StartDemoT(t, nil, "-load", "50")
+	target := demo.Addr()
+	prom := promStartServer(t, bin, target, nil)
 
 	// What Grafana would put in place of each variable with one job and one
 	// instance selected and "All" pools. Grafana regex-escapes a single
@@ -76,10 +75,10 @@ func TestDashboardQueries(t *testing.T) {
 			}
 		}
 		select {
-		case <-prom.exited:
-			t.Fatalf("prometheus exited:\n%s", prom.tail())
-		case <-demo.exited:
-			t.Fatalf("demo exited:\n%s", demo.tail())
+		case <-prom.Done():
+			t.Fatalf("prometheus exited:\n%s", prom.Tail(4000))
+		case <-demo.Done():
+			t.Fatalf("demo exited:\n%s", demo.Tail(4000))
 		case <-time.After(time.Second):
 		}
 	}
@@ -111,7 +110,7 @@ func TestDashboardQueries(t *testing.T) {
 	if rejections == "" {
 		t.Fatal("no Rejections panel in gdiag-pools.json")
 	}
-	resp, err := http.Post(demo.url+"/incident?name=overload", "", nil)
+	resp, err := http.Post(demo.URL+"/incident?name=overload", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // otelConfig is a collector configuration that writes every trace and
@@ -45,49 +48,37 @@ var otelDemoMetrics = map[string]string{
 }
 
 func TestOTelCollector(t *testing.T) {
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run against a real OpenTelemetry Collector")
-	}
+	e2etest.RequireE2E(t, "run against a real OpenTelemetry Collector")
 	// Registered first, so it runs after the cleanups that stop the processes.
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-	otelcol := otelTool(t, "otelcol")
-	demo := otelBuildDemo(t)
+	otelcol := e2etest.Tool(t, "otelcol", "run scripts/build-otelcol (scripts/setup does)")
 	dir := t.TempDir()
 	traces, metrics := filepath.Join(dir, "traces.jsonl"), filepath.Join(dir, "metrics.jsonl")
-	addr := fmt.Sprintf("127.0.0.1:%d", otelFreePort(t))
+	addr := e2etest.FreeAddr(t)
 	cfg := filepath.Join(dir, "otelcol.yaml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, otelConfig, addr, traces, metrics), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	col := otelStart(t, "otelcol", nil, otelcol, "--config="+cfg)
-	otelWaitPort(t, col, addr, 30*time.Second)
+	col := e2etest.StartT(t, "otelcol", exec.Command(otelcol, "--config="+cfg))
+	e2etest.WaitPort(t, col, addr, 60*time.Second)
 
-	lines := make(chan string, 16)
-	app := otelStart(t, "demo", lines, demo,
-		"-listen", "127.0.0.1:0", "-agent-dir", filepath.Join(dir, "agent"),
-		"-otlp-endpoint", addr, "-otlp-interval", "1s", "-load", "50")
-	if _, err := otelWaitLine(lines, "demo: listening on http://127.0.0.1:", 60*time.Second); err != nil {
-		t.Fatalf("demo: %v\n%s", err, app.Output())
-	}
+	demo := e2etest.StartDemoT(t, nil, "-otlp-endpoint", addr, "-otlp-interval", "1s", "-load", "50")
 
-	// Let the demo serve and export for a while: poll until both kinds of
-	// telemetry have reached the collector's files, then stop the demo.
-	deadline := time.Now().Add(60 * time.Second)
-	for !(otelHas(traces, `"gdiag.pool.name"`) && otelHas(metrics, `"gdiag.pool.tasks"`)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no pool spans and metrics in the collector's files after 60s\ndemo:\n%s\ncollector:\n%s", app.Output(), col.Output())
-		}
-		time.Sleep(200 * time.Millisecond)
+	// Let the demo serve and export until both kinds of telemetry have
+	// reached the collector's files, then stop the demo.
+	e2etest.WaitFor(t, demo.Proc, 2*time.Minute, "pool spans and metrics in the collector's files", func() bool {
+		return otelHas(traces, `"gdiag.pool.name"`) && otelHas(metrics, `"gdiag.pool.tasks"`)
+	})
+	if err := demo.Stop(20 * time.Second); err != nil {
+		t.Errorf("demo exit after SIGTERM = %v; want a clean exit\n%s", err, demo.Tail(4000))
 	}
-	if err := app.stop(t, 20*time.Second); err != nil {
-		t.Errorf("demo exit after SIGTERM = %v; want a clean exit\n%s", err, app.Output())
-	}
-	// SIGTERM flushed the demo's batches; give the collector's 200ms batch
-	// and 100ms file flush time to write them.
-	time.Sleep(time.Second)
-	if err := col.stop(t, 15*time.Second); err != nil {
-		t.Logf("collector exit: %v", err)
+	// SIGTERM made the demo flush its batches, and the collector answered
+	// each export once its batch processor held the data. A clean
+	// shutdown of the collector then drains the processor into the file
+	// exporters and closes their files: no wait is needed, only an exit 0.
+	if err := col.Stop(30 * time.Second); err != nil {
+		t.Errorf("collector exit after SIGTERM = %v; want a clean exit (it flushes the files)", err)
 	}
 
 	spans := otelReadSpans(t, traces)

@@ -2,25 +2,22 @@ package e2e_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // TestPrometheusScrapesDemo runs the demo service and a real Prometheus
@@ -28,26 +25,24 @@ import (
 // /metrics every second, then reads the scheduler and pool series back
 // through Prometheus's HTTP API.
 func TestPrometheusScrapesDemo(t *testing.T) {
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run Prometheus against the demo service")
-	}
+	e2etest.RequireE2E(t, "run Prometheus against the demo service")
 	bin := promBinary(t)
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
-	demo := promStartDemo(t)
-	target := strings.TrimPrefix(demo.url, "http://")
+	demo := e2etest.StartDemoT(t, nil, "-load", "50")
+	target := demo.Addr()
 
 	// The exposition itself first: a failure here is easier to read than an
 	// empty Prometheus query.
-	body := promGet(t, demo.url+"/metrics")
+	body := promGet(t, demo.URL+"/metrics")
 	for _, want := range []string{"gdiag_sched_gomaxprocs ", `gdiag_pool_tasks_total{outcome="completed",pool="http"}`} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("demo /metrics lacks %q; got:\n%s", want, promHead(body, 40))
 		}
 	}
 
-	prom := promStartServer(t, bin, target)
+	prom := promStartServer(t, bin, target, nil)
 	deadline := time.Now().Add(60 * time.Second)
 
 	// Scheduler series.
@@ -95,8 +90,8 @@ func TestPrometheusScrapesDemo(t *testing.T) {
 	if len(targets.Data.ActiveTargets) != 1 {
 		t.Fatalf("/api/v1/targets lists %d active targets; want 1", len(targets.Data.ActiveTargets))
 	}
-	if tg := targets.Data.ActiveTargets[0]; tg.Health != "up" || tg.ScrapeURL != demo.url+"/metrics" {
-		t.Errorf("target = %s health %q (error %q); want %s/metrics health \"up\"", tg.ScrapeURL, tg.Health, tg.LastError, demo.url)
+	if tg := targets.Data.ActiveTargets[0]; tg.Health != "up" || tg.ScrapeURL != demo.URL+"/metrics" {
+		t.Errorf("target = %s health %q (error %q); want %s/metrics health \"up\"", tg.ScrapeURL, tg.Health, tg.LastError, demo.URL)
 	}
 }
 
@@ -104,227 +99,58 @@ func TestPrometheusScrapesDemo(t *testing.T) {
 // puts it in /usr/bin.
 func promBinary(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/prometheus", filepath.Join(os.Getenv("GDIAG_TOOLS"), "prometheus")} {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	t.Fatal("prometheus not found in /usr/bin, GDIAG_TOOLS or PATH; run scripts/install-prometheus (scripts/setup does)")
-	return ""
-}
-
-// promRepoRoot is the module root, two levels above this package.
-func promRepoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", dir, err)
-	}
-	return dir
-}
-
-// promDemoBinary builds examples/demo into the test's temporary directory;
-// only one test here runs the demo, and the build cache makes this cheap.
-func promDemoBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "demo")
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/demo")
-	cmd.Dir = promRepoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/demo: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// promProc is a child process in its own process group, with its output
-// kept in a file for failure reports.
-type promProc struct {
-	name   string
-	cmd    *exec.Cmd
-	log    string
-	exited chan struct{}
-}
-
-// promStart starts bin in a new process group with its output going to a log
-// file (and stdout also to stdout when given), and stops it at cleanup: SIGTERM to
-// the group, then SIGKILL after grace.
-func promStart(t *testing.T, name string, stdout io.Writer, bin string, args ...string) *promProc {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = logf
-	cmd.Stdout = logf
-	if stdout != nil {
-		cmd.Stdout = io.MultiWriter(logf, stdout)
-	}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &promProc{name: name, cmd: cmd, log: logPath, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait() // also waits for stdout to be copied
-		logf.Close()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.stop(15 * time.Second)
-		if t.Failed() {
-			t.Logf("%s output (tail):\n%s", name, p.tail())
-		}
-	})
-	return p
-}
-
-func (p *promProc) stop(grace time.Duration) {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return
-	case <-time.After(grace):
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.exited
-}
-
-func (p *promProc) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-// promLines is an io.Writer that passes complete lines to a channel, dropping
-// them when nobody listens.
-type promLines struct {
-	mu  sync.Mutex
-	buf []byte
-	ch  chan string
-}
-
-func (l *promLines) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, b...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		select {
-		case l.ch <- string(l.buf[:i]):
-		default:
-		}
-		l.buf = l.buf[i+1:]
-	}
-}
-
-type promDemo struct {
-	*promProc
-	url string
-}
-
-// promStartDemo starts the demo service on a free loopback port and returns
-// its base URL once it has printed it.
-func promStartDemo(t *testing.T) promDemo {
-	t.Helper()
-	bin := promDemoBinary(t)
-	// probes refuses a socket directory that others may enter.
-	agentDir := filepath.Join(t.TempDir(), "agent")
-	if err := os.Mkdir(agentDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	lines := &promLines{ch: make(chan string, 1)}
-	// -duration bounds the demo's life should this test binary die.
-	p := promStart(t, "demo", lines, bin, "-listen", "127.0.0.1:0", "-agent-dir", agentDir, "-load", "50", "-duration", "5m")
-	re := regexp.MustCompile(`^demo: listening on (http://127\.0\.0\.1:\d+)$`)
-	select {
-	case line := <-lines.ch:
-		m := re.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("demo's first line = %q; want a match for %s", line, re)
-		}
-		return promDemo{p, m[1]}
-	case <-p.exited:
-		t.Fatalf("demo exited before listening:\n%s", p.tail())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("demo did not print its address within 30s:\n%s", p.tail())
-	}
-	return promDemo{}
+	return e2etest.Tool(t, "prometheus", "run scripts/install-prometheus (scripts/setup does)")
 }
 
 type promServer struct {
-	*promProc
+	*e2etest.Proc
 	url string
 }
 
-// promFreePort returns a loopback port that was free a moment ago.
-func promFreePort(t *testing.T) int {
+// promStartServer writes a configuration scraping target every second,
+// with rules (when not nil) loaded and evaluated every second, starts
+// Prometheus on a free loopback port with its TSDB in a temporary
+// directory, and waits until it is ready.
+func promStartServer(t *testing.T, bin, target string, rules []byte) promServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return promStartServerScrape(t, bin, target, rules, "1s")
 }
 
-// promStartServer writes a configuration scraping target every second, starts
-// Prometheus on a free loopback port with its TSDB in a temporary directory,
-// and waits until it is ready.
-func promStartServer(t *testing.T, bin, target string) promServer {
+// promStartServerScrape is promStartServer with another scrape interval
+// (and timeout), such as "973ms".
+func promStartServerScrape(t *testing.T, bin, target string, rules []byte, scrape string) promServer {
 	t.Helper()
 	dir := t.TempDir()
+	ruleFiles := ""
+	if rules != nil {
+		path := filepath.Join(dir, "gdiag.rules.yml")
+		if err := os.WriteFile(path, rules, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ruleFiles = fmt.Sprintf("rule_files:\n  - %q\n", path)
+	}
 	cfg := filepath.Join(dir, "prometheus.yml")
 	conf := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: %[3]s
+  scrape_timeout: %[3]s
   evaluation_interval: 1s
-scrape_configs:
+%[1]sscrape_configs:
   - job_name: demo
     static_configs:
-      - targets: [%q]
-`, target)
+      - targets: [%[2]q]
+`, ruleFiles, target, scrape)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(promFreePort(t)))
-	p := promStart(t, "prometheus", nil, bin,
+	addr := e2etest.FreeAddr(t)
+	p := e2etest.StartT(t, "prometheus", exec.Command(bin,
 		"--config.file="+cfg,
 		"--web.listen-address="+addr,
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-	)
+	))
 	s := promServer{p, "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("prometheus exited before it was ready:\n%s", p.tail())
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready at %s within 30s (last error %v):\n%s", s.url, err, p.tail())
-		}
-	}
+	e2etest.WaitHTTP(t, p, s.url+"/-/ready", 60*time.Second)
+	return s
 }
 
 // promPollValue runs an instant query until it returns one sample whose
@@ -348,8 +174,8 @@ func promPollValue(t *testing.T, s promServer, query string, deadline time.Time,
 			t.Fatalf("query %s: no acceptable answer before the deadline (last: %s)", query, last)
 		}
 		select {
-		case <-s.exited:
-			t.Fatalf("prometheus exited:\n%s", s.tail())
+		case <-s.Done():
+			t.Fatalf("prometheus exited:\n%s", s.Tail(4000))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

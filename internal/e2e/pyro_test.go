@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,17 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/pprof/profile"
+	"go.uber.org/goleak"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/internal/e2etest"
 )
 
 // pyroCPUType is the profile type ID of Go CPU profiles pushed by pyroscope-go.
@@ -31,22 +29,25 @@ const pyroCPUType = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 // service's continuous profiler at it and reads back, through the querier
 // API, CPU samples labelled with the demo's pool names.
 func TestPyroscopeDemoPoolLabels(t *testing.T) {
-	bin := pyroBinary(t)
+	e2etest.RequireE2E(t, "run against a real Pyroscope server")
+	// Registered first, so it runs after the cleanups that stop the processes.
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	bin := e2etest.Tool(t, "pyroscope", "run scripts/build-pyroscope (scripts/setup does)")
 	base := pyroStartServer(t, bin)
-	demo := pyroStartDemo(t, "-pyroscope-url", base, "-load", "50")
-	defer demo.stop(t)
+	demo := e2etest.StartDemoT(t, nil, "-pyroscope-url", base, "-load", "50")
 
 	start := time.Now().Add(-time.Minute).UnixMilli()
 	var services, pools []string
 	var batchTotal int64
 	// Uploads come every 2 s; the bound is for a machine busy with builds.
 	began := time.Now()
-	deadline := began.Add(75 * time.Second)
+	deadline := began.Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		end := time.Now().Add(time.Minute).UnixMilli()
 		services = pyroLabelValues(t, base, "service_name", start, end)
 		pools = pyroLabelValues(t, base, "pool", start, end)
-		if slices.Contains(services, "gdiag-demo") && slices.Contains(pools, "batch") {
+		if slices.Contains(services, "gdiag-demo") && slices.Contains(pools, "batch") && slices.Contains(pools, "http") {
 			batchTotal = pyroMergedTotal(t, base, `{service_name="gdiag-demo", pool="batch"}`, start, end)
 			if batchTotal > 0 {
 				break
@@ -66,7 +67,7 @@ func TestPyroscopeDemoPoolLabels(t *testing.T) {
 	// While the continuous profiler holds the CPU profiler, the demo's
 	// probes endpoint still takes on-demand CPU profiles: it serves
 	// exporters/pyroscope.CPUProfile as "cpu".
-	code, body := pyroSocketGet(t, demo.agentDir, "/v1/profile/cpu?seconds=1")
+	code, body := pyroSocketGet(t, demo.AgentDir, "/v1/profile/cpu?seconds=1")
 	if code != http.StatusOK {
 		t.Errorf("/v1/profile/cpu on the demo's socket: status %d (%s); want 200", code, body)
 	} else if p, err := profile.ParseData(body); err != nil {
@@ -77,51 +78,13 @@ func TestPyroscopeDemoPoolLabels(t *testing.T) {
 	t.Logf("pyroscope: services %q, pools %q, batch CPU %v (after %v)", services, pools, time.Duration(batchTotal), time.Since(began).Round(time.Second))
 }
 
-// pyroBinary returns the Pyroscope server built by scripts/build-pyroscope,
-// skipping the test unless GDIAG_E2E=1.
-func pyroBinary(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("GDIAG_E2E") != "1" {
-		t.Skip("set GDIAG_E2E=1 (scripts/test does) to run against a real Pyroscope server")
-	}
-	dir := os.Getenv("GDIAG_TOOLS")
-	if dir == "" {
-		dir = filepath.Join(pyroRepoRoot(t), ".tools", "bin")
-	}
-	bin := filepath.Join(dir, "pyroscope")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("pyroscope server missing (%v); run scripts/build-pyroscope", err)
-	}
-	return bin
-}
-
-func pyroRepoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// pyroFreePort returns a loopback TCP port that was free a moment ago.
-func pyroFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // pyroStartServer starts Pyroscope on free loopback ports with its data in
 // a temporary directory, waits for /ready and returns its base URL. The
-// server is stopped (SIGTERM, then SIGKILL) when the test ends.
+// server is stopped when the test ends.
 func pyroStartServer(t *testing.T, bin string) string {
 	t.Helper()
 	dir := t.TempDir()
-	httpPort, grpcPort, gossipPort := pyroFreePort(t), pyroFreePort(t), pyroFreePort(t)
+	httpPort, grpcPort, gossipPort := e2etest.FreePort(t), e2etest.FreePort(t), e2etest.FreePort(t)
 	args := []string{
 		"-target=all",
 		"-server.http-listen-address=127.0.0.1", "-server.http-listen-port=" + strconv.Itoa(httpPort),
@@ -138,173 +101,10 @@ func pyroStartServer(t *testing.T, bin string) string {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logf, err := os.Create(filepath.Join(dir, "pyroscope.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pyroscope: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		pyroStopGroup(cmd, exited, 15*time.Second)
-		logf.Close()
-		if t.Failed() {
-			pyroTail(t, "pyroscope", filepath.Join(dir, "pyroscope.log"))
-		}
-	})
+	p := e2etest.StartT(t, "pyroscope", cmd)
 	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("pyroscope exited before it was ready; log:\n%s", pyroReadTail(filepath.Join(dir, "pyroscope.log")))
-		default:
-		}
-		resp, err := http.Get(base + "/ready")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pyroscope not ready after 30 s (last: %v); log:\n%s", err, pyroReadTail(filepath.Join(dir, "pyroscope.log")))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// pyroStopGroup sends SIGTERM to the process group, then SIGKILL after grace.
-func pyroStopGroup(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration) {
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(grace):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
-}
-
-func pyroReadTail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func pyroTail(t *testing.T, what, path string) {
-	t.Logf("%s log tail:\n%s", what, pyroReadTail(path))
-}
-
-// pyroDemoBinary builds examples/demo into the test's temporary directory;
-// one test here runs the demo, so this is one build per test binary.
-func pyroDemoBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "demo")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/demo")
-	cmd.Dir = pyroRepoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/demo: %v\n%s", err, out)
-	}
-	return bin
-}
-
-type pyroDemo struct {
-	agentDir string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	stderr   *bytes.Buffer
-	mu       *sync.Mutex
-	once     sync.Once
-}
-
-// pyroStartDemo starts the demo service with extra flags and waits for its
-// "demo: listening on" line.
-func pyroStartDemo(t *testing.T, flags ...string) *pyroDemo {
-	t.Helper()
-	bin := pyroDemoBinary(t)
-	// probes refuses a socket directory that others may enter.
-	agentDir := filepath.Join(t.TempDir(), "agent")
-	if err := os.Mkdir(agentDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"-listen", "127.0.0.1:0", "-agent-dir", agentDir}, flags...)
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	d := &pyroDemo{agentDir: agentDir, cmd: cmd, exited: make(chan struct{}), stderr: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	cmd.Stderr = &pyroLockedWriter{w: d.stderr, mu: d.mu}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start demo: %v", err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		_ = cmd.Wait()
-		close(d.exited)
-	}()
-	t.Cleanup(func() { d.stop(t) })
-	re := regexp.MustCompile(`^demo: listening on http://127\.0\.0\.1:\d+$`)
-	select {
-	case line := <-lines:
-		if !re.MatchString(line) {
-			t.Fatalf("demo's first line = %q; want %q", line, re)
-		}
-	case <-d.exited:
-		t.Fatalf("demo exited before listening; stderr:\n%s", d.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("demo did not print its address within 30 s; stderr:\n%s", d.logs())
-	}
-	return d
-}
-
-// stop shuts the demo down with SIGTERM (it flushes its exporters), then
-// SIGKILL after a grace period.
-func (d *pyroDemo) stop(t *testing.T) {
-	d.once.Do(func() {
-		pyroStopGroup(d.cmd, d.exited, 20*time.Second)
-		if t.Failed() {
-			t.Logf("demo stderr:\n%s", d.logs())
-		}
-	})
-}
-
-func (d *pyroDemo) logs() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.stderr.String()
-	if len(s) > 4000 {
-		s = s[len(s)-4000:]
-	}
-	return s
-}
-
-type pyroLockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *pyroLockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	e2etest.WaitHTTP(t, p, base+"/ready", 60*time.Second)
+	return base
 }
 
 // pyroPost calls a Connect (JSON) method of the querier.

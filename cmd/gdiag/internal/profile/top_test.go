@@ -2,6 +2,7 @@ package profile
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -36,6 +37,17 @@ func realProfiles(t testing.TB) map[string][]byte {
 	// The runtime scales heap samples by the rate in force when the
 	// profile is written, so the rate is restored only after.
 	defer func() { runtime.MemProfileRate = old }()
+	// Mutex and block profiles are off unless a rate is set: record every
+	// event while contend makes some, and stop recording afterwards.
+	oldFraction := runtime.SetMutexProfileFraction(1)
+	runtime.SetBlockProfileRate(1)
+	defer func() {
+		runtime.SetMutexProfileFraction(oldFraction)
+		runtime.SetBlockProfileRate(0)
+	}()
+	if err := contend(); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"heap", "allocs", "goroutine", "threadcreate", "mutex", "block"} {
 		buf.Reset()
 		if err := pprof.Lookup(name).WriteTo(&buf, 0); err != nil {
@@ -56,6 +68,39 @@ func spin(d time.Duration) {
 			sink += i * i
 		}
 	}
+}
+
+// contend makes mutex contention and blocking until both profiles hold
+// a record. Each round has goroutines hold a mutex across a short sleep,
+// so that the others wait on it, and receive from a channel whose sender
+// sleeps first; one round is nearly always enough.
+//
+//go:noinline
+func contend() error {
+	for range 100 {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 5 {
+					mu.Lock()
+					time.Sleep(100 * time.Microsecond)
+					mu.Unlock()
+				}
+			})
+		}
+		ch := make(chan int)
+		go func() {
+			time.Sleep(time.Millisecond)
+			ch <- 1
+		}()
+		<-ch
+		wg.Wait()
+		if pprof.Lookup("mutex").Count() > 0 && pprof.Lookup("block").Count() > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("contend: no mutex (%d) or block (%d) records after 100 rounds", pprof.Lookup("mutex").Count(), pprof.Lookup("block").Count())
 }
 
 //go:noinline
@@ -144,7 +189,7 @@ func TestTopMatchesPprof(t *testing.T) {
 			}
 			top := MakeTop(p, kind, 0)
 			if len(top.Functions) == 0 {
-				t.Skipf("%s profile has no samples", name)
+				t.Fatalf("%s profile has no samples; realProfiles makes some of every kind", name)
 			}
 			path := filepath.Join(dir, name+".pb.gz")
 			if err := os.WriteFile(path, data, 0o644); err != nil {
