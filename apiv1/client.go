@@ -270,3 +270,11 @@ func (c *Client) wrap(path string, err error) error {
 	}
 	return fmt.Errorf("%s: GET /v1/%s: %w", c, path, err)
 }
+
+// OS returns what the kernel says about the agent's process (CPU used,
+// run delay, cgroup quota and throttling, host load), GET /v1/os. The
+// first request to an agent without a sampler takes a second.
+func (c *Client) OS(ctx context.Context) (OS, error) {
+	var v OS
+	return v, c.getJSON(ctx, "os", nil, &v)
+}

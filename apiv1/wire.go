@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
+	"github.com/gdiag/gdiag/internal/procfs"
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -23,6 +24,8 @@ const (
 	CapProfile    = "profile"
 	CapTrace      = "trace"
 	CapFlight     = "flight"
+	// CapOS: GET /v1/os, what the kernel says about the process's CPU.
+	CapOS = "os"
 	// CapOps: the operations that change the process (POST /v1/gc,
 	// /v1/gcpercent, /v1/memlimit and /v1/profile/{mutex,block}), which
 	// only the agent's owner-only socket and token TCP listener offer.
@@ -117,6 +120,21 @@ type PoolKey = pool.KeyStats
 // Pools is the body of GET /v1/pools.
 type Pools struct {
 	Pools []Pool `json:"pools"`
+}
+
+// OS is the body of GET /v1/os: what the Linux kernel says about the
+// agent's own process, so that a client without access to its /proc
+// (over token TCP, or in another container) sees it too. Sample is the
+// latest reading (CPU time, run delay of its threads, its cgroup's CPU
+// quota and throttling, the host's load and steal); Rates are the
+// differences since the reading before, at least a second earlier
+// (procfs.Diff): CPU used in cores, run delay in seconds per second,
+// throttled periods, the host's busy and stolen shares. See
+// internal/procfs for where each figure comes from.
+type OS struct {
+	GOMAXPROCS int           `json:"gomaxprocs"`
+	Sample     procfs.Sample `json:"sample"`
+	Rates      procfs.Rates  `json:"rates"`
 }
 
 // Discovery is the content of a discovery file, <pid>.json, which the

@@ -36,6 +36,8 @@ type source struct {
 	// capture). Only the agent sets it: its listeners are owner-only or
 	// need the token, while Handler authenticates no one.
 	ops bool
+	// os serves /v1/os; nil (or unavailable, off Linux) turns it off.
+	os *osView
 }
 
 // api serves the /v1/ routes. It is safe for concurrent use.
@@ -112,6 +114,8 @@ func (a *api) route(path string) (route, string, bool) {
 		return route{a.serveTrace, apiv1.CapTrace, true, nil}, "", true
 	case "flight":
 		return route{a.serveFlight, apiv1.CapFlight, true, nil}, "", true
+	case "os":
+		return route{a.serveOS, apiv1.CapOS, false, nil}, "", true
 	case "memstats":
 		return route{a.serveMemStats, "", false, nil}, "", true
 	case "gc":
@@ -191,6 +195,8 @@ func (a *api) has(c string) bool {
 		return true
 	case apiv1.CapOps:
 		return a.src.ops
+	case apiv1.CapOS:
+		return a.src.os.available()
 	}
 	return false
 }
@@ -198,7 +204,7 @@ func (a *api) has(c string) bool {
 func (a *api) capabilities() []string {
 	var caps []string
 	for _, c := range []string{apiv1.CapSnapshot, apiv1.CapHistory, apiv1.CapFindings, apiv1.CapGoroutines,
-		apiv1.CapPools, apiv1.CapProfile, apiv1.CapTrace, apiv1.CapFlight, apiv1.CapOps} {
+		apiv1.CapPools, apiv1.CapProfile, apiv1.CapTrace, apiv1.CapFlight, apiv1.CapOps, apiv1.CapOS} {
 		if a.has(c) {
 			caps = append(caps, c)
 		}

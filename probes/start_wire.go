@@ -35,8 +35,14 @@ func startParts(opts *Options) (*parts, error) {
 			sopts.OnFindings = newFlightTrigger(fr, opts.Logger).onFindings
 		}
 	}
-	s := schedstats.NewSampler(r.Read, sopts)
+	ov := newOSView()
+	read := func(snap *schedstats.Snapshot) {
+		r.Read(snap)
+		ov.tick() // in the sampler's goroutine; a reading at most once a second
+	}
+	s := schedstats.NewSampler(read, sopts)
 	src := commonSource(r)
+	src.os = ov
 	src.ops = true // the agent's listeners are owner-only or need the token
 	samplerSource(&src, s, interval)
 	if fr != nil {
@@ -57,6 +63,7 @@ func startParts(opts *Options) (*parts, error) {
 func handlerSource(opts *HandlerOptions) source {
 	r := processReader()
 	src := commonSource(r)
+	src.os = newOSView()
 	if opts.Flight != nil {
 		src.flight = opts.Flight.WriteTo
 	}
