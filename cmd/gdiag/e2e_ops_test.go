@@ -124,3 +124,28 @@ func TestProfileEnableRate(t *testing.T) {
 		t.Errorf("--enable-rate on a demo with its own block rate: %s; want a refusal (exit 6, already on)", r)
 	}
 }
+
+// TestSchedShowsOS: gdiag sched shows the kernel's view of the process
+// that the agent serves (/v1/os), in text and JSON, over the socket and
+// over token TCP.
+func TestSchedShowsOS(t *testing.T) {
+	d := sharedDemo(t)
+	pid := strconv.Itoa(d.PID)
+	r := gdiag(t, d.Dir, "sched", pid, "--once")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "CPU (OS)") || !strings.Contains(r.Stdout, "HOST") {
+		t.Errorf("gdiag sched --once: %s; want the CPU (OS) and HOST rows", r)
+	}
+	var rep struct {
+		OS *struct {
+			Sample struct{ PID int } `json:"sample"`
+			Rates  struct {
+				Seconds  float64 `json:"seconds"`
+				HostCPUs int     `json:"hostCPUs"`
+			} `json:"rates"`
+		} `json:"os"`
+	}
+	r = gdiag(t, d.Dir, "sched", d.TCP, "--token", d.Token, "--json")
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &rep) != nil || rep.OS == nil || rep.OS.Sample.PID != d.PID || rep.OS.Rates.HostCPUs < 1 {
+		t.Errorf("gdiag sched over TCP --json: %s; want .os of pid %d", r, d.PID)
+	}
+}

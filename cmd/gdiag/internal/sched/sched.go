@@ -3,12 +3,16 @@ package sched
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/gdiag/gdiag/schedstats"
@@ -29,6 +33,9 @@ type Report struct {
 	Target   string              `json:"target"`
 	Snapshot schedstats.Snapshot `json:"snapshot"`
 	Derived  Derived             `json:"derived"`
+	// OS is the kernel's view of the process (GET /v1/os), when the
+	// agent serves it.
+	OS *apiv1.OS `json:"os,omitempty"`
 }
 
 // options are sched's own flags.
@@ -145,7 +152,7 @@ func printJSON(ctx context.Context, env *cli.Env, src source, h *history, name s
 			h.add(s)
 		}
 		cur, _ := h.latest()
-		if err := enc.Encode(Report{Target: name, Snapshot: cur, Derived: h.derive()}); err != nil {
+		if err := enc.Encode(Report{Target: name, Snapshot: cur, Derived: h.derive(), OS: h.osView()}); err != nil {
 			return err
 		}
 	}
@@ -157,11 +164,49 @@ type source interface {
 	snapshot(ctx context.Context) (schedstats.Snapshot, error)
 }
 
-// agentSource reads snapshots from a target's agent.
-type agentSource struct{ t *target.Target }
+// agentSource reads snapshots from a target's agent, and with each the
+// kernel's view of the process when the agent serves it.
+type agentSource struct {
+	t    *target.Target
+	mu   sync.Mutex
+	os   *apiv1.OS
+	noOS bool // the agent does not serve /v1/os
+}
 
 func (a *agentSource) snapshot(ctx context.Context) (schedstats.Snapshot, error) {
-	return a.t.Agent.Snapshot(ctx)
+	s, err := a.t.Agent.Snapshot(ctx)
+	if err == nil {
+		a.refreshOS(ctx)
+	}
+	return s, err
+}
+
+// refreshOS reads /v1/os. An agent without it (older, or not on Linux)
+// answers 404 once and is not asked again; any other failure keeps the
+// previous view, as the snapshot matters more.
+func (a *agentSource) refreshOS(ctx context.Context) {
+	a.mu.Lock()
+	skip := a.noOS
+	a.mu.Unlock()
+	if skip {
+		return
+	}
+	v, err := a.t.Agent.OS(ctx)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var se *apiv1.StatusError
+	switch {
+	case errors.As(err, &se) && se.StatusCode == http.StatusNotFound:
+		a.noOS, a.os = true, nil
+	case err == nil:
+		a.os = &v
+	}
+}
+
+func (a *agentSource) latestOS() *apiv1.OS {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.os
 }
 
 // history reads the agent's history and then its latest snapshot, so that
@@ -171,7 +216,7 @@ func (a *agentSource) history(ctx context.Context) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{}
+	h := &history{os: a.latestOS}
 	for _, s := range hs.Snapshots[max(0, len(hs.Snapshots)-maxHistory):] {
 		h.add(s)
 	}
