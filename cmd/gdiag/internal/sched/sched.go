@@ -56,8 +56,13 @@ GOMAXPROCS and busy/idle Ps, threads (total/idle/spinning), the global run
 queue (and per-P queues when the service is built with -tags gdiag_deep),
 goroutines by state, scheduling latency p50/p90/p99/max over the last sample
 interval, stop-the-world pauses (GC and other) over the history, and mutex
-wait, each with a sparkline of recent samples. Press q or Ctrl-C to quit.
-Needs the gdiag agent.
+wait, each with a sparkline of recent samples. When the agent runs on Linux
+it also shows what the kernel says of the process (CPU (OS): CPU used against
+GOMAXPROCS and the cgroup's quota, and the run delay, time its threads waited
+runnable for a CPU; THROTTLED: the cgroup's throttled periods; HOST: the
+machine's busy and stolen shares and load), which tells a process starved of
+CPU from one that saturates its own. Press q or Ctrl-C to quit. Needs the
+gdiag agent.
 
 --once prints one plain-text frame and exits. --json prints one JSON object
 per line and exits (--count N for N objects, --interval apart):
@@ -65,7 +70,10 @@ per line and exits (--count N for N objects, --interval apart):
    "snapshot": {the agent's snapshot (schedstats.Snapshot): "gomaxprocs", ...},
    "derived": {"windowSeconds", "schedLatency": {"count","p50","p90","p99","max"},
      "goroutinesCreatedPerSec", "msCreatedPerSec", "mutexWaitPerSec",
-     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...}}}
+     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...}},
+   "os": {"gomaxprocs", "sample": {the kernel's reading}, "rates": {"seconds",
+     "cpu", "runDelay", "quota", "periods", "throttled", "throttledTime",
+     "hostCPUs", "hostBusy", "hostSteal", "load1", ...}} (when served)}
 Durations and percentiles are in seconds; a window of 0 means since start.
 The agent samples once a second by default: a faster --interval redraws
 the same snapshot.`,
