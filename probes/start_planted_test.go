@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,5 +82,36 @@ func TestPlantedRuntimeDir(t *testing.T) {
 	}
 	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("after Close the fallback directory %s: %v; want it removed", dir, err)
+	}
+}
+
+// TestStaleDiscoveryHuge: the agent reads the discovery files of dead
+// processes in its directory when it starts (to remove their sockets).
+// A huge one, such as a 4 GiB sparse file, is refused by its size before
+// any of it is read, and still removed.
+func TestStaleDiscoveryHuge(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	dir := filepath.Join(shortTempDir(t), "rt")
+	os.Mkdir(dir, 0o700)
+	stale := filepath.Join(dir, "4194305.json") // above pid_max: never alive
+	f, err := os.OpenFile(stale, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(4 << 30)
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	a, err := Start(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	a.Close()
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("Start allocated %d MiB with a 4 GiB stale discovery file; want it refused unread", grew>>20)
+	}
+	if _, err := os.Lstat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale file %s: %v; want it removed", stale, err)
 	}
 }
