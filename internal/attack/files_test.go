@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +25,9 @@ func TestMain(m *testing.M) { os.Exit(e2etest.Main(m)) }
 
 // maxRSS is the most memory gdiag may take on any hostile input.
 const maxRSS = 512 << 20
+
+// asLimit is the address space a hostile run may reserve (prlimit --as).
+const asLimit = 4 << 30
 
 // full reports whether the suite runs at the sizes the README quotes.
 func full() bool { return os.Getenv("GDIAG_ATTACK") == "full" }
@@ -64,7 +68,10 @@ func run(t *testing.T, stdin io.Reader, interrupt, limit time.Duration, args ...
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, gdiagBin(t), args...)
+	// An address-space limit far above the RSS bound keeps a reader
+	// that fails the bound from taking the machine down with it: it dies
+	// with "out of memory", which check reports as a crash.
+	cmd := exec.CommandContext(ctx, "prlimit", append([]string{"--as=" + strconv.Itoa(asLimit), "--", gdiagBin(t)}, args...)...)
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
