@@ -40,9 +40,13 @@ func size(small, big int64) int64 {
 }
 
 // gdiagBin builds gdiag as users get it: without the race detector, whose
-// shadow memory would make the RSS figures meaningless.
+// shadow memory would make the RSS figures meaningless. GDIAG_ATTACK_BIN
+// names another gdiag binary to attack instead.
 func gdiagBin(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("GDIAG_ATTACK_BIN"); bin != "" {
+		return bin
+	}
 	bins, err := e2etest.BuildWith(e2etest.Plain, "./cmd/gdiag")
 	if err != nil {
 		t.Fatal(err)
