@@ -62,8 +62,15 @@
 // groups every goroutine by state, stack and creation site; min_wait,
 // state, max_groups, max_pause), pools, profile/{cpu,heap,allocs,mutex,
 // block,goroutine,threadcreate} (seconds= or duration=, debug=; max_pause
-// for goroutine?debug=2), trace and flight. Errors are {"error","hint"}
-// with 400, 401, 404, 405, 409 or 503. One CPU profile and one
+// for goroutine?debug=2), trace, flight, os (what the kernel says of the
+// process: CPU used, run delay, cgroup quota and throttling, host load,
+// as rates over at least a second; Linux only) and memstats. The agent
+// adds operations that change the process, as gops has them: POST gc,
+// gcpercent?percent=N|off, memlimit?bytes=N|off and
+// profile/{mutex,block}?duration= (the sampling rate switched on for the
+// capture and restored); it logs each with its peer. Handler, which
+// authenticates no one, refuses them (403). Errors are {"error","hint"}
+// with 400, 401, 403, 404, 405, 409 or 503. One CPU profile and one
 // trace run at a time per process (409 otherwise, never a wait). Captures are
 // capped (5 min by default) and end early when the client leaves or the agent
 // stops. The wire types, and a client, live in package apiv1.

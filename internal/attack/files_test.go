@@ -176,7 +176,7 @@ func (h *headers) Read(p []byte) (int, error) {
 // broken pipeline hands them. Each must end with gdiag's own error,
 // under 512 MB of RSS, within minutes.
 func TestHostileFiles(t *testing.T) {
-	bomb := size(256<<20, 1<<30)
+	bomb := size(192<<20, 1<<30)
 	members := size(2<<20, 8<<20)
 	junk := size(64<<20, 1<<30)
 	line := size(32<<20, 256<<20)

@@ -135,32 +135,16 @@ owner-only socket or its token TCP listener.
 		Examples: []string{"gdiag setgc 1234 200", "gdiag setgc 1234 off", "gdiag setgc 1234"},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			return func(ctx context.Context, env *cli.Env, args []string) error {
-				t, err := open(ctx, env, args, "gdiag setgc", 1)
-				if err != nil {
-					return err
-				}
-				var p apiv1.GCPercent
-				if len(args) == 1 {
-					p, err = t.Agent.GCPercent(ctx)
-				} else {
-					n, perr := parsePercent(args[1])
-					if perr != nil {
-						return perr
-					}
-					p, err = t.Agent.SetGCPercent(ctx, n)
-				}
-				if err != nil {
-					return err
-				}
-				if env.JSON {
-					return env.PrintJSON(p)
-				}
-				if len(args) == 1 {
-					fmt.Fprintf(env.Stdout, "GOGC %s\n", gogcText(p.Percent))
-				} else {
-					fmt.Fprintf(env.Stdout, "GOGC %s (was %s)\n", gogcText(p.Percent), gogcText(p.Previous))
-				}
-				return nil
+				return getOrSet(ctx, env, args, "gdiag setgc",
+					(*apiv1.Client).GCPercent,
+					func(ctx context.Context, c *apiv1.Client, arg string) (apiv1.GCPercent, error) {
+						n, err := parsePercent(arg)
+						if err != nil {
+							return apiv1.GCPercent{}, err
+						}
+						return c.SetGCPercent(ctx, n)
+					},
+					func(p apiv1.GCPercent) (string, string) { return "GOGC " + gogcText(p.Percent), gogcText(p.Previous) })
 			}
 		},
 	}
@@ -181,35 +165,53 @@ and who asked. Needs the agent's owner-only socket or its token TCP listener.
 		Examples: []string{"gdiag memlimit 1234 2GiB", "gdiag memlimit 1234 off", "gdiag memlimit 1234"},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			return func(ctx context.Context, env *cli.Env, args []string) error {
-				t, err := open(ctx, env, args, "gdiag memlimit", 1)
-				if err != nil {
-					return err
-				}
-				var m apiv1.MemoryLimit
-				if len(args) == 1 {
-					m, err = t.Agent.MemoryLimit(ctx)
-				} else {
-					n, perr := parseBytes(args[1])
-					if perr != nil {
-						return perr
-					}
-					m, err = t.Agent.SetMemoryLimit(ctx, n)
-				}
-				if err != nil {
-					return err
-				}
-				if env.JSON {
-					return env.PrintJSON(m)
-				}
-				if len(args) == 1 {
-					fmt.Fprintf(env.Stdout, "memory limit %s\n", limitText(m.Bytes))
-				} else {
-					fmt.Fprintf(env.Stdout, "memory limit %s (was %s)\n", limitText(m.Bytes), limitText(m.Previous))
-				}
-				return nil
+				return getOrSet(ctx, env, args, "gdiag memlimit",
+					(*apiv1.Client).MemoryLimit,
+					func(ctx context.Context, c *apiv1.Client, arg string) (apiv1.MemoryLimit, error) {
+						n, err := parseBytes(arg)
+						if err != nil {
+							return apiv1.MemoryLimit{}, err
+						}
+						return c.SetMemoryLimit(ctx, n)
+					},
+					func(m apiv1.MemoryLimit) (string, string) {
+						return "memory limit " + limitText(m.Bytes), limitText(m.Previous)
+					})
 			}
 		},
 	}
+}
+
+// getOrSet runs a command that shows a setting of the process (TARGET
+// alone) or sets it (TARGET VALUE): text gives the setting as shown and
+// the value it had before a change.
+func getOrSet[V any](ctx context.Context, env *cli.Env, args []string, what string,
+	get func(*apiv1.Client, context.Context) (V, error),
+	set func(context.Context, *apiv1.Client, string) (V, error),
+	text func(V) (now, was string)) error {
+	t, err := open(ctx, env, args, what, 1)
+	if err != nil {
+		return err
+	}
+	var v V
+	if len(args) == 1 {
+		v, err = get(t.Agent, ctx)
+	} else {
+		v, err = set(ctx, t.Agent, args[1])
+	}
+	if err != nil {
+		return err
+	}
+	if env.JSON {
+		return env.PrintJSON(v)
+	}
+	now, was := text(v)
+	if len(args) == 1 {
+		fmt.Fprintln(env.Stdout, now)
+	} else {
+		fmt.Fprintf(env.Stdout, "%s (was %s)\n", now, was)
+	}
+	return nil
 }
 
 func parsePercent(s string) (int, error) {
