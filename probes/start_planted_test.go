@@ -42,7 +42,7 @@ func TestPlantedRuntimeDir(t *testing.T) {
 
 	var logs logBuffer
 	a, err := Start(Options{TCPAddr: "127.0.0.1:0", Logger: logs.logger()})
-	defer a.Close()
+	t.Cleanup(func() { a.Close() }) // nil-safe; the agent runs although err is set
 	if a == nil || !errors.Is(err, ErrFallback) || !errors.Is(err, ErrUnsafeDir) {
 		t.Fatalf("Start with %s planted by uid 65534 = %v, %v; want a running agent and ErrFallback naming the refused directory", planted, a, err)
 	}
