@@ -123,7 +123,7 @@ owner-only socket or its token TCP listener.
 func setgcCommand() cli.Command {
 	return cli.Command{
 		Name:    "setgc",
-		Args:    "TARGET PERCENT|off",
+		Args:    "TARGET [PERCENT|off]",
 		Summary: "set the process's GC percent (GOGC); without PERCENT, show it",
 		Help: `Sets the garbage collector's target percentage in the process, as GOGC does
 at start (debug.SetGCPercent): PERCENT from 0, or "off" to stop collecting
