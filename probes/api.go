@@ -53,6 +53,8 @@ type api struct {
 	// heavy holds a slot for each request in progress to an endpoint
 	// whose answer costs memory or CPU in proportion to the process.
 	heavy chan struct{}
+	// heavyWait bounds the wait for a slot before a 503.
+	heavyWait time.Duration
 }
 
 // Handler returns the /v1/ API as an http.Handler, to mount on a service's
@@ -70,7 +72,7 @@ func Handler(opts HandlerOptions) http.Handler {
 
 func newAPI(src source, max time.Duration, extra map[string]ProfileFunc, log *slog.Logger, base context.Context) *api {
 	a := &api{src: src, max: max, started: time.Now(), log: discardLogger(log), base: base,
-		heavy: make(chan struct{}, maxExpensive)}
+		heavy: make(chan struct{}, maxExpensive), heavyWait: maxHeavyWait}
 	a.profiles = make(map[string]ProfileFunc, len(extra))
 	for name, fn := range extra {
 		if fn != nil {
@@ -111,7 +113,7 @@ func (a *api) route(path string) (route, string, bool) {
 	case "pools":
 		return route{a.servePools, apiv1.CapPools, false, nil}, "", true
 	case "trace":
-		return route{a.serveTrace, apiv1.CapTrace, true, nil}, "", true
+		return route{a.serveTrace, apiv1.CapTrace, false, nil}, "", true
 	case "flight":
 		return route{a.serveFlight, apiv1.CapFlight, true, nil}, "", true
 	case "os":
@@ -162,19 +164,54 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"GET /v1/info lists the capabilities")
 		return
 	}
-	if rt.heavy {
-		select {
-		case a.heavy <- struct{}{}:
-			defer func() { <-a.heavy }()
-		default:
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable,
-				"too many expensive requests in progress (at most "+strconv.Itoa(maxExpensive)+" at once)",
-				"retry in a few seconds; history, findings, censuses, profiles and traces share the limit")
+	if rt.heavy && a.heavyRequest(r, arg) {
+		release, ok := a.acquireHeavy(r)
+		if !ok {
+			if r.Context().Err() == nil {
+				w.Header().Set("Retry-After", "5")
+				writeError(w, http.StatusServiceUnavailable,
+					"too many expensive requests in progress (at most "+strconv.Itoa(maxExpensive)+" at once), and none ended within "+a.heavyWait.String(),
+					"retry later; history, findings, censuses, point-in-time profiles and the flight recorder share the limit")
+			}
 			return
 		}
+		defer release()
 	}
 	serve(w, r, arg)
+}
+
+// heavyRequest reports whether r answers with a body that costs in
+// proportion to the process. Captures over a duration (a CPU profile, a
+// trace, a custom or rate-switched profile) are not: they are one at a
+// time per process already, hold little memory, and would hold a slot for
+// minutes.
+func (a *api) heavyRequest(r *http.Request, profile string) bool {
+	if !strings.HasPrefix(r.URL.Path, "/v1/profile/") {
+		return true
+	}
+	_, custom := a.profiles[profile]
+	return r.Method == http.MethodGet && profile != "cpu" && !custom
+}
+
+// acquireHeavy waits for one of the maxExpensive slots, at most
+// a.heavyWait and no longer than the client stays. A request that waits
+// holds only its connection, which the listener's cap bounds.
+func (a *api) acquireHeavy(r *http.Request) (release func(), ok bool) {
+	select {
+	case a.heavy <- struct{}{}:
+		return func() { <-a.heavy }, true
+	default:
+	}
+	t := time.NewTimer(a.heavyWait)
+	defer t.Stop()
+	select {
+	case a.heavy <- struct{}{}:
+		return func() { <-a.heavy }, true
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-a.base.Done():
+	}
+	return nil, false
 }
 
 func (a *api) has(c string) bool {

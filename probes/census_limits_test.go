@@ -137,7 +137,9 @@ func TestCensusClientGone(t *testing.T) {
 
 // TestExpensiveRequestsLimited: 100 callers of /v1/history at once (which
 // took 1.08 GB before) get at most maxExpensive answers in progress; the
-// others are told at once to retry (503), and cheap endpoints still answer.
+// others wait their turn and are all served, while cheap endpoints answer
+// at once. A caller that waits longer than the bound is told to retry
+// (503).
 func TestExpensiveRequestsLimited(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	var inFlight, peak atomic.Int32
@@ -157,36 +159,56 @@ func TestExpensiveRequestsLimited(t *testing.T) {
 	const callers = 100
 	codes := make(chan int, callers)
 	var wg sync.WaitGroup
+	call := func() {
+		defer wg.Done()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/history", nil))
+		codes <- rec.Code
+	}
 	for range callers {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/history", nil))
-			codes <- rec.Code
-		}()
+		go call()
 	}
-	// Wait until every caller beyond the limit has been answered.
-	refused := 0
-	for refused < callers-maxExpensive {
-		if c := <-codes; c == http.StatusServiceUnavailable {
-			refused++
-		} else {
-			t.Fatalf("a caller beyond the limit got %d; want 503", c)
-		}
+	for peak.Load() < maxExpensive {
+		runtime.Gosched()
 	}
 	if rec := get(t, h, "/v1/snapshot"); rec.Code != http.StatusOK {
 		t.Errorf("GET /v1/snapshot while the limit is reached = %d; want 200", rec.Code)
+	}
+	if len(codes) != 0 {
+		t.Errorf("%d callers answered while every slot was held; want them waiting", len(codes))
 	}
 	close(release)
 	wg.Wait()
 	close(codes)
 	for c := range codes {
 		if c != http.StatusOK {
-			t.Errorf("a caller within the limit got %d; want 200", c)
+			t.Errorf("a caller got %d; want 200 once a slot freed", c)
 		}
 	}
 	if p := peak.Load(); p != maxExpensive {
 		t.Errorf("peak of %d history requests in progress; want %d", p, maxExpensive)
 	}
+
+	// With every slot held beyond the wait bound: 503.
+	hold := make(chan struct{})
+	src.history = func() []schedstats.Snapshot { <-hold; return nil }
+	h = newAPI(src, time.Minute, nil, nil, context.Background())
+	h.heavyWait = 50 * time.Millisecond
+	var holders sync.WaitGroup
+	for range maxExpensive {
+		holders.Add(1)
+		go func() {
+			defer holders.Done()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/history", nil))
+		}()
+	}
+	for len(h.heavy) < maxExpensive {
+		runtime.Gosched()
+	}
+	if rec := get(t, h, "/v1/history"); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("GET /v1/history with every slot held past the wait = %d; want 503 with Retry-After", rec.Code)
+	}
+	close(hold)
+	holders.Wait()
 }

@@ -97,9 +97,10 @@
 // refuses (409) one over the budget, one second unless the request allows
 // more with max_pause (at most a minute); a census whose client has gone
 // is dropped. The dump is sized to need one stop, and is never cut (pprof
-// cuts its own at 64 MiB). History, findings, censuses, profiles and
-// traces share a limit of 4 requests in progress per agent (503 beyond),
-// and each listener accepts at most 64 connections at once. A
+// cuts its own at 64 MiB). History, findings, censuses, point-in-time
+// profiles and the flight recorder share a limit of 4 requests in
+// progress per agent; more wait for a slot, up to 30 s, then get 503. Each
+// listener accepts at most 64 connections at once. A
 // started FlightRecorder costs what execution tracing costs, a few percent
 // of CPU; only one may be active per process.
 //

@@ -17,8 +17,12 @@ const (
 	maxConns = 64
 	// maxExpensive caps the requests in progress, per agent, of the
 	// endpoints whose answer costs memory or CPU in proportion to the
-	// process (history, findings, census, profiles, traces).
+	// process (history, findings, census, point-in-time profiles, the
+	// flight recorder). Further requests wait for a slot (gdiag doctor
+	// asks for half a dozen at once), up to maxHeavyWait.
 	maxExpensive = 4
+	// maxHeavyWait bounds the wait for a slot before the answer is 503.
+	maxHeavyWait = 30 * time.Second
 )
 
 // limitListener accepts at most max connections at once. A connection
