@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/internal/e2etest"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -31,6 +32,7 @@ type schedReport struct {
 		GCPauses                schedDist `json:"gcPauses"`
 		OtherPauses             schedDist `json:"otherPauses"`
 	} `json:"derived"`
+	OS *apiv1.OS `json:"os"` // the kernel's view, when the agent serves it
 }
 
 type schedDist struct {

@@ -31,14 +31,22 @@ func (r *renderer) row(label, value string, prio int, f func(prev, cur schedstat
 func (r *renderer) procs(cur schedstats.Snapshot, d Derived) []line {
 	var ls []line
 	procs := "n/a (the agent's reader cannot see them)"
-	if cur.Sources.Procs != schedstats.SourceNone {
+	switch cur.Sources.Procs {
+	case schedstats.SourceNone:
+	case schedstats.SourceSched, schedstats.SourceDeep, schedstats.SourceSchedtrace:
 		procs = fmt.Sprintf("%-5d busy %d  idle %d", cur.GOMAXPROCS, cur.GOMAXPROCS-cur.IdlePs, cur.IdlePs)
+	default: // runtime/metrics tells GOMAXPROCS, not which Ps are idle
+		procs = fmt.Sprintf("%-5d busy/idle n/a (the agent's reader fell back to runtime/metrics)", cur.GOMAXPROCS)
 	}
 	ls = append(ls, r.row("GOMAXPROCS", procs, 0, func(_, c schedstats.Snapshot) float64 {
 		return float64(c.GOMAXPROCS - c.IdlePs)
 	}))
 	threads := "n/a"
-	if cur.Sources.Threads != schedstats.SourceNone {
+	switch cur.Sources.Threads {
+	case schedstats.SourceNone:
+	case schedstats.SourceRuntimeMetrics: // the count only; idle, spinning and created need the mirror
+		threads = fmt.Sprintf("%-5d idle/spinning n/a (runtime/metrics only)", cur.Threads)
+	default:
 		threads = fmt.Sprintf("%-5d idle %d  spinning %d  new %s", cur.Threads, cur.IdleThreads, cur.SpinningThreads, perSec(d.MsCreatedPerSec))
 	}
 	ls = append(ls, r.row("THREADS", threads, 2, func(_, c schedstats.Snapshot) float64 { return float64(c.Threads) }))

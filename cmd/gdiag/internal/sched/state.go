@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -16,6 +17,17 @@ const maxHistory = 300
 // increasing times.
 type history struct {
 	snaps []schedstats.Snapshot
+	// os, when set, returns the kernel's view of the process that came
+	// with the latest snapshot (nil when the agent does not serve it).
+	os func() *apiv1.OS
+}
+
+// osView returns the kernel's view of the process, or nil.
+func (h *history) osView() *apiv1.OS {
+	if h.os == nil {
+		return nil
+	}
+	return h.os()
 }
 
 // add appends s if it is newer than the latest snapshot and reports

@@ -62,7 +62,7 @@ func printPools(w io.Writer, start, end reading) {
 		a := start.pools[i]
 		rate := func(now, then uint64) float64 { return float64(now-then) / secs }
 		// gdiag's quantile rule: the upper bound of the bucket that holds it.
-		waits := p.QueueWait.Seconds().Sub(a.QueueWait.Seconds())
+		waits := apiv1.Histogram(p.QueueWait).Seconds().Sub(apiv1.Histogram(a.QueueWait).Seconds())
 		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 ≤%v p99 ≤%v, queued %d/%d, workers %d/%d",
 			p.Name, rate(p.Submitted, a.Submitted), rate(p.Rejected, a.Rejected), rate(p.Completed, a.Completed),
 			upper(waits.Quantile(0.5)), upper(waits.Quantile(0.99)),
