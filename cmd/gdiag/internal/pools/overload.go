@@ -16,16 +16,16 @@ import (
 // a breaker). Rates are null without a token bucket; ShedTargetSeconds is
 // 0 without shedding; Breakers is empty without a breaker.
 type Overload struct {
-	Limit             int               `json:"limit"` // workers allowed to run tasks now
-	Adaptive          bool              `json:"adaptive"`
-	Rate              *gpool.Rate       `json:"rate"`    // the pool's token bucket
-	KeyRate           *gpool.Rate       `json:"keyRate"` // each key's
-	Shedding          bool              `json:"shedding"`
-	ShedTargetSeconds float64           `json:"shedTargetSeconds"`
-	Refused           map[string]uint64 `json:"refused"`      // refusals since start by reason, the reasons that occurred
-	ShedPerSec        *float64          `json:"shedPerSec"`   // shed_wait and shed_key between the readings; null without rates
-	BreakerOpens      uint64            `json:"breakerOpens"` // times any breaker opened
-	Breakers          []gpool.BreakerStats   `json:"breakers"`     // the pool's (key ""), then keyed ones, open first
+	Limit             int                  `json:"limit"` // workers allowed to run tasks now
+	Adaptive          bool                 `json:"adaptive"`
+	Rate              *gpool.Rate          `json:"rate"`    // the pool's token bucket
+	KeyRate           *gpool.Rate          `json:"keyRate"` // each key's
+	Shedding          bool                 `json:"shedding"`
+	ShedTargetSeconds float64              `json:"shedTargetSeconds"`
+	Refused           map[string]uint64    `json:"refused"`      // refusals since start by reason, the reasons that occurred
+	ShedPerSec        *float64             `json:"shedPerSec"`   // shed_wait and shed_key between the readings; null without rates
+	BreakerOpens      uint64               `json:"breakerOpens"` // times any breaker opened
+	Breakers          []gpool.BreakerStats `json:"breakers"`     // the pool's (key ""), then keyed ones, open first
 }
 
 // controlled reports whether p uses an overload control.
