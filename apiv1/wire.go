@@ -59,6 +59,14 @@ type Info struct {
 	Capabilities []string     `json:"capabilities"`
 	Profiles     []string     `json:"profiles"`    // names accepted by /v1/profile/{name}
 	MaxDuration  Duration     `json:"maxDuration"` // longest capture the endpoint accepts
+	// GODEBUG is the process's GODEBUG environment variable (such as
+	// "asyncpreemptoff=1"); empty when unset.
+	GODEBUG string `json:"godebug"`
+	// DefaultGODEBUG is the GODEBUG defaults built into the binary (from
+	// its go.mod's godebug lines, //go:debug directives and Go version),
+	// the DefaultGODEBUG build setting; empty when there are none or the
+	// binary has no build information. The environment overrides them.
+	DefaultGODEBUG string `json:"defaultGodebug"`
 }
 
 // Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has

@@ -54,6 +54,7 @@ const (
 	CauseMutexContention = "mutex-contention"
 	CauseGCPressure      = "gc-pressure"
 	CausePoolOverload    = "pool-overload"
+	CausePreemptionDelay = "preemption-delay"
 )
 
 // Finding is one problem seen in a process, with the figures that support
