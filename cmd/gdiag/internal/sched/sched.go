@@ -48,8 +48,11 @@ func Command() cli.Command {
 GOMAXPROCS and busy/idle Ps, threads (total/idle/spinning), the global run
 queue (and per-P queues when the service is built with -tags gdiag_deep),
 goroutines by state, scheduling latency p50/p90/p99/max over the last sample
-interval, stop-the-world pauses (GC and other) over the history, and mutex
-wait, each with a sparkline of recent samples. Press q or Ctrl-C to quit.
+interval, stop-the-world pauses (GC and other) over the history with, on
+a " to stop" row under each, the time the runtime took to stop the world
+(the first part of each pause; "most of the pause" means a goroutine would
+not yield, see gdiag doctor's preemption-delay), and mutex wait, each with
+a sparkline of recent samples. Press q or Ctrl-C to quit.
 Needs the gdiag agent.
 
 --once prints one plain-text frame and exits. --json prints one JSON object
@@ -58,7 +61,8 @@ per line and exits (--count N for N objects, --interval apart):
    "snapshot": {the agent's snapshot (schedstats.Snapshot): "gomaxprocs", ...},
    "derived": {"windowSeconds", "schedLatency": {"count","p50","p90","p99","max"},
      "goroutinesCreatedPerSec", "msCreatedPerSec", "mutexWaitPerSec",
-     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...}}}
+     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...},
+     "gcStopping": {...}, "otherStopping": {...}}}
 Durations and percentiles are in seconds; a window of 0 means since start.
 The agent samples once a second by default: a faster --interval redraws
 the same snapshot.`,
