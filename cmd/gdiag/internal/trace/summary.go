@@ -31,6 +31,9 @@ type Summary struct {
 	// TopRunnable groups goroutines by start function, by total time
 	// runnable (ready, waiting for a P), largest first.
 	TopRunnable []StartFunc `json:"topRunnable"`
+	// LongestSTW are the longest stop-the-world pauses, longest first, each
+	// with its time to stop and the goroutine the world waited for.
+	LongestSTW []STWEvent `json:"longestSTW"`
 }
 
 // Latency is a distribution of scheduling latencies, in nanoseconds.
@@ -84,6 +87,7 @@ const (
 	catBefore   = "unknown (waiting since the trace began)"
 	catOther    = "other"
 	topRunnable = 10
+	topSTW      = 5 // longest stop-the-world pauses in a summary
 )
 
 // category maps a block reason (runtime/traceruntime.go's
@@ -136,6 +140,7 @@ type summarizer struct {
 	waits       map[string]map[string][2]int64 // category → reason → {nanos, count}
 	ranges      map[rangeKey]xtrace.Time
 	gc          GC
+	stw         *stwTracker
 }
 
 type rangeKey struct {
@@ -161,7 +166,8 @@ func Summarize(r io.Reader) (s Summary, err error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	z := &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{}}
+	z := &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{},
+		stw: newSTWTracker()}
 	for {
 		ev, err := tr.ReadEvent()
 		if err == io.EOF {
@@ -182,6 +188,7 @@ func (z *summarizer) event(ev xtrace.Event) {
 	if ev.Kind() == xtrace.EventSync {
 		return // generation boundaries: an empty trace has them too
 	}
+	z.stw.event(ev)
 	t := ev.Time()
 	if z.events == 0 {
 		z.first = t
@@ -315,6 +322,8 @@ func (z *summarizer) finish() Summary {
 	s.Waits = z.waitTable()
 	s.GC = z.gc
 	s.TopRunnable = z.groups(topRunnable)
+	stw := z.stw.finish()
+	s.LongestSTW = stw[:min(topSTW, len(stw))]
 	return s
 }
 
