@@ -163,7 +163,7 @@ func checkGolden(t *testing.T, name string, raw []byte, into any) {
 var volatile = map[string]bool{
 	"pid": true, "goVersion": true, "module": true, "gomaxprocs": true, "numCPU": true,
 	"started": true, "uptime": true, "mirror": true, "fallback": true, "reason": true,
-	"godebug": true, "defaultGodebug": true, "ids": true, "matched": true, "omitted": true, "socket": true, "tcpAddr": true, "token": true, "line": true,
+	"env": true, "default": true, "ids": true, "matched": true, "omitted": true, "socket": true, "tcpAddr": true, "token": true, "line": true,
 }
 
 // normalize replaces volatile values by placeholders of the same JSON

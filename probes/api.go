@@ -181,9 +181,8 @@ func (a *api) serveInfo(w http.ResponseWriter, r *http.Request, _ string) {
 		Capabilities: a.capabilities(),
 		Profiles:     a.profileNames(),
 		MaxDuration:  apiv1.Duration(a.max),
-		GODEBUG:      os.Getenv("GODEBUG"),
+		GODEBUG:      &apiv1.GODEBUG{Env: os.Getenv("GODEBUG"), Default: buildSetting("DefaultGODEBUG")},
 	}
-	info.DefaultGODEBUG = buildSetting("DefaultGODEBUG")
 	if a.src.reader != nil {
 		info.Reader = a.src.reader()
 	}
