@@ -44,9 +44,10 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 		}
 	}
 	a.th = withDefaults(schedThresholds)
-	for _, rule := range []func(){a.leak, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.stw} {
+	for _, rule := range []func(){a.leak, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.stw, a.preempt} {
 		rule()
 	}
+	a.explainPreemption()
 	a.explain()
 	rank(a.findings)
 	if a.findings == nil {

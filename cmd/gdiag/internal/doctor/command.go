@@ -37,7 +37,9 @@ run. With findings, the agent's flight recorder (the last seconds of
 execution trace) is saved to --out-dir for gdiag analyze.
 
 Causes: goroutine-leak, cpu-saturation, mutex-contention, gc-pressure,
-thread-growth, pool-overload, stw-pauses. Each rule and its threshold is
+thread-growth, pool-overload, stw-pauses, preemption-delay (pauses spent
+waiting for a goroutine that would not stop, named from a trace taken
+while the CPU profile runs). Each rule and its threshold is
 listed in the package documentation (cmd/gdiag/internal/doctor/doc.go).
 
 A pprof-only target (http://HOST:PORT) gets what its profiles allow; the

@@ -31,6 +31,11 @@ type Observation struct {
 
 	// ThreadsCreated are the threadcreate profile's totals (pprof targets).
 	ThreadsCreated []int
+
+	// Preemption is what the preemption-delay rule reads besides the
+	// history: the target's async preemption setting and a trace's
+	// stop-the-world pauses; nil when not gathered.
+	Preemption *Preemption
 }
 
 // Census is a goroutine census: the goroutines grouped by state, stack

@@ -79,7 +79,7 @@ func grade(measure, threshold float64) (schedstats.Severity, float64) {
 // rank sorts findings by score, highest first; ties keep a fixed order of
 // causes so output is stable.
 func rank(fs []Finding) {
-	order := map[string]int{schedstats.CauseGoroutineLeak: 0, schedstats.CauseCPUSaturation: 1, schedstats.CauseMutexContention: 2, schedstats.CauseGCPressure: 3, schedstats.CausePoolOverload: 4, schedstats.CauseThreadGrowth: 5, schedstats.CauseSTWPauses: 6}
+	order := map[string]int{schedstats.CauseGoroutineLeak: 0, schedstats.CauseCPUSaturation: 1, schedstats.CauseMutexContention: 2, schedstats.CauseGCPressure: 3, schedstats.CausePoolOverload: 4, schedstats.CauseThreadGrowth: 5, schedstats.CauseSTWPauses: 6, schedstats.CausePreemptionDelay: 7}
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
