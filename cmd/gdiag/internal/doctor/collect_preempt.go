@@ -33,17 +33,13 @@ type Preemption struct {
 // recorder keeps about 10 MiB by default.
 const maxDoctorTrace = 256 << 20
 
-// preemptTraceMax is the longest trace doctor takes itself, when the
-// target has no flight recorder.
-const preemptTraceMax = 5 * time.Second
-
 // preemption gathers what the preemption-delay rule reads: the target's
 // GODEBUG, and the stop-the-world pauses of an execution trace that
 // overlaps the CPU profile (of length cpu, started with the window), so
 // that the trace holds CPU samples of the goroutines the world waited
 // for. With a flight recorder, it is dumped three quarters of the way
-// through the CPU profile; otherwise doctor traces the target for
-// min(cpu, 5s) from the start.
+// through the CPU profile; otherwise doctor traces the target for as long
+// as the CPU profile runs, from the start.
 func (c *collector) preemption(ctx context.Context, cpu time.Duration) {
 	p := &Preemption{}
 	p.AsyncPreemptOff, p.GODEBUGFrom = asyncPreemptOff(c.t, c.info)
@@ -87,7 +83,7 @@ func (c *collector) stwTrace(ctx context.Context, cpu time.Duration) ([]byte, st
 		c.note("execution trace: the agent serves none, so the goroutine delaying stop-the-world pauses cannot be named")
 		return nil, "", nil
 	default:
-		d := min(cpu, preemptTraceMax)
+		d := cpu
 		if c.t.Kind == target.KindPprof {
 			d = d.Truncate(time.Second) // net/http/pprof takes whole seconds
 		}

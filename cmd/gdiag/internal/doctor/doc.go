@@ -14,8 +14,8 @@
 // process that died); and at the end the sampler's history covering the
 // window; an execution trace that overlaps the CPU profile, so that it
 // holds CPU samples: the agent's flight recorder dumped three quarters of
-// the way through the profile, else a trace of min(window/2, 5s) from the
-// start (net/http/pprof's /debug/pprof/trace for pprof targets); and the
+// the way through the profile, else a trace as long as the profile, from
+// the start (net/http/pprof's /debug/pprof/trace for pprof targets); and the
 // target's GODEBUG, from /proc/PID/environ and the binary's build settings
 // for a local process, else from the agent's /v1/info. With findings it
 // saves the agent's flight recorder to

@@ -129,6 +129,12 @@ func (a *analysis) preempt() {
 		}
 	case p.STW != nil:
 		a.check("time to stop the world (" + p.TraceFrom + ")")
+		defer func() {
+			if len(w.onCPU) > 0 && len(w.onCPU) < stwMinPauses {
+				a.notChecked(fmt.Sprintf("preemption delay: %s showed %s waiting over %v for a goroutine that kept running, fewer than the %d the rule needs without stop-the-world histograms",
+					p.TraceFrom, plural(len(w.onCPU), "pause"), a.th.PauseMax, stwMinPauses))
+			}
+		}()
 		st.long, st.longPauses = len(w.onCPU)+len(w.offCPU)+len(w.unknown), len(longTotal(p.STW, limit))
 		for _, e := range p.STW {
 			if float64(e.StoppingNanos)/1e9 > limit {
@@ -145,13 +151,12 @@ func (a *analysis) preempt() {
 	}
 	off := p.AsyncPreemptOff != nil && *p.AsyncPreemptOff
 	evs := w.onCPU
-	how := "its CPU samples while the world waited"
 	switch {
 	case len(w.onCPU) > 0:
 	case off && len(w.unknown)+len(w.offCPU) > 0:
-		evs, how = append(w.unknown, w.offCPU...), "the trace (no CPU samples of it while the world waited)"
+		evs = append(w.unknown, w.offCPU...)
 	case off:
-		evs, how = nil, ""
+		evs = nil
 	case len(w.offCPU) > 0:
 		a.notChecked(fmt.Sprintf("preemption delay: the world took long to stop %d times, but the goroutines it waited for were off the CPU (no CPU samples): the host was busy, not a goroutine that would not yield", st.long))
 		return
@@ -159,7 +164,7 @@ func (a *analysis) preempt() {
 		a.notChecked(fmt.Sprintf("preemption delay: the world took long to stop %d times, but no trace with CPU samples showed what it waited for (%s)", st.long, cmp.Or(p.TraceFrom, "no trace")))
 		return
 	}
-	a.add(a.preemptFinding(st, p, evs, how, off))
+	a.add(a.preemptFinding(st, p, evs, off))
 }
 
 // longTotal returns the pauses of evs longer than limit.
@@ -173,10 +178,16 @@ func longTotal(evs []tracecmd.STWEvent, limit float64) []tracecmd.STWEvent {
 	return out
 }
 
+// howFound says how the trace named the function a goroutine ran.
+var howFound = map[string]string{
+	"samples during the stop":  "its CPU samples while the world waited",
+	"samples of the goroutine": "where its CPU samples fall in the trace; none fell in the wait",
+	"stack at the stop":        "its stack when it stopped, which is where it reached a safe point",
+}
+
 // preemptFinding builds the finding from the stopping times, the pauses
-// of the trace that name the goroutine (evs, found by how), and the
-// target's GODEBUG.
-func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STWEvent, how string, off bool) Finding {
+// of the trace that name the goroutine (evs), and the target's GODEBUG.
+func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STWEvent, off bool) Finding {
 	limit := a.th.PauseMax.Seconds()
 	ev := []schedstats.Evidence{
 		{Name: "stopping_max", Value: finite(st.worstHi), Unit: "seconds", AtMost: st.worstHi != st.worstLo, Trend: finiteAll(st.trend)},
@@ -193,8 +204,11 @@ func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STW
 		}
 		ev = append(ev, schedstats.Evidence{Name: "asyncpreemptoff", Value: v})
 	}
+	// A pause's stopping time and total time may land in two intervals,
+	// so the counts can differ by one at the edges: never say fewer
+	// pauses than stops.
 	summary := fmt.Sprintf("Stopping the world took over %v %d times in the window (of %d pauses over %v): every goroutine waited while one kept running without reaching a safe point.",
-		a.th.PauseMax, st.long, st.longPauses, a.th.PauseMax)
+		a.th.PauseMax, st.long, max(st.long, st.longPauses), a.th.PauseMax)
 	title := "Preemption delay: stopping the world took up to " + atLeast(st.worstLo, time.Millisecond).String()
 	var funcs []Func
 	var stacks []Stack
@@ -202,9 +216,11 @@ func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STW
 	if len(evs) > 0 {
 		funcs = byFunction(evs)
 		name = funcs[0].Name
-		top := slices.MaxFunc(evs, func(x, y tracecmd.STWEvent) int { return cmp.Compare(x.StoppingNanos, y.StoppingNanos) })
+		named := slices.DeleteFunc(slices.Clone(evs), func(e tracecmd.STWEvent) bool { return e.Delayer.Function != name })
+		top := slices.MaxFunc(named, func(x, y tracecmd.STWEvent) int { return cmp.Compare(x.StoppingNanos, y.StoppingNanos) })
+		how := cmp.Or(howFound[top.Delayer.FunctionFrom], "the trace")
 		title = fmt.Sprintf("Preemption delay: the world waited up to %v for %s", atLeast(float64(top.StoppingNanos)/1e9, time.Millisecond), name)
-		summary += fmt.Sprintf(" In %s, %d pauses waited for goroutine %d running %s (from %s).", p.TraceFrom, len(evs), top.Delayer.Goroutine, name, how)
+		summary += fmt.Sprintf(" In %s, %s waited for goroutine %d running %s (from %s).", p.TraceFrom, plural(len(evs), "pause"), top.Delayer.Goroutine, name, how)
 		frames := top.Delayer.SampleStack
 		if len(frames) == 0 {
 			frames = top.Delayer.Stack
@@ -297,4 +313,32 @@ func (a *analysis) explainPreemption() {
 		return
 	}
 	demote(cpu, *delay)
+}
+
+// plural writes "1 pause", "2 pauses".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// stwTraceNote is the sentence the stw-pauses finding adds from a trace:
+// the longest pause that waited over limit to stop, and the goroutine it
+// waited for; "" when the trace has none.
+func stwTraceNote(p *Preemption, limit float64) string {
+	if p == nil {
+		return ""
+	}
+	for _, e := range p.STW { // longest first
+		if d := e.Delayer; d != nil && float64(e.StoppingNanos)/1e9 > limit {
+			state := "running"
+			if d.Samples == 0 {
+				state = "off the CPU"
+			}
+			return fmt.Sprintf(" In %s, a %v pause (%s) took %v to stop, waiting for goroutine %d %s %s.", p.TraceFrom,
+				time.Duration(e.TotalNanos).Round(time.Millisecond), e.Reason, time.Duration(e.StoppingNanos).Round(time.Millisecond), d.Goroutine, state, d.Function)
+		}
+	}
+	return ""
 }

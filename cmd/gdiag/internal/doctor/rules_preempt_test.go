@@ -39,10 +39,14 @@ func pausedHistory(stopBucket int) []schedstats.Snapshot {
 // trace has none).
 func stwEvents(n, samples int) []tracecmd.STWEvent {
 	var out []tracecmd.STWEvent
+	from := "samples during the stop"
+	if samples <= 0 {
+		from = "stack at the stop"
+	}
 	for i := range n {
 		out = append(out, tracecmd.STWEvent{Reason: "GC sweep termination", StartNanos: int64(i) * 1e9,
 			TotalNanos: 120e6, StoppingNanos: 118e6,
-			Delayer: &tracecmd.Delayer{Goroutine: 30, StartFunction: "main.pricer", Function: "main.reprice", StoppedAs: "preempted",
+			Delayer: &tracecmd.Delayer{Goroutine: 30, StartFunction: "main.pricer", Function: "main.reprice", FunctionFrom: from, StoppedAs: "preempted",
 				Samples: samples, Stack: []string{"main.pricer (main.go:84)"}, SampleStack: []string{"main.reprice (main.go:127)", "main.pricer (main.go:84)"}}})
 	}
 	return out

@@ -44,7 +44,7 @@ func (a *analysis) stw() {
 	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
 	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond)) + stwShare(o.History, worst)},
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond)) + stwShare(o.History, worst) + stwTraceNote(o.Preemption, limit)},
 		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", atLeast(worst, time.Millisecond)),
 		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
 }

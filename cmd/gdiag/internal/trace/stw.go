@@ -36,13 +36,16 @@ type STWEvent struct {
 type Delayer struct {
 	Goroutine     int64  `json:"goroutine"`
 	StartFunction string `json:"startFunction,omitempty"`
-	// Function is what the goroutine was running while the world waited:
-	// the application function most CPU samples of it fell in during the
-	// stopping time when the trace has CPU samples (see Samples), else the
-	// first application frame of its stack when it stopped. The stack at
-	// the stop shows where it reached a safe point, which is after the
-	// loop that delayed it when that loop made no calls.
-	Function string `json:"function,omitempty"`
+	// Function is what the goroutine was running while the world waited,
+	// and FunctionFrom how it was found: "samples during the stop", the
+	// application function most CPU samples of it fell in during the
+	// stopping time (see Samples); else "samples of the goroutine", the
+	// one most of its samples anywhere in the trace fell in; else "stack
+	// at the stop", the first application frame of its stack when it
+	// stopped. That stack shows where it reached a safe point, which is
+	// after the loop that delayed it when that loop made no calls.
+	Function     string `json:"function,omitempty"`
+	FunctionFrom string `json:"functionFrom,omitempty"`
 	// Stack is the goroutine's stack when it stopped, innermost first, as
 	// "pkg.fn (file.go:12)".
 	Stack []string `json:"stack,omitempty"`
@@ -52,8 +55,9 @@ type Delayer struct {
 	// Samples counts the CPU profile samples of the goroutine during the
 	// stopping time: a goroutine that kept the world waiting while it ran
 	// has some (about one per 10ms of CPU), one whose thread the host
-	// descheduled has none. It is -1 when the trace holds no CPU samples
-	// at all (no CPU profile ran while it was recorded).
+	// descheduled has none. It is -1, unknown, when it has none and no CPU
+	// profile was seen running then: the trace's CPU samples, from any
+	// goroutine, begin after the stopping time or end before it.
 	Samples int `json:"samples"`
 	// SampleStack is the stack of one of the samples in Function.
 	SampleStack []string `json:"sampleStack,omitempty"`
@@ -96,7 +100,10 @@ type stwTracker struct {
 	started     bool
 	running     map[xtrace.GoID]bool   // goroutines in GoRunning
 	starts      map[xtrace.GoID]string // start functions
+	firstSample xtrace.Time            // the CPU samples' span: a CPU profile ran
+	lastSample  xtrace.Time            // from about the first to the last
 	samples     bool                   // the trace has CPU samples
+	byGo        map[xtrace.GoID]*tally // every goroutine's samples by function
 	open        *openSTW
 	done        []STWEvent
 }
@@ -117,40 +124,44 @@ type openSTW struct {
 type waited struct {
 	id        xtrace.GoID
 	samples   int
-	byFunc    map[string]int          // samples by culprit function
-	stackOf   map[string]xtrace.Stack // a sample's stack for each culprit
+	during    tally // its samples while the world waits
 	stack     xtrace.Stack
 	stoppedAs string
 }
 
-// sample counts a CPU sample of the goroutine while the world waits.
-func (g *waited) sample(st xtrace.Stack) {
-	g.samples++
+// tally counts CPU samples by culprit function.
+type tally struct {
+	byFunc  map[string]int          // samples by culprit function
+	stackOf map[string]xtrace.Stack // a sample's stack for each culprit
+}
+
+// add counts a sample.
+func (t *tally) add(st xtrace.Stack) {
 	fn := culprit(stackFuncs(st))
 	if fn == "" {
 		return // C code (cgo, the race detector) or the runtime alone
 	}
-	if g.byFunc == nil {
-		g.byFunc, g.stackOf = map[string]int{}, map[string]xtrace.Stack{}
+	if t.byFunc == nil {
+		t.byFunc, t.stackOf = map[string]int{}, map[string]xtrace.Stack{}
 	}
-	g.byFunc[fn]++
-	g.stackOf[fn] = st
+	t.byFunc[fn]++
+	t.stackOf[fn] = st
 }
 
 // hottest is the culprit function most samples fell in; ties go to the
 // first in name order, so that the result does not depend on map order.
-func (g *waited) hottest() (string, xtrace.Stack) {
+func (t *tally) hottest() (string, xtrace.Stack) {
 	best, n := "", 0
-	for fn, c := range g.byFunc {
+	for fn, c := range t.byFunc {
 		if c > n || c == n && fn < best {
 			best, n = fn, c
 		}
 	}
-	return best, g.stackOf[best]
+	return best, t.stackOf[best]
 }
 
 func newSTWTracker() *stwTracker {
-	return &stwTracker{running: map[xtrace.GoID]bool{}, starts: map[xtrace.GoID]string{}}
+	return &stwTracker{running: map[xtrace.GoID]bool{}, starts: map[xtrace.GoID]string{}, byGo: map[xtrace.GoID]*tally{}}
 }
 
 func (w *stwTracker) event(ev xtrace.Event) {
@@ -171,10 +182,22 @@ func (w *stwTracker) event(ev xtrace.Event) {
 			w.transition(st, t)
 		}
 	case xtrace.EventStackSample:
-		w.samples = true
+		if !w.samples {
+			w.firstSample, w.samples = t, true
+		}
+		w.lastSample = t
+		id := ev.Goroutine()
+		if id == xtrace.NoGoroutine {
+			break
+		}
+		if w.byGo[id] == nil {
+			w.byGo[id] = &tally{}
+		}
+		w.byGo[id].add(ev.Stack())
 		if o := w.open; o != nil {
-			if g := o.waiting[ev.Goroutine()]; g != nil {
-				g.sample(ev.Stack())
+			if g := o.waiting[id]; g != nil {
+				g.samples++
+				g.during.add(ev.Stack())
 			}
 		}
 	case xtrace.EventRangeBegin, xtrace.EventRangeActive:
@@ -262,6 +285,7 @@ func (w *stwTracker) end(t xtrace.Time, partial bool) {
 	if g := o.last; g != nil {
 		e.StoppingNanos = int64(o.lastAt.Sub(o.begin))
 		e.Delayer = w.delayer(g)
+		e.Delayer.Samples = g.samples
 	}
 	w.done = append(w.done, e)
 	if len(w.done) >= 2*maxSTWEvents {
@@ -270,16 +294,13 @@ func (w *stwTracker) end(t xtrace.Time, partial bool) {
 }
 
 func (w *stwTracker) delayer(g *waited) *Delayer {
-	d := &Delayer{Goroutine: int64(g.id), StartFunction: w.starts[g.id], StoppedAs: g.stoppedAs, Samples: -1}
+	d := &Delayer{Goroutine: int64(g.id), StartFunction: w.starts[g.id], StoppedAs: g.stoppedAs}
 	d.Stack = stackStrings(g.stack)
-	if w.samples {
-		d.Samples = g.samples
-	}
-	if fn, st := g.hottest(); fn != "" {
-		d.Function, d.SampleStack = fn, stackStrings(st)
+	if fn, st := g.during.hottest(); fn != "" {
+		d.Function, d.FunctionFrom, d.SampleStack = fn, "samples during the stop", stackStrings(st)
 	}
 	if d.Function == "" {
-		d.Function = culprit(stackFuncs(g.stack))
+		d.Function, d.FunctionFrom = culprit(stackFuncs(g.stack)), "stack at the stop"
 	}
 	if d.Function == "" {
 		d.Function = d.StartFunction
@@ -294,6 +315,28 @@ func (w *stwTracker) finish() []STWEvent {
 	}
 	if w.done == nil {
 		return []STWEvent{} // JSON: [], not null
+	}
+	// No sample of the goroutine says it was off the CPU only if a CPU
+	// profile ran then: the samples of the trace must span the stopping
+	// time, not end before it (a profile that stopped) or begin after it
+	// (one that had not started).
+	first, last := int64(w.firstSample.Sub(w.first)), int64(w.lastSample.Sub(w.first))
+	for i := range w.done {
+		e := &w.done[i]
+		d := e.Delayer
+		if d == nil {
+			continue
+		}
+		if d.Samples == 0 && (!w.samples || first > e.StartNanos+e.StoppingNanos || last < e.StartNanos) {
+			d.Samples = -1
+		}
+		// Without samples during the stop, the goroutine's samples over
+		// the whole trace say what it spends its CPU in.
+		if d.FunctionFrom != "samples during the stop" && w.byGo[xtrace.GoID(d.Goroutine)] != nil {
+			if fn, st := w.byGo[xtrace.GoID(d.Goroutine)].hottest(); fn != "" {
+				d.Function, d.FunctionFrom, d.SampleStack = fn, "samples of the goroutine", stackStrings(st)
+			}
+		}
 	}
 	return longest(w.done, maxSTWEvents)
 }

@@ -42,6 +42,9 @@ func delayerText(e STWEvent) string {
 	}
 	if d.Function != "" {
 		fmt.Fprintf(&b, " in %s", d.Function)
+		if d.FunctionFrom == "samples of the goroutine" {
+			b.WriteString(" (where its CPU samples fall)")
+		}
 	}
 	fmt.Fprintf(&b, ", %s", d.StoppedAs)
 	switch {

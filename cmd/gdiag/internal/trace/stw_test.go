@@ -101,7 +101,7 @@ func TestSTWTrackerSynthetic(t *testing.T) {
 			t.Errorf("event = %+v; want GC mark termination, 102ms total, 100ms to stop", e)
 		}
 		d := e.Delayer
-		if d == nil || d.Goroutine != busy || d.Function != "main.spin" || d.Samples != 9 || d.StoppedAs != "preempted" || d.StartFunction != "main.worker" {
+		if d == nil || d.Goroutine != busy || d.Function != "main.spin" || d.FunctionFrom != "samples during the stop" || d.Samples != 9 || d.StoppedAs != "preempted" || d.StartFunction != "main.worker" {
 			t.Fatalf("delayer = %+v; want goroutine 7 in main.spin (from 9 samples), preempted, started in main.worker", d)
 		}
 		if !slices.Equal(d.Stack, []string{"time.Now (x.go:10)", "main.worker (x.go:11)"}) {
@@ -110,11 +110,34 @@ func TestSTWTrackerSynthetic(t *testing.T) {
 	})
 	t.Run("descheduled", func(t *testing.T) {
 		s := &synth{t: t}
-		s.sample(1, other, stack("main.serve")) // the trace has CPU samples, none of busy's during the wait
+		s.sample(1, other, stack("main.serve")) // the profile runs before and after, with no sample of busy in the wait
 		base(s, false)
+		s.sample(120, other, stack("main.serve"))
 		d := s.run()[0].Delayer
 		if d == nil || d.Samples != 0 || d.Function != "main.worker" {
 			t.Errorf("delayer = %+v; want goroutine 7 with 0 samples, named from its stack", d)
+		}
+	})
+	t.Run("profile started after the pause", func(t *testing.T) {
+		s := &synth{t: t}
+		base(s, false)
+		s.sample(200, other, stack("main.serve"))
+		s.sample(210, busy, spin)
+		d := s.run()[0].Delayer
+		if d == nil || d.Samples != -1 {
+			t.Errorf("delayer = %+v; want Samples -1: no profile ran during the pause", d)
+		}
+		if d == nil || d.Function != "main.spin" || d.FunctionFrom != "samples of the goroutine" {
+			t.Errorf("delayer = %+v; want main.spin, from the goroutine's samples elsewhere in the trace", d)
+		}
+	})
+	t.Run("profile ended before the pause", func(t *testing.T) {
+		s := &synth{t: t}
+		s.sample(1, other, stack("main.serve"))
+		s.sample(5, other, stack("main.serve"))
+		base(s, false)
+		if d := s.run()[0].Delayer; d == nil || d.Samples != -1 {
+			t.Errorf("delayer = %+v; want Samples -1", d)
 		}
 	})
 	t.Run("no CPU samples in the trace", func(t *testing.T) {
@@ -222,9 +245,6 @@ func TestSTWRealTrace(t *testing.T) {
 		if d := e.Delayer; d != nil && (strings.HasSuffix(d.Function, ".copyLoop") || strings.HasSuffix(d.Function, ".copiedOne")) &&
 			slices.ContainsFunc(d.Stack, func(f string) bool { return strings.Contains(f, ".copyLoop (") }) {
 			waited++
-			if d.Samples < 0 {
-				t.Errorf("pause %+v: Samples = -1 although the CPU profiler ran", e)
-			}
 			if e.StoppingNanos > e.TotalNanos || e.StoppingNanos <= 0 {
 				t.Errorf("pause %+v: stopping time outside (0, total]", e)
 			}
