@@ -17,7 +17,7 @@ import (
 )
 
 // programs are the incident programs, one directory each.
-var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw"}
+var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw", "preempt"}
 
 // buildAll builds every program into one temporary directory.
 func buildAll(t *testing.T) string {
@@ -40,7 +40,7 @@ func buildAll(t *testing.T) string {
 // SIGTERM.
 func TestProgramsStartAndStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs 8 programs; skipped with -short")
+		t.Skip("builds and runs 9 programs; skipped with -short")
 	}
 	bins := buildAll(t)
 	// Every program stops at the end of -duration; SIGTERM takes the same
