@@ -1,15 +1,11 @@
 package main_test
 
 import (
-	"bufio"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -107,11 +103,22 @@ func TestDoctorPreemptHeldOut(t *testing.T) {
 			if err := build(bin, "./testdata/preempt/"+c.program); err != nil {
 				t.Fatal(err)
 			}
-			p, url := startHeldOut(t, bin, c.program, c.env, c.pprof)
+			// The programs take the incident programs' flags and print
+			// their ready line; their environment is the test's, set for
+			// the start only, so that gdiag itself runs without it.
+			env := c.env
+			if c.pprof {
+				env = append(env, "GDIAG_HELDOUT_PPROF=1")
+			}
+			p := withEnv(t, env, func() *incident { return startIncident(t, bin, c.program) })
 			time.Sleep(incidentWarmUp) // not an assertion: the fault needs time to show
 			spec := strconv.Itoa(p.pid)
 			if c.pprof {
-				spec = url
+				url, err := os.ReadFile(filepath.Join(p.dir, "pprof-url"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				spec = string(url)
 			}
 			r := gdiag(t, p.dir, "doctor", spec, "--window", doctorWindow, "--json")
 			var rep doctorReport
@@ -136,56 +143,21 @@ func TestDoctorPreemptHeldOut(t *testing.T) {
 	}
 }
 
-// startHeldOut starts a held-out program with env added, waits for its
-// "heldout: NAME pid PID ready [URL]" line and stops it at the end of the
-// test; it returns the pprof URL with pprof.
-func startHeldOut(t *testing.T, bin, name string, env []string, pprof bool) (*incident, string) {
+// withEnv runs f with the environment variables env (KEY=VALUE) set, and
+// restores them afterwards.
+func withEnv[T any](t *testing.T, env []string, f func() T) T {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "gd")
-	if err != nil {
-		t.Fatal(err)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		defer func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
 	}
-	args := []string{"-agent-dir", dir, "-duration", "3m"}
-	if pprof {
-		args = []string{"-pprof", "-duration", "3m"}
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &incident{cmd: cmd, dir: dir, stderr: new(syncText), done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	p.pid = cmd.Process.Pid
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			first <- sc.Text()
-		}
-		for sc.Scan() {
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(t) })
-	prefix := fmt.Sprintf("heldout: %s pid %d ready", name, p.pid)
-	select {
-	case l := <-first:
-		if !strings.HasPrefix(l, prefix) {
-			t.Fatalf("%s printed %q; want %q", name, l, prefix)
-		}
-		return p, strings.TrimSpace(strings.TrimPrefix(l, prefix))
-	case <-p.done:
-		t.Fatalf("%s exited before its ready line: %v\nstderr:\n%s", name, cmd.ProcessState, p.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s printed no ready line in 30 s; stderr:\n%s", name, p.stderr.String())
-	}
-	return nil, ""
+	return f()
 }

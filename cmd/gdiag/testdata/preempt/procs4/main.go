@@ -20,16 +20,7 @@ func main() {
 		var wg sync.WaitGroup
 		for w := range 2 {
 			wg.Go(func() {
-				tick := time.NewTicker(400 * time.Millisecond)
-				defer tick.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-tick.C:
-					}
-					found.Store(primes(600_000 + w))
-				}
+				service.Every(ctx, 400*time.Millisecond, func() { found.Store(primes(600_000 + w)) })
 			})
 		}
 		wg.Wait()

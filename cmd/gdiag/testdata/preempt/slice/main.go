@@ -20,16 +20,9 @@ func main() {
 		data[i] = int32(i * 2654435761)
 	}
 	service.Main("slice", func(ctx context.Context) {
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+		service.Every(ctx, 500*time.Millisecond, func() {
 			go func() { result.Store(score(data)) }()
-		}
+		})
 	})
 }
 

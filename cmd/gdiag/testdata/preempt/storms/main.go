@@ -27,17 +27,9 @@ func main() {
 			}
 		})
 		wg.Go(func() {
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
 			defer runtime.GOMAXPROCS(2)
-			for n := 1; ; n++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				runtime.GOMAXPROCS(1 + n%2)
-			}
+			n := 0
+			service.Every(ctx, 10*time.Millisecond, func() { n++; runtime.GOMAXPROCS(1 + n%2) })
 		})
 		wg.Wait()
 	})
