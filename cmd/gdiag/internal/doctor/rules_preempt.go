@@ -209,7 +209,7 @@ func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STW
 	// pauses than stops.
 	summary := fmt.Sprintf("Stopping the world took over %v %d times in the window (of %d pauses over %v): every goroutine waited while one kept running without reaching a safe point.",
 		a.th.PauseMax, st.long, max(st.long, st.longPauses), a.th.PauseMax)
-	title := "Preemption delay: stopping the world took up to " + atLeast(st.worstLo, time.Millisecond).String()
+	title := "Preemption delay: stopping the world took up to at least " + atLeast(st.worstLo, time.Millisecond).String()
 	var funcs []Func
 	var stacks []Stack
 	name := ""
@@ -219,7 +219,8 @@ func (a *analysis) preemptFinding(st stopping, p *Preemption, evs []tracecmd.STW
 		named := slices.DeleteFunc(slices.Clone(evs), func(e tracecmd.STWEvent) bool { return e.Delayer.Function != name })
 		top := slices.MaxFunc(named, func(x, y tracecmd.STWEvent) int { return cmp.Compare(x.StoppingNanos, y.StoppingNanos) })
 		how := cmp.Or(howFound[top.Delayer.FunctionFrom], "the trace")
-		title = fmt.Sprintf("Preemption delay: the world waited up to %v for %s", atLeast(float64(top.StoppingNanos)/1e9, time.Millisecond), name)
+		longest := math.Max(st.worstLo, float64(slices.MaxFunc(evs, func(x, y tracecmd.STWEvent) int { return cmp.Compare(x.StoppingNanos, y.StoppingNanos) }).StoppingNanos)/1e9)
+		title = fmt.Sprintf("Preemption delay: the world waited for %s, up to at least %v", name, atLeast(longest, time.Millisecond))
 		summary += fmt.Sprintf(" In %s, %s waited for goroutine %d running %s (from %s).", p.TraceFrom, plural(len(evs), "pause"), top.Delayer.Goroutine, name, how)
 		frames := top.Delayer.SampleStack
 		if len(frames) == 0 {

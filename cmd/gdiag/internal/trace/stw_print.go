@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	"github.com/gdiag/gdiag/gdump"
 )
 
 // printSTW lists the longest stop-the-world pauses of a summary, each with
@@ -37,7 +38,9 @@ func delayerText(e STWEvent) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "goroutine %d", d.Goroutine)
-	if d.StartFunction != "" && d.StartFunction != d.Function {
+	// A start function of the standard library (sync.(*WaitGroup).Go's,
+	// net/http's) says little; the program's own says what the goroutine is.
+	if d.StartFunction != "" && d.StartFunction != d.Function && !(gdump.Frame{Func: d.StartFunction}).IsStd() {
 		fmt.Fprintf(&b, " (%s)", d.StartFunction)
 	}
 	if d.Function != "" {
