@@ -59,3 +59,24 @@ func TestBreakerStateByName(t *testing.T) {
 		t.Error("Unmarshal of an unknown state succeeded; want an error")
 	}
 }
+
+func TestGODEBUGSetting(t *testing.T) {
+	for _, c := range []struct {
+		g       apiv1.GODEBUG
+		key     string
+		want    string
+		wantSet bool
+	}{
+		{apiv1.GODEBUG{}, "asyncpreemptoff", "", false},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff=1"}, "asyncpreemptoff", "1", true},
+		{apiv1.GODEBUG{Env: "gctrace=1,asyncpreemptoff=1,asyncpreemptoff=0"}, "asyncpreemptoff", "0", true},
+		{apiv1.GODEBUG{Env: "gctrace=1, asyncpreemptoff=1"}, "asyncpreemptoff", "", false},
+		{apiv1.GODEBUG{Default: "asyncpreemptoff=1,panicnil=0"}, "asyncpreemptoff", "1", true},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff=0", Default: "asyncpreemptoff=1"}, "asyncpreemptoff", "0", true},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff", Default: "x=1"}, "asyncpreemptoff", "", false},
+	} {
+		if v, ok := c.g.Setting(c.key); v != c.want || ok != c.wantSet {
+			t.Errorf("%+v.Setting(%q) = %q, %v; want %q, %v", c.g, c.key, v, ok, c.want, c.wantSet)
+		}
+	}
+}

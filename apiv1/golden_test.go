@@ -39,7 +39,7 @@ func goldenRead() schedstats.ReadFunc {
 			GOMAXPROCS: 2, IdlePs: 1, Threads: 10 + 30*n, IdleThreads: 2, MsCreated: uint64(10 + 30*n),
 			Goroutines:       schedstats.GoroutineStates{Total: 20, Running: 1, Runnable: 1, Waiting: 18},
 			SystemGoroutines: 4, GoroutinesCreated: uint64(100 * n),
-			SchedLatency: h, GCPauses: h, OtherPauses: h, MutexWait: time.Duration(n) * time.Millisecond,
+			SchedLatency: h, GCPauses: h, OtherPauses: h, GCStopping: h, OtherStopping: h, MutexWait: time.Duration(n) * time.Millisecond,
 			Sources: schedstats.Sources{Procs: schedstats.SourceSched, Threads: schedstats.SourceSched, RunQueues: schedstats.SourceSched,
 				Goroutines: schedstats.SourceRuntimeMetrics, Latency: schedstats.SourceRuntimeMetrics,
 				Pauses: schedstats.SourceRuntimeMetrics, Mutex: schedstats.SourceRuntimeMetrics},
@@ -205,7 +205,7 @@ var volatile = map[string]bool{
 	"memStats": true, "heapBefore": true, "heapAfter": true, "took": true,
 	"pid": true, "goVersion": true, "module": true, "gomaxprocs": true, "numCPU": true,
 	"started": true, "uptime": true, "mirror": true, "fallback": true, "reason": true,
-	"ids": true, "matched": true, "omitted": true, "socket": true, "tcpAddr": true, "token": true, "line": true,
+	"env": true, "default": true, "ids": true, "matched": true, "omitted": true, "socket": true, "tcpAddr": true, "token": true, "line": true,
 }
 
 // normalize replaces volatile values by placeholders of the same JSON

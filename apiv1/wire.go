@@ -3,6 +3,7 @@ package apiv1
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
@@ -72,6 +73,41 @@ type Info struct {
 	Capabilities []string     `json:"capabilities"`
 	Profiles     []string     `json:"profiles"`    // names accepted by /v1/profile/{name}
 	MaxDuration  Duration     `json:"maxDuration"` // longest capture the endpoint accepts
+	// GODEBUG is the process's runtime settings; nil from an agent too
+	// old to report them.
+	GODEBUG *GODEBUG `json:"godebug,omitempty"`
+}
+
+// GODEBUG is a process's GODEBUG settings, as comma-separated key=value
+// lists: the binary's defaults, which the environment overrides (the last
+// setting of a key wins).
+type GODEBUG struct {
+	// Env is the process's GODEBUG environment variable (such as
+	// "asyncpreemptoff=1"); empty when unset.
+	Env string `json:"env"`
+	// Default is the GODEBUG defaults built into the binary (from its
+	// go.mod's godebug lines, //go:debug directives and Go version), its
+	// DefaultGODEBUG build setting; empty when there are none or the
+	// binary has no build information.
+	Default string `json:"default"`
+}
+
+// Setting returns the value of key in effect, read as the runtime reads
+// it: the last setting of key in Env, else in Default; ok is false when
+// neither sets it. Spaces are not trimmed: " asyncpreemptoff=1" sets
+// nothing, for the runtime as here.
+func (g GODEBUG) Setting(key string) (value string, ok bool) {
+	for _, list := range []string{g.Env, g.Default} {
+		for kv := range strings.SplitSeq(list, ",") {
+			if k, v, found := strings.Cut(kv, "="); found && k == key {
+				value, ok = v, true
+			}
+		}
+		if ok {
+			return value, true
+		}
+	}
+	return "", false
 }
 
 // Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has

@@ -276,6 +276,7 @@ func (a *api) serveInfo(w http.ResponseWriter, r *http.Request, _ string) {
 		Capabilities: a.capabilities(),
 		Profiles:     a.profileNames(),
 		MaxDuration:  apiv1.Duration(a.max),
+		GODEBUG:      &apiv1.GODEBUG{Env: os.Getenv("GODEBUG"), Default: buildSetting("DefaultGODEBUG")},
 	}
 	if a.src.reader != nil {
 		info.Reader = a.src.reader()
@@ -401,6 +402,19 @@ func truncate(s string) string {
 		return s[:max] + "..."
 	}
 	return s
+}
+
+// buildSetting returns the named build setting of the binary, "" when
+// absent.
+func buildSetting(key string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == key {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }
 
 func mainModule() string {

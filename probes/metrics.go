@@ -21,23 +21,27 @@ const (
 	mLatency
 	mPausesGC
 	mPausesOther
+	mStoppingGC
+	mStoppingOther
 	mMutexWait
 	mCount
 )
 
 var metricNames = [mCount]string{
-	mGOMAXPROCS:  "/sched/gomaxprocs:threads",
-	mGoroutines:  "/sched/goroutines:goroutines",
-	mRunning:     "/sched/goroutines/running:goroutines",
-	mRunnable:    "/sched/goroutines/runnable:goroutines",
-	mWaiting:     "/sched/goroutines/waiting:goroutines",
-	mNotInGo:     "/sched/goroutines/not-in-go:goroutines",
-	mCreated:     "/sched/goroutines-created:goroutines",
-	mThreads:     "/sched/threads/total:threads",
-	mLatency:     "/sched/latencies:seconds",
-	mPausesGC:    "/sched/pauses/total/gc:seconds",
-	mPausesOther: "/sched/pauses/total/other:seconds",
-	mMutexWait:   "/sync/mutex/wait/total:seconds",
+	mGOMAXPROCS:    "/sched/gomaxprocs:threads",
+	mGoroutines:    "/sched/goroutines:goroutines",
+	mRunning:       "/sched/goroutines/running:goroutines",
+	mRunnable:      "/sched/goroutines/runnable:goroutines",
+	mWaiting:       "/sched/goroutines/waiting:goroutines",
+	mNotInGo:       "/sched/goroutines/not-in-go:goroutines",
+	mCreated:       "/sched/goroutines-created:goroutines",
+	mThreads:       "/sched/threads/total:threads",
+	mLatency:       "/sched/latencies:seconds",
+	mPausesGC:      "/sched/pauses/total/gc:seconds",
+	mPausesOther:   "/sched/pauses/total/other:seconds",
+	mStoppingGC:    "/sched/pauses/stopping/gc:seconds",
+	mStoppingOther: "/sched/pauses/stopping/other:seconds",
+	mMutexWait:     "/sync/mutex/wait/total:seconds",
 }
 
 // metricsReader owns a reusable sample slice: metrics.Read keeps the
@@ -83,6 +87,8 @@ func (m *metricsReader) read(s *schedstats.Snapshot) {
 	m.hist(mLatency, &s.SchedLatency)
 	m.hist(mPausesGC, &s.GCPauses)
 	m.hist(mPausesOther, &s.OtherPauses)
+	m.hist(mStoppingGC, &s.GCStopping)
+	m.hist(mStoppingOther, &s.OtherStopping)
 	s.MutexWait = 0
 	if v := m.samples[mMutexWait].Value; v.Kind() == metrics.KindFloat64 {
 		s.MutexWait = secondsToDuration(v.Float64())

@@ -57,14 +57,17 @@ func Command() cli.Command {
 GOMAXPROCS and busy/idle Ps, threads (total/idle/spinning), the global run
 queue (and per-P queues when the service is built with -tags gdiag_deep),
 goroutines by state, scheduling latency p50/p90/p99/max over the last sample
-interval, stop-the-world pauses (GC and other) over the history, and mutex
-wait, each with a sparkline of recent samples. When the agent runs on Linux
-it also shows what the kernel says of the process (CPU (OS): CPU used against
-GOMAXPROCS and the cgroup's quota, and the run delay, time its threads waited
-runnable for a CPU; THROTTLED: the cgroup's throttled periods; HOST: the
-machine's busy and stolen shares and load), which tells a process starved of
-CPU from one that saturates its own. Press q or Ctrl-C to quit. Needs the
-gdiag agent.
+interval, stop-the-world pauses (GC and other) over the history with, on
+a " to stop" row under each, the time the runtime took to stop the world
+(the first part of each pause; "most of the pause" means a goroutine would
+not yield, see gdiag doctor's preemption-delay), and mutex wait, each with
+a sparkline of recent samples. When the agent runs on Linux it also shows
+what the kernel says of the process (CPU (OS): CPU used against GOMAXPROCS
+and the cgroup's quota, and the run delay, time its threads waited runnable
+for a CPU; THROTTLED: the cgroup's throttled periods; HOST: the machine's
+busy and stolen shares and load), which tells a process starved of CPU from
+one that saturates its own. Press q or Ctrl-C to quit. Needs the gdiag
+agent.
 
 --once prints one plain-text frame and exits; so does gdiag sched when its
 standard output is not a terminal (a pipe, a file, a CI log), saying so on
@@ -75,7 +78,8 @@ prints one JSON object per line and exits (--count N for N objects,
    "snapshot": {the agent's snapshot (schedstats.Snapshot): "gomaxprocs", ...},
    "derived": {"windowSeconds", "schedLatency": {"count","p50","p90","p99","max"},
      "goroutinesCreatedPerSec", "msCreatedPerSec", "mutexWaitPerSec",
-     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...}},
+     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...},
+     "gcStopping": {...}, "otherStopping": {...}},
    "os": {"gomaxprocs", "sample": {the kernel's reading}, "rates": {"seconds",
      "cpu", "runDelay", "quota", "periods", "throttled", "throttledTime",
      "hostCPUs", "hostBusy", "hostSteal", "load1", ...}} (when served)}

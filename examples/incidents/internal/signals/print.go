@@ -49,6 +49,9 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
 	fmt.Fprintf(w, "GC pauses: %.1f/s, longest ≤%v; other stop-the-world pauses: %.1f/s, longest ≤%v\n",
 		float64(gc.Count())/secs, upper(gc.Quantile(1)), float64(other.Count())/secs, upper(other.Quantile(1)))
+	gcStop, otherStop := last.GCStopping.Sub(first.GCStopping), last.OtherStopping.Sub(first.OtherStopping)
+	fmt.Fprintf(w, "time to stop the world: GC longest ≤%v, p99 ≤%v; other longest ≤%v\n",
+		upper(gcStop.Quantile(1)), upper(gcStop.Quantile(0.99)), upper(otherStop.Quantile(1)))
 }
 
 // printPools prints each pool's rates and queue wait over the window.
