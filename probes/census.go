@@ -163,6 +163,7 @@ func stackDump(ctx context.Context, maxPause time.Duration) (*fullDump, error) {
 		return nil, errDumpBusy
 	}
 	d := &fullDump{}
+	grown := 0 // the size a retry needs, learned from the dump that did not fit
 	for {
 		if err := ctx.Err(); err != nil {
 			dumpBusy.Store(false)
@@ -174,7 +175,7 @@ func stackDump(ctx context.Context, maxPause time.Duration) (*fullDump, error) {
 			dumpBusy.Store(false)
 			return nil, &pauseError{goroutines: n, estimate: est, budget: maxPause}
 		}
-		size := int(float64(n)*bytesPerG*1.25) + 64<<10
+		size := max(int(float64(n)*bytesPerG*1.25)+64<<10, grown)
 		if cap(d.b) < size {
 			d.b = make([]byte, size)
 		}
@@ -188,8 +189,11 @@ func stackDump(ctx context.Context, maxPause time.Duration) (*fullDump, error) {
 			return d, nil
 		}
 		// More goroutines than counted, or larger stacks than estimated:
-		// learn the size and try once more with room to spare.
+		// retry with room to spare. The retry's size must not depend on
+		// recordDump, which ignores small dumps: a dump that never fits
+		// would stop the world again and again until ctx ends.
 		recordDump(n, 2*k, took)
+		grown = 2 * k
 		d.b = nil
 	}
 }

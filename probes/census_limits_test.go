@@ -65,6 +65,50 @@ func TestStackDumpNotCut(t *testing.T) {
 	}
 }
 
+// TestStackDumpSmallProcessDeepStacks: fewer than a thousand goroutines
+// teach the cost estimate nothing, so the first buffer comes from the
+// initial guess; stacks larger than the guess must still fit on the
+// retry. They once did not, and the census stopped the world again and
+// again until its client gave up.
+func TestStackDumpSmallProcessDeepStacks(t *testing.T) {
+	dumpCost.mu.Lock()
+	ns, bytesPer, measured := dumpCost.nsPerG, dumpCost.bytesPerG, dumpCost.measurement
+	dumpCost.nsPerG, dumpCost.bytesPerG, dumpCost.measurement = 0, 0, false
+	dumpCost.mu.Unlock()
+	defer func() {
+		dumpCost.mu.Lock()
+		dumpCost.nsPerG, dumpCost.bytesPerG, dumpCost.measurement = ns, bytesPer, measured
+		dumpCost.mu.Unlock()
+	}()
+	const n, depth = 300, 48
+	stop := make(chan struct{})
+	var ready, done sync.WaitGroup
+	ready.Add(n)
+	for range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			deepBlockedWithAVeryLongFunctionNameToFillTheDumpQuickly(depth, &ready, stop)
+		}()
+	}
+	ready.Wait()
+	defer func() { close(stop); done.Wait() }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := stackDump(ctx, time.Minute)
+	if err != nil {
+		t.Fatalf("stackDump of %d goroutines %d frames deep: %v; want the dump", n, depth, err)
+	}
+	defer d.release()
+	if min := n * initialBytesPerGoroutine * 2; len(d.b) < min {
+		t.Fatalf("dump of %d bytes; the test needs stacks larger than the initial estimate (%d bytes)", len(d.b), min)
+	}
+	if got := bytes.Count(d.b, []byte("deepBlockedWithAVeryLongFunctionNameToFillTheDumpQuickly(0x")); got < n*(depth+1) {
+		t.Errorf("dump holds %d of the %d frames of the parked goroutines; want all", got, n*(depth+1))
+	}
+}
+
 // TestCensusOneAtATime: a second census while one runs is refused at
 // once (409), never stacked behind it: two would stop the world twice.
 func TestCensusOneAtATime(t *testing.T) {

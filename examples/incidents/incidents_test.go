@@ -28,7 +28,7 @@ func buildAll(t *testing.T) string {
 	for _, p := range programs {
 		args = append(args, "./"+p)
 	}
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gotool := "go" // go test puts its own GOROOT/bin first on PATH
 	if out, err := exec.Command(gotool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
