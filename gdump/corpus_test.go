@@ -40,6 +40,7 @@ var corpus = map[string]struct {
 	"panic-index-single":          {"panic: runtime error: index out of range [5] with length 3", gdump.LevelSingle, "main.index"},
 	"panic-index-system":          {"panic: runtime error: index out of range [5] with length 3", gdump.LevelSystem, "main.index"},
 	"panic-labels":                {"panic: runtime error: index out of range [5] with length 3", gdump.LevelAll, "main.index"},
+	"panic-labels-go127":          {"panic: runtime error: index out of range [5] with length 3", gdump.LevelAll, "main.index"},
 	"panic-multiline-error":       {"panic: open config: no such file", gdump.LevelSingle, "main.multiline"},
 	"panic-nested":                {"panic: panic in deferred cleanup", gdump.LevelSingle, "main.nested.func1"},
 	"panic-nil-sigsegv":           {"panic: runtime error: invalid memory address or nil pointer dereference", gdump.LevelSingle, "main.nilDeref"},
@@ -89,6 +90,9 @@ func TestCorpus(t *testing.T) {
 			}
 			if d.Crash.Message() != want.msg || d.Level != want.level || raiser != want.raiser {
 				t.Errorf("Read = %q, level %q, raised in %q; want %q, %q, %q", d.Crash.Message(), d.Level, raiser, want.msg, want.level, want.raiser)
+			}
+			if g := d.Crash.Goroutine; strings.HasPrefix(name, "panic-labels") && (g == nil || !strings.Contains(g.Labels, "/api/orders")) {
+				t.Errorf("raising goroutine %+v; want its pprof labels (handler /api/orders)", g)
 			}
 			if len(d.Problems) > 0 || d.Truncated || (d.Count == 0) != (want.level == gdump.LevelNone) {
 				t.Errorf("Read = %d goroutines, problems %+v, truncated %v; want goroutines unless none, and no problem", d.Count, d.Problems, d.Truncated)

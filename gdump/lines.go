@@ -10,7 +10,11 @@ import (
 // runtime never indents headers; a header inside an indented panic value
 // ("\tgoroutine 9 [running]:") is part of the value.
 func isHeader(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("goroutine ")) && bytes.HasSuffix(b, []byte("]:"))
+	if !bytes.HasPrefix(b, []byte("goroutine ")) {
+		return false
+	}
+	return bytes.HasSuffix(b, []byte("]:")) ||
+		bytes.HasSuffix(b, []byte("}:")) && bytes.Contains(b, []byte("] {")) // Go 1.27's labels
 }
 
 // isIndented matches a location line: a tab, or spaces where a terminal
@@ -85,7 +89,8 @@ func parseLocation(b []byte) (location, bool) {
 
 // header parses "goroutine 18 [chan receive, 5 minutes, locked to thread]:",
 // optionally with "gp=... m=... mp=..." before the bracket (GOTRACEBACK=system,
-// Go 1.23 on) and labels inside it.
+// Go 1.23 on) and pprof labels: inside the bracket up to Go 1.26
+// ("[running labels:{"k": "v"}]:"), after it from Go 1.27 ("[running] {k: v}:").
 func (s *scanner) header(b []byte, g *Goroutine) error {
 	rest := b[len("goroutine "):]
 	n, rest := digits(rest)
@@ -101,7 +106,13 @@ func (s *scanner) header(b []byte, g *Goroutine) error {
 		s.sawSystem = true
 	}
 	in := rest[open+1 : len(rest)-2]
-	if i := bytes.Index(in, []byte(" labels:{")); i >= 0 && len(in) > 0 && in[len(in)-1] == '}' {
+	if bytes.HasSuffix(rest, []byte("}:")) {
+		i := bytes.Index(rest[open:], []byte("] {"))
+		if i < 0 {
+			return errors.New("missing ']' in goroutine header")
+		}
+		in, g.Labels = rest[open+1:open+i], string(rest[open+i+len("] {"):len(rest)-2])
+	} else if i := bytes.Index(in, []byte(" labels:{")); i >= 0 && len(in) > 0 && in[len(in)-1] == '}' {
 		g.Labels = string(in[i+len(" labels:{") : len(in)-1])
 		in = in[:i]
 	}

@@ -80,9 +80,17 @@ var panicparseStops = map[string]struct {
 		"panicparse takes the indented \"goroutine 9 [running]:\" inside the panic value for a goroutine and stops; the runtime never indents a header"},
 }
 
+// panicparseMisses lists the corpus files where panicparse v2.5.0 reads
+// to the end without an error but skips goroutines, and why.
+var panicparseMisses = map[string]string{
+	"panic-labels":       "a header with pprof labels inside the bracket (Go 1.26): panicparse drops the goroutine, the crashing one included",
+	"panic-labels-go127": "a header with pprof labels after the bracket (Go 1.27): panicparse drops the goroutine, the crashing one included",
+}
+
 // TestCorpusMatchesPanicparse checks that gdiag finds the same
 // goroutines as panicparse, in the same order, in every file of the crash
-// corpus that panicparse reads to its end; where panicparse stops with an
+// corpus that panicparse reads to its end (except where it is known to
+// skip goroutines, listed above); where panicparse stops with an
 // error, that it still does, for the reason listed, and that gdiag finds
 // every goroutine the runtime printed.
 func TestCorpusMatchesPanicparse(t *testing.T) {
@@ -97,6 +105,15 @@ func TestCorpusMatchesPanicparse(t *testing.T) {
 						err, len(got), headers, stop.err, stop.why)
 				}
 				t.Logf("gdiag %d goroutines, panicparse %d before it stopped: %v", len(got), len(want), err)
+				return
+			}
+			if why, ok := panicparseMisses[name]; ok {
+				headers := bytes.Count(b, []byte("\ngoroutine "))
+				if err != nil || len(want) >= headers || len(got) != headers {
+					t.Errorf("panicparse %d goroutines, error %v; gdiag %d; the runtime printed %d headers; want panicparse to miss some (%s) and gdiag to find all",
+						len(want), err, len(got), headers, why)
+				}
+				t.Logf("gdiag %d goroutines, panicparse %d: %s", len(got), len(want), why)
 				return
 			}
 			if err != nil || !slices.Equal(got, want) {

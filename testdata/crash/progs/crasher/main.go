@@ -227,10 +227,17 @@ func unlock() {
 	m.Unlock()
 }
 
+// labels crashes in a goroutine started under pprof labels, beside
+// another labelled goroutine. (A panic inside pprof.Do itself prints no
+// labels: Do's deferred restore runs before the traceback.)
 func labels() {
+	parked := make(chan struct{})
 	pprof.Do(context.Background(), pprof.Labels("handler", "/api/orders", "tenant", "a, b]"), func(context.Context) {
-		index()
+		go func() { close(parked); select {} }()
+		<-parked
+		go index()
 	})
+	select {}
 }
 
 // fatalInDefer hits a fatal error in a deferred call while panicking:
