@@ -63,7 +63,9 @@ type doctorFinding struct {
 // service allocates 1 KiB objects in a loop for 3 ms every 10 ms, so its
 // collector takes a large share of its small CPU: a gc-pressure warning
 // from the CPU profile is the truth, and on a busy machine so is
-// cpu-starved; nothing else, and nothing critical, is.
+// cpu-starved, with the collector's stop-the-world pauses made long by
+// the host (a warning that names one of the two as its cause); nothing
+// else, and nothing critical, is.
 func TestDoctorPprofOnly(t *testing.T) {
 	p := startPprofOnly(t)
 	r := gdiag(t, "", "doctor", p.URL, "--window", "3s", "--json", "--out-dir", t.TempDir())
@@ -76,7 +78,9 @@ func TestDoctorPprofOnly(t *testing.T) {
 		t.Errorf("doctor --json = exit %d, window %q, findings %v; want 3s, and exit 1 exactly with findings", r.Code, rep.Window, rep.Findings)
 	}
 	for _, f := range rep.Findings {
-		if f.Severity == "critical" || f.Cause != "gc-pressure" && f.Cause != "cpu-starved" {
+		explained := f.Cause == "stw-pauses" && (strings.Contains(f.Summary, "consequence of the cpu-starved finding") ||
+			strings.Contains(f.Summary, "consequence of the gc-pressure finding"))
+		if f.Severity == "critical" || f.Cause != "gc-pressure" && f.Cause != "cpu-starved" && !explained {
 			t.Errorf("finding %s (%s) on a calm pprof-only service: %s", f.Cause, f.Severity, f.Summary)
 		}
 	}
