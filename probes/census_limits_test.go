@@ -29,15 +29,9 @@ func deepBlockedWithAVeryLongFunctionNameToFillTheDumpQuickly(depth int, ready *
 	<-stop
 }
 
-// TestStackDumpNotCut: runtime/pprof's debug=2 writer stops at 64 MiB, so
-// that a dump of a process with many goroutines ends in the middle (issue:
-// gdiag goroutines on 1M goroutines failed). The agent's dump holds every
-// goroutine.
-func TestStackDumpNotCut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("dumps more than 64 MiB of stacks")
-	}
-	const n, depth = 14000, 48
+// parkDeep parks n goroutines depth frames deep and returns the function
+// that ends them.
+func parkDeep(n, depth int) (end func()) {
 	stop := make(chan struct{})
 	var ready, done sync.WaitGroup
 	ready.Add(n)
@@ -49,7 +43,19 @@ func TestStackDumpNotCut(t *testing.T) {
 		}()
 	}
 	ready.Wait()
-	defer func() { close(stop); done.Wait() }()
+	return func() { close(stop); done.Wait() }
+}
+
+// TestStackDumpNotCut: runtime/pprof's debug=2 writer stops at 64 MiB, so
+// that a dump of a process with many goroutines ends in the middle (issue:
+// gdiag goroutines on 1M goroutines failed). The agent's dump holds every
+// goroutine.
+func TestStackDumpNotCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dumps more than 64 MiB of stacks")
+	}
+	const n, depth = 14000, 48
+	defer parkDeep(n, depth)()
 
 	h := newAPI(source{}, time.Minute, nil, nil, context.Background())
 	rec := get(t, h, "/v1/profile/goroutine?debug=2&max_pause=1m")
@@ -81,18 +87,7 @@ func TestStackDumpSmallProcessDeepStacks(t *testing.T) {
 		dumpCost.mu.Unlock()
 	}()
 	const n, depth = 300, 48
-	stop := make(chan struct{})
-	var ready, done sync.WaitGroup
-	ready.Add(n)
-	for range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			deepBlockedWithAVeryLongFunctionNameToFillTheDumpQuickly(depth, &ready, stop)
-		}()
-	}
-	ready.Wait()
-	defer func() { close(stop); done.Wait() }()
+	defer parkDeep(n, depth)()
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
