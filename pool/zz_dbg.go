@@ -1,0 +1,5 @@
+package pool
+
+import "sync/atomic"
+
+var dbgBlocks, dbgParks, dbgSpins, dbgKicks, dbgWakeups atomic.Int64
