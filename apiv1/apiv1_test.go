@@ -2,10 +2,12 @@ package apiv1_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/pool"
 )
 
 func TestDurationJSON(t *testing.T) {
@@ -42,10 +44,39 @@ func TestInfoRoundTrip(t *testing.T) {
 	}
 }
 
-func TestBreakerSeverity(t *testing.T) {
-	for state, want := range map[string]int{"closed": 0, "half-open": 1, "open": 2, "tripped": -1, "": -1} {
-		if got := apiv1.BreakerSeverity(state); got != want {
-			t.Errorf("BreakerSeverity(%q) = %d; want %d", state, got, want)
+// TestBreakerStateByName: a breaker's state travels by name, and a name
+// the client does not know is an error, not a wrong state.
+func TestBreakerStateByName(t *testing.T) {
+	b, err := json.Marshal(apiv1.Pool{Breakers: []pool.BreakerStats{{State: pool.BreakerHalfOpen}}})
+	if err != nil || !strings.Contains(string(b), `"state":"half-open"`) {
+		t.Fatalf("Marshal = %s, %v; want the state by name", b, err)
+	}
+	var p apiv1.Pool
+	if err := json.Unmarshal([]byte(`{"breakers":[{"state":"open"}]}`), &p); err != nil || p.Breakers[0].State != pool.BreakerOpen {
+		t.Errorf("Unmarshal open = %+v, %v", p.Breakers, err)
+	}
+	if err := json.Unmarshal([]byte(`{"breakers":[{"state":"tripped"}]}`), &p); err == nil {
+		t.Error("Unmarshal of an unknown state succeeded; want an error")
+	}
+}
+
+func TestGODEBUGSetting(t *testing.T) {
+	for _, c := range []struct {
+		g       apiv1.GODEBUG
+		key     string
+		want    string
+		wantSet bool
+	}{
+		{apiv1.GODEBUG{}, "asyncpreemptoff", "", false},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff=1"}, "asyncpreemptoff", "1", true},
+		{apiv1.GODEBUG{Env: "gctrace=1,asyncpreemptoff=1,asyncpreemptoff=0"}, "asyncpreemptoff", "0", true},
+		{apiv1.GODEBUG{Env: "gctrace=1, asyncpreemptoff=1"}, "asyncpreemptoff", "", false},
+		{apiv1.GODEBUG{Default: "asyncpreemptoff=1,panicnil=0"}, "asyncpreemptoff", "1", true},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff=0", Default: "asyncpreemptoff=1"}, "asyncpreemptoff", "0", true},
+		{apiv1.GODEBUG{Env: "asyncpreemptoff", Default: "x=1"}, "asyncpreemptoff", "", false},
+	} {
+		if v, ok := c.g.Setting(c.key); v != c.want || ok != c.wantSet {
+			t.Errorf("%+v.Setting(%q) = %q, %v; want %q, %v", c.g, c.key, v, ok, c.want, c.wantSet)
 		}
 	}
 }

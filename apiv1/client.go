@@ -59,6 +59,10 @@ type CensusFilter struct {
 	State string
 	// MaxGroups keeps the largest groups only; 0 keeps all.
 	MaxGroups int
+	// MaxPause is the longest stop of the world the census may cause;
+	// the agent refuses one it estimates would take longer. 0 means the
+	// agent's own budget (one second unless configured).
+	MaxPause time.Duration
 }
 
 // PID returns the agent's process id when the target named it or a
@@ -101,9 +105,6 @@ func (c *Client) Findings(ctx context.Context) ([]schedstats.Finding, error) {
 	return v.Findings, err
 }
 
-// Goroutines takes a goroutine census, GET /v1/goroutines. The agent
-// stops the world for the length of a stack dump, about a microsecond per
-// goroutine.
 func (c *Client) Goroutines(ctx context.Context, f CensusFilter) (Goroutines, error) {
 	q := url.Values{}
 	if f.MinWait > 0 {
@@ -114,6 +115,9 @@ func (c *Client) Goroutines(ctx context.Context, f CensusFilter) (Goroutines, er
 	}
 	if f.MaxGroups > 0 {
 		q.Set("max_groups", strconv.Itoa(f.MaxGroups))
+	}
+	if f.MaxPause > 0 {
+		q.Set("max_pause", f.MaxPause.String())
 	}
 	var v Goroutines
 	return v, c.getJSON(ctx, "goroutines", q, &v)
@@ -144,6 +148,19 @@ func (c *Client) Profile(ctx context.Context, name string, d time.Duration, debu
 	return c.open(ctx, "profile/"+url.PathEscape(name), q, d)
 }
 
+// StackDump returns every goroutine's stack in the debug=2 text form, GET
+// /v1/profile/goroutine?debug=2, whole however large. The agent stops the
+// world for the dump and refuses one it estimates would last longer than
+// maxPause (0 means its own budget, one second unless configured); the
+// refusal, a *StatusError, says how long it would take.
+func (c *Client) StackDump(ctx context.Context, maxPause time.Duration) (io.ReadCloser, error) {
+	q := url.Values{"debug": {"2"}}
+	if maxPause > 0 {
+		q.Set("max_pause", maxPause.String())
+	}
+	return c.open(ctx, "profile/goroutine", q, maxPause)
+}
+
 // Trace captures an execution trace of length d, GET /v1/trace.
 func (c *Client) Trace(ctx context.Context, d time.Duration) (io.ReadCloser, error) {
 	return c.open(ctx, "trace", url.Values{"duration": {d.String()}}, d)
@@ -156,7 +173,11 @@ func (c *Client) Flight(ctx context.Context) (io.ReadCloser, error) {
 }
 
 func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
-	body, err := c.open(ctx, path, q, 0)
+	return c.doJSON(ctx, http.MethodGet, path, q, v)
+}
+
+func (c *Client) doJSON(ctx context.Context, method, path string, q url.Values, v any) error {
+	body, err := c.do(ctx, method, path, q, 0)
 	if err != nil {
 		return err
 	}
@@ -171,6 +192,11 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 // request, body included, must end within ClientOptions.Timeout plus
 // extra.
 func (c *Client) open(ctx context.Context, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
+	return c.do(ctx, http.MethodGet, path, q, extra)
+}
+
+// do sends method (GET, or POST for an operation) to path below /v1/.
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, extra time.Duration) (io.ReadCloser, error) {
 	u := c.base + "/v1/" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -179,7 +205,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, extra time
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout+extra)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -200,7 +226,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, extra time
 		if json.Unmarshal(b, &se.Body) != nil || se.Body.Error == "" {
 			se.Body = Error{Error: plainError(b, resp.StatusCode)}
 		}
-		return nil, fmt.Errorf("%s: GET /v1/%s: %w", c, path, se)
+		return nil, fmt.Errorf("%s: %s /v1/%s: %w", c, method, path, se)
 	}
 	return &body{ReadCloser: resp.Body, cancel: cancel, c: c, path: path}, nil
 }
@@ -260,4 +286,12 @@ func plainError(b []byte, code int) string {
 		return http.StatusText(code)
 	}
 	return line
+}
+
+// OS returns what the kernel says about the agent's process (CPU used,
+// run delay, cgroup quota and throttling, host load), GET /v1/os. The
+// first request to an agent without a sampler takes a second.
+func (c *Client) OS(ctx context.Context) (OS, error) {
+	var v OS
+	return v, c.getJSON(ctx, "os", nil, &v)
 }

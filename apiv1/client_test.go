@@ -270,23 +270,17 @@ func TestDiscoveryTrust(t *testing.T) {
 	}
 }
 
-// TestPoolMirrorsPoolStats: Pool is the wire form of pool.Stats (which
-// has no JSON tags of its own) and must keep every one of its fields, in
-// order, so that a field added to pool.Stats cannot go missing on the
-// wire; Histogram and PoolKey likewise.
-func TestPoolMirrorsPoolStats(t *testing.T) {
-	for _, pair := range [][2]any{{apiv1.Pool{}, pool.Stats{}}, {apiv1.Histogram{}, pool.Histogram{}}, {apiv1.PoolKey{}, pool.KeyStats{}},
-		{apiv1.Refusals{}, pool.Refusals{}}, {apiv1.Rate{}, pool.Rate{}}, {apiv1.Breaker{}, pool.BreakerStats{}}} {
-		wire, domain := reflect.TypeOf(pair[0]), reflect.TypeOf(pair[1])
-		var w, d []string
-		for i := range wire.NumField() {
-			w = append(w, wire.Field(i).Name)
-		}
-		for i := range domain.NumField() {
-			d = append(d, domain.Field(i).Name)
-		}
-		if strings.Join(w, " ") != strings.Join(d, " ") {
-			t.Errorf("%v has fields %v; %v has %v", wire, w, domain, d)
+// TestPoolStatsWireNames: Pool is pool.Stats itself, so no field can go
+// missing on the wire; every field of it (and of its histogram and key
+// types) must carry a JSON name, or the wire would show Go's field names.
+func TestPoolStatsWireNames(t *testing.T) {
+	for _, v := range []any{pool.Stats{}, pool.Histogram{}, pool.KeyStats{}, pool.Refusals{}, pool.Rate{}, pool.BreakerStats{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == "" || name == f.Name {
+				t.Errorf("%v.%s has JSON name %q; want a lower-camel-case wire name", typ, f.Name, name)
+			}
 		}
 	}
 }

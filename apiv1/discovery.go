@@ -29,8 +29,34 @@ func DiscoveryDirs() []string {
 	return append(dirs, filepath.Join(os.TempDir(), "gdiag-"+strconv.Itoa(os.Getuid())))
 }
 
+// FallbackDirPattern is the pattern (for os.MkdirTemp, or filepath.Glob)
+// of the private directories an agent falls back to when every one of
+// DiscoveryDirs is refused, for example because another user created
+// os.TempDir()/gdiag-<uid> first: os.TempDir()/gdiag-<uid>-*. Discover and
+// NewClient look in those of them that pass the trust rules.
+func FallbackDirPattern() string {
+	return filepath.Join(os.TempDir(), "gdiag-"+strconv.Itoa(os.Getuid())+"-*")
+}
+
+// searchDirs is where a client looks when no directory is given:
+// DiscoveryDirs, then the private fallback directories of the user's own.
+// A directory that matches the fallback pattern but is not private is
+// left out without a word: anyone can create one under that name, and it
+// is not one an agent of this user made.
+func searchDirs() []string {
+	dirs := DiscoveryDirs()
+	fbs, _ := filepath.Glob(FallbackDirPattern())
+	for _, d := range fbs {
+		if peer.PrivateDir(d) == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
 // Discover returns the live agents whose discovery files lie in dir, or,
-// when dir is empty, in DiscoveryDirs, by PID. It reads only from a
+// when dir is empty, in DiscoveryDirs and the user's fallback directories
+// (FallbackDirPattern), by PID. It reads only from a
 // directory that is the current user's own with mode 0700 (see the
 // package documentation), and only files that pass ReadDiscovery. What it
 // skips as untrusted is in the error, which wraps ErrUntrusted; a missing
@@ -38,7 +64,7 @@ func DiscoveryDirs() []string {
 func Discover(dir string) ([]Discovery, error) {
 	dirs := []string{dir}
 	if dir == "" {
-		dirs = DiscoveryDirs()
+		dirs = searchDirs()
 	}
 	seen := map[int]bool{}
 	var out []Discovery

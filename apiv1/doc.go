@@ -7,10 +7,9 @@
 //
 // The bodies reuse the domain models: a snapshot is a
 // schedstats.Snapshot, a finding a schedstats.Finding, a goroutine group a
-// gdump.Group. Pools travel as Pool, which carries the fields of
-// pool.Stats under JSON names (pool.Stats has no JSON tags of its own);
-// Histogram.Seconds turns a pool histogram into a schedstats.Histogram, so
-// that its quantiles follow gdiag's one rule.
+// gdump.Group, a pool's statistics a pool.Stats (Pool is another name for
+// it). Histogram.Seconds turns a pool histogram into a
+// schedstats.Histogram, so that its quantiles follow gdiag's one rule.
 //
 // # Compatibility of /v1
 //

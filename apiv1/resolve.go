@@ -18,9 +18,9 @@ import (
 // NewClient returns a client of the agent that target names:
 //
 //   - a PID: the agent's discovery file, found in opts.Dir or in
-//     DiscoveryDirs under the trust rules of the package documentation,
-//     names its socket, else its TCP address (and token, when the agent
-//     generated it);
+//     DiscoveryDirs (or a fallback directory, FallbackDirPattern) under
+//     the trust rules of the package documentation, names its socket,
+//     else its TCP address (and token, when the agent generated it);
 //   - the path of the agent's unix socket;
 //   - HOST:PORT of the agent's TCP listener, with opts.Token or the token
 //     of a trusted discovery file that names that address;
@@ -64,7 +64,7 @@ func (c *Client) fromPID(pid int, dir string) error {
 	}
 	dirs := []string{dir}
 	if dir == "" {
-		dirs = DiscoveryDirs()
+		dirs = searchDirs()
 	}
 	name := strconv.Itoa(pid) + ".json"
 	var untrusted []error

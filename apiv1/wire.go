@@ -1,12 +1,14 @@
 package apiv1
 
 import (
-	"github.com/gdiag/gdiag/pool"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
+	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -23,6 +25,12 @@ const (
 	CapProfile    = "profile"
 	CapTrace      = "trace"
 	CapFlight     = "flight"
+	// CapOS: GET /v1/os, what the kernel says about the process's CPU.
+	CapOS = "os"
+	// CapOps: the operations that change the process (POST /v1/gc,
+	// /v1/gcpercent, /v1/memlimit and /v1/profile/{mutex,block}), which
+	// only the agent's owner-only socket and token TCP listener offer.
+	CapOps = "ops"
 )
 
 // Error is the body of every response with a status of 400 or more.
@@ -44,6 +52,11 @@ type ReaderStatus struct {
 	// Reason says why the reader fell back (or why deep mode was not
 	// used); it is empty when all is well.
 	Reason string `json:"reason,omitempty"`
+	// Missing lists the runtime/metrics the reader uses that the agent's
+	// toolchain does not have (Go 1.25 lacks the thread count, the
+	// goroutine states and goroutines created): the parts of a snapshot
+	// made of them are not filled, and their Sources say so.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Info is the body of GET /v1/info.
@@ -60,6 +73,41 @@ type Info struct {
 	Capabilities []string     `json:"capabilities"`
 	Profiles     []string     `json:"profiles"`    // names accepted by /v1/profile/{name}
 	MaxDuration  Duration     `json:"maxDuration"` // longest capture the endpoint accepts
+	// GODEBUG is the process's runtime settings; nil from an agent too
+	// old to report them.
+	GODEBUG *GODEBUG `json:"godebug,omitempty"`
+}
+
+// GODEBUG is a process's GODEBUG settings, as comma-separated key=value
+// lists: the binary's defaults, which the environment overrides (the last
+// setting of a key wins).
+type GODEBUG struct {
+	// Env is the process's GODEBUG environment variable (such as
+	// "asyncpreemptoff=1"); empty when unset.
+	Env string `json:"env"`
+	// Default is the GODEBUG defaults built into the binary (from its
+	// go.mod's godebug lines, //go:debug directives and Go version), its
+	// DefaultGODEBUG build setting; empty when there are none or the
+	// binary has no build information.
+	Default string `json:"default"`
+}
+
+// Setting returns the value of key in effect, read as the runtime reads
+// it: the last setting of key in Env, else in Default; ok is false when
+// neither sets it. Spaces are not trimmed: " asyncpreemptoff=1" sets
+// nothing, for the runtime as here.
+func (g GODEBUG) Setting(key string) (value string, ok bool) {
+	for _, list := range []string{g.Env, g.Default} {
+		for kv := range strings.SplitSeq(list, ",") {
+			if k, v, found := strings.Cut(kv, "="); found && k == key {
+				value, ok = v, true
+			}
+		}
+		if ok {
+			return value, true
+		}
+	}
+	return "", false
 }
 
 // Snapshot is the body of GET /v1/snapshot: the latest sample. JSON has
@@ -91,106 +139,38 @@ type Goroutines struct {
 	Census    Census   `json:"census"`
 }
 
-// Histogram is a pool's duration histogram, pool.Histogram on the wire:
-// Counts[i] counts values at or below Bounds[i] (and above Bounds[i-1]);
-// the last count is for values above the last bound. Seconds converts it
-// for schedstats' quantile rule; pool.Histogram(h).Quantile gives the same
-// figures as a duration.
-type Histogram struct {
-	Bounds []time.Duration `json:"bounds"`
-	Counts []uint64        `json:"counts"`
-	Count  uint64          `json:"count"`
-	Sum    time.Duration   `json:"sum"`
-}
+// Histogram is a pool's duration histogram, pool.Histogram under a name
+// of this package so that it has Seconds: convert a Pool's QueueWait or
+// RunTime with apiv1.Histogram(p.QueueWait). Counts[i] counts values at or
+// below Bounds[i] (and above Bounds[i-1]); the last count is for values
+// above the last bound.
+type Histogram pool.Histogram
 
-// Pool is one registered pool's statistics: the fields of pool.Stats, in
-// the same order, under JSON names (pool.Stats has no JSON tags of its
-// own); a test keeps the two identical field for field.
-type Pool struct {
-	Name          string    `json:"name"`
-	MinWorkers    int       `json:"minWorkers"`
-	MaxWorkers    int       `json:"maxWorkers"`
-	Workers       int       `json:"workers"`
-	Running       int       `json:"running"`
-	Idle          int       `json:"idle"`
-	Queued        int       `json:"queued"` // waiting for a worker
-	Parked        int       `json:"parked"` // held back by the key limit
-	QueueCapacity int       `json:"queueCapacity"`
-	KeyLimit      int       `json:"keyLimit"`
-	Stopped       bool      `json:"stopped"`
-	Submitted     uint64    `json:"submitted"`
-	Completed     uint64    `json:"completed"`
-	Failed        uint64    `json:"failed"`
-	Panicked      uint64    `json:"panicked"`
-	Canceled      uint64    `json:"canceled"`
-	Rejected      uint64    `json:"rejected"`
-	HookPanics    uint64    `json:"hookPanics"` // panics recovered from observers and panic handlers
-	QueueWait     Histogram `json:"queueWait"`
-	RunTime       Histogram `json:"runTime"`
-	Keys          []PoolKey `json:"keys,omitempty"` // busiest task keys (at most 10), most running first
+// Pool is one registered pool's statistics: pool.Stats, whose JSON tags
+// are the wire names.
+type Pool = pool.Stats
 
-	// Overload controls (pool.Stats documents each field).
-	Refused      Refusals      `json:"refused"` // Rejected by reason
-	Limit        int           `json:"limit"`   // workers allowed to run tasks now
-	Adaptive     bool          `json:"adaptive,omitempty"`
-	Rate         Rate          `json:"rate,omitzero"`
-	KeyRate      Rate          `json:"keyRate,omitzero"`
-	ShedTarget   time.Duration `json:"shedTarget,omitempty"`
-	Shedding     bool          `json:"shedding,omitempty"`
-	BreakerOpens uint64        `json:"breakerOpens,omitempty"`
-	Breakers     []Breaker     `json:"breakers,omitempty"` // the pool's breaker, then the keyed ones most worth a look
-}
-
-// Refusals is pool.Refusals on the wire: refused submissions by reason.
-type Refusals struct {
-	QueueFull   uint64 `json:"queueFull"`
-	Stopped     uint64 `json:"stopped"`
-	Canceled    uint64 `json:"canceled"`
-	RateLimited uint64 `json:"rateLimited"`
-	ShedWait    uint64 `json:"shedWait"`
-	ShedKey     uint64 `json:"shedKey"`
-	BreakerOpen uint64 `json:"breakerOpen"`
-}
-
-// Rate is pool.Rate on the wire: a token bucket; absent when there is none.
-type Rate struct {
-	PerSecond float64 `json:"perSecond"`
-	Burst     int     `json:"burst"`
-}
-
-// Breaker is pool.BreakerStats on the wire. State is the state's name
-// ("closed", "half-open" or "open"), a string so that a client decodes a
-// state it does not know yet; BreakerSeverity ranks it.
-type Breaker struct {
-	Key      string `json:"key"` // "" for the pool's breaker
-	State    string `json:"state"`
-	Opened   uint64 `json:"opened"`
-	Requests uint64 `json:"requests"`
-	Failures uint64 `json:"failures"`
-}
-
-// BreakerSeverity returns the rank of a breaker state's name, as
-// pool.BreakerState numbers it: 0 closed, 1 half-open, 2 open; -1 for a
-// name it does not know.
-func BreakerSeverity(state string) int {
-	var s pool.BreakerState
-	if s.UnmarshalText([]byte(state)) != nil {
-		return -1
-	}
-	return int(s)
-}
-
-// PoolKey is one task key's share of a pool: its running tasks and those
-// held back by the pool's key limit.
-type PoolKey struct {
-	Key     string `json:"key"`
-	Running int    `json:"running"`
-	Parked  int    `json:"parked"`
-}
+// PoolKey is one task key's share of a pool, pool.KeyStats.
+type PoolKey = pool.KeyStats
 
 // Pools is the body of GET /v1/pools.
 type Pools struct {
 	Pools []Pool `json:"pools"`
+}
+
+// OS is the body of GET /v1/os: what the Linux kernel says about the
+// agent's own process, so that a client without access to its /proc
+// (over token TCP, or in another container) sees it too. Sample is the
+// latest reading (CPU time, run delay of its threads, its cgroup's CPU
+// quota and throttling, the host's load and steal); Rates are the
+// differences since the reading before, at least a second earlier
+// (procfs.Diff): CPU used in cores, run delay in seconds per second,
+// throttled periods, the host's busy and stolen shares. See
+// internal/procfs for where each figure comes from.
+type OS struct {
+	GOMAXPROCS int           `json:"gomaxprocs"`
+	Sample     procfs.Sample `json:"sample"`
+	Rates      procfs.Rates  `json:"rates"`
 }
 
 // Discovery is the content of a discovery file, <pid>.json, which the

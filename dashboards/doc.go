@@ -5,8 +5,13 @@
 //
 //   - [Scheduler] (gdiag-scheduler.json): run queues, idle Ps, threads and
 //     spinning threads, goroutines by state, the scheduling-latency heatmap
-//     and percentiles, stop-the-world pauses and mutex wait (gdiag_sched_*,
-//     gdiag_sync_*).
+//     and percentiles, stop-the-world pauses with their time to stop
+//     beside their total, and mutex wait (gdiag_sched_*, gdiag_sync_*).
+//     The stop-the-world panels follow gdiag's quantile rule (the upper
+//     bound of the bucket that holds the quantile, see schedstats), so
+//     they show the figures gdiag sched and gdiag doctor print for the
+//     same window; the other percentile panels interpolate, as
+//     histogram_quantile does.
 //   - [Pools] (gdiag-pools.json): tasks by outcome, submissions,
 //     rejections, panics, queue-wait and run-time percentiles, workers,
 //     utilisation, queue depth, the busiest task keys, and the overload

@@ -11,6 +11,7 @@ import (
 // mutex wait, all from gdiag_sched_* and gdiag_sync_* series. It returns
 // the builder's error, if any.
 func Scheduler() (dashboard.Dashboard, error) {
+	stw := stwPanels()
 	return build(base("gdiag-scheduler", "Go scheduler (gdiag)",
 		"Go scheduler state exported by gdiag: run queues, Ps, threads, goroutines, scheduling latency and stop-the-world pauses.",
 		"gdiag_sched_gomaxprocs").
@@ -70,20 +71,18 @@ func Scheduler() (dashboard.Dashboard, error) {
 			unitSeconds, 12,
 			quantiles("gdiag_sched_latency_seconds", "instance, ", "{{instance}} ")...,
 		).Links([]cog.Builder[dashboard.DashboardLink]{profileLink("CPU profile", cpuProfile, "")})).
-		WithRow(row("Stop-the-world pauses and locks")).
-		WithPanel(graph("Stop-the-world pause percentiles",
-			"p50, p90 and p99 of stop-the-world pauses by cause (gc or other), from the runtime's pause histograms.",
-			unitSeconds, 8,
-			quantiles("gdiag_sched_pause_seconds", "kind, ", "{{kind}} ")...,
-		)).
+		WithRow(row("Stop-the-world pauses")).
+		WithPanel(stw[0]).
+		WithPanel(stw[1]).
+		WithRow(row("Time stopped and locks")).
 		WithPanel(graph("Time stopped",
 			"Fraction of wall-clock time the world was stopped, by cause.",
-			unitRatio, 8,
+			unitRatio, 12,
 			query{"sum by (instance, kind) (" + rate("gdiag_sched_pause_seconds_sum") + ")", "{{instance}} {{kind}}"},
 		)).
 		WithPanel(graph("Mutex wait",
 			"Seconds goroutines spent blocked on sync.Mutex and sync.RWMutex, per second of wall-clock time; above 1 means more than one goroutine waiting on average.",
-			unitSeconds, 8,
+			unitSeconds, 12,
 			query{rate("gdiag_sync_mutex_wait_seconds_total"), "{{instance}}"},
 		).Links([]cog.Builder[dashboard.DashboardLink]{profileLink("Mutex profile", mutexProfile, "")})),
 	)

@@ -96,11 +96,11 @@ func (s *BreakerState) UnmarshalText(b []byte) error {
 // BreakerStats is one breaker at the moment of a Stats call. The zero
 // value is a closed breaker that has seen nothing.
 type BreakerStats struct {
-	Key      string       // the Task.Key it covers; "" for the pool's breaker
-	State    BreakerState //
-	Opened   uint64       // times it has opened
-	Requests uint64       // outcomes in its window
-	Failures uint64       // failures among them
+	Key      string       `json:"key"`      // the Task.Key it covers; "" for the pool's breaker
+	State    BreakerState `json:"state"`    // by name on the wire: "closed", "half-open", "open"
+	Opened   uint64       `json:"opened"`   // times it has opened
+	Requests uint64       `json:"requests"` // outcomes in its window
+	Failures uint64       `json:"failures"` // failures among them
 }
 
 // maxBreakerKeys bounds the keyed breakers a pool keeps.

@@ -124,7 +124,7 @@ func TestBreakerPerKey(t *testing.T) {
 			t.Errorf("Stats().Breakers = %+v; want the pool's, then the open key first", s.Breakers)
 		}
 		b, err := json.Marshal(s.Breakers[1])
-		if err != nil || !strings.Contains(string(b), `"State":"open"`) {
+		if err != nil || !strings.Contains(string(b), `"state":"open"`) {
 			t.Errorf("json.Marshal(BreakerStats) = %s, %v; want the state by name", b, err)
 		}
 		var back pool.BreakerStats

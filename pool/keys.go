@@ -10,9 +10,9 @@ const MaxStatsKeys = 10
 // when it is submitted while its key already has as many tasks running or
 // ready as WithKeyLimit allows.
 type KeyStats struct {
-	Key     string // the Task.Key; never empty
-	Running int    // tasks with this key running now
-	Parked  int    // tasks with this key a worker set aside at the key limit (always 0 without WithKeyLimit)
+	Key     string `json:"key"`     // the Task.Key; never empty
+	Running int    `json:"running"` // tasks with this key running now
+	Parked  int    `json:"parked"`  // tasks with this key a worker set aside at the key limit (always 0 without WithKeyLimit)
 }
 
 // busier reports whether a sorts before b in Stats.Keys: more running

@@ -37,13 +37,13 @@ func (e *wrapped) Unwrap() error { return e.err }
 // Refusals counts refused submissions by reason. Its fields add up to
 // Stats.Rejected. The zero value counts nothing.
 type Refusals struct {
-	QueueFull   uint64 // ErrOverloaded: the queue was full under WithFailFast
-	Stopped     uint64 // ErrStopped
-	Canceled    uint64 // the submitter's ctx ended before the task was accepted
-	RateLimited uint64 // ErrRateLimited
-	ShedWait    uint64 // ErrShed: it would have waited longer than the target in a standing queue
-	ShedKey     uint64 // ErrShed: its key held more than its share of the pool while the queue stood
-	BreakerOpen uint64 // ErrBreakerOpen
+	QueueFull   uint64 `json:"queueFull"`   // ErrOverloaded: the queue was full under WithFailFast
+	Stopped     uint64 `json:"stopped"`     // ErrStopped
+	Canceled    uint64 `json:"canceled"`    // the submitter's ctx ended before the task was accepted
+	RateLimited uint64 `json:"rateLimited"` // ErrRateLimited
+	ShedWait    uint64 `json:"shedWait"`    // ErrShed: it would have waited longer than the target in a standing queue
+	ShedKey     uint64 `json:"shedKey"`     // ErrShed: its key held more than its share of the pool while the queue stood
+	BreakerOpen uint64 `json:"breakerOpen"` // ErrBreakerOpen
 }
 
 // refusal indexes Pool.refused.

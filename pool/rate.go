@@ -11,8 +11,8 @@ import (
 // Burst, and each submitted task takes one. The zero value means no limit.
 // A Burst below 1 allows bursts of one task.
 type Rate struct {
-	PerSecond float64
-	Burst     int
+	PerSecond float64 `json:"perSecond"`
+	Burst     int     `json:"burst"`
 }
 
 // WithRateLimit limits how fast the pool accepts tasks with a token bucket

@@ -23,59 +23,59 @@ var bucketBounds = func() [numBounds]time.Duration {
 // keep, compare and marshal to JSON. See the package documentation for how
 // the counters reconcile.
 type Stats struct {
-	Name          string
-	MinWorkers    int
-	MaxWorkers    int
-	Workers       int // live worker goroutines
-	Running       int // workers running a task
-	Idle          int // workers waiting for work
-	Queued        int // accepted tasks waiting for a worker; see the package documentation
-	Parked        int // accepted tasks held back by the key limit (the sum of every key's KeyStats.Parked)
-	QueueCapacity int // Queued + Parked never exceeds it
-	KeyLimit      int // maximum running tasks per key; 0 means no limit
-	Stopped       bool
+	Name          string `json:"name"`
+	MinWorkers    int    `json:"minWorkers"`
+	MaxWorkers    int    `json:"maxWorkers"`
+	Workers       int    `json:"workers"`       // live worker goroutines
+	Running       int    `json:"running"`       // workers running a task
+	Idle          int    `json:"idle"`          // workers waiting for work
+	Queued        int    `json:"queued"`        // accepted tasks waiting for a worker; see the package documentation
+	Parked        int    `json:"parked"`        // accepted tasks held back by the key limit (the sum of every key's KeyStats.Parked)
+	QueueCapacity int    `json:"queueCapacity"` // Queued + Parked never exceeds it
+	KeyLimit      int    `json:"keyLimit"`      // maximum running tasks per key; 0 means no limit
+	Stopped       bool   `json:"stopped"`
 
-	Submitted uint64 // accepted tasks
-	Completed uint64 // tasks that returned nil
-	Failed    uint64 // tasks that returned an error (including their own timeouts)
-	Panicked  uint64 // tasks that panicked or called runtime.Goexit (or whose TaskStart panicked)
-	Canceled  uint64 // accepted tasks never run: ctx ended first, or dropped by Stop
-	Rejected  uint64 // refused submissions (not in Submitted); Refused says why
+	Submitted uint64 `json:"submitted"` // accepted tasks
+	Completed uint64 `json:"completed"` // tasks that returned nil
+	Failed    uint64 `json:"failed"`    // tasks that returned an error (including their own timeouts)
+	Panicked  uint64 `json:"panicked"`  // tasks that panicked or called runtime.Goexit (or whose TaskStart panicked)
+	Canceled  uint64 `json:"canceled"`  // accepted tasks never run: ctx ended first, or dropped by Stop
+	Rejected  uint64 `json:"rejected"`  // refused submissions (not in Submitted); Refused says why
 
 	// HookPanics counts panics recovered from an Observer method or the
 	// WithPanicHandler function. It is not a task outcome: a task whose
 	// TaskEnd or panic handler panicked keeps its own outcome; a task whose
 	// TaskStart panicked is not run and ends Panicked.
-	HookPanics uint64
+	HookPanics uint64 `json:"hookPanics"`
 
-	QueueWait Histogram // from acceptance to start, for tasks that started
-	RunTime   Histogram // from start to end, for tasks that ran
+	QueueWait Histogram `json:"queueWait"` // from acceptance to start, for tasks that started
+	RunTime   Histogram `json:"runTime"`   // from start to end, for tasks that ran
 
 	// Keys lists the busiest task keys: those with tasks running or held
 	// back by the key limit, at most MaxStatsKeys of them, ordered by
 	// Running (descending), then Key. Tasks without a key are not in it;
 	// it is nil when no running or parked task has a key.
-	Keys []KeyStats
+	Keys []KeyStats `json:"keys,omitempty"`
 
 	// Refused counts the refused submissions by reason; its fields add up
 	// to Rejected.
-	Refused Refusals
+	Refused Refusals `json:"refused"`
 
 	// Overload controls; see the package documentation. Their fields are
 	// zero for a pool without them.
-	Limit      int           // workers allowed to run tasks now: the adaptive limit under WithAdaptiveLimit, else MaxWorkers
-	Adaptive   bool          // the limit is adaptive (WithAdaptiveLimit)
-	Rate       Rate          // the pool's token bucket (WithRateLimit, SetRate)
-	KeyRate    Rate          // each key's token bucket (WithKeyRateLimit, SetKeyRate)
-	ShedTarget time.Duration // the longest a task should wait (WithShedding)
-	Shedding   bool          // the queue stands: tasks that would wait longer than ShedTarget are refused
+	Limit      int           `json:"limit"`                // workers allowed to run tasks now: the adaptive limit under WithAdaptiveLimit, else MaxWorkers
+	Adaptive   bool          `json:"adaptive,omitempty"`   // the limit is adaptive (WithAdaptiveLimit)
+	Rate       Rate          `json:"rate,omitzero"`        // the pool's token bucket (WithRateLimit, SetRate)
+	KeyRate    Rate          `json:"keyRate,omitzero"`     // each key's token bucket (WithKeyRateLimit, SetKeyRate)
+	ShedTarget time.Duration `json:"shedTarget,omitempty"` // the longest a task should wait (WithShedding)
+	Shedding   bool          `json:"shedding,omitempty"`   // the queue stands: tasks that would wait longer than ShedTarget are refused
 	// BreakerOpens counts the times any breaker of the pool opened.
-	BreakerOpens uint64
+	BreakerOpens uint64 `json:"breakerOpens,omitempty"`
 	// Breakers lists the pool's breaker (Key "") and, under
 	// BreakerOptions.PerKey, at most MaxStatsKeys keyed breakers: open
 	// first, then half-open, then by outcomes in their window, then by
 	// key. It is nil without WithBreaker.
-	Breakers []BreakerStats
+	Breakers []BreakerStats `json:"breakers,omitempty"`
 }
 
 // Histogram is a snapshot of a duration histogram with fixed buckets.
@@ -83,10 +83,10 @@ type Stats struct {
 // element of Counts counts values above the last bound. The zero value is an
 // empty histogram.
 type Histogram struct {
-	Bounds []time.Duration // upper bounds (inclusive), ascending
-	Counts []uint64        // len(Bounds)+1; the last counts values above the last bound
-	Count  uint64
-	Sum    time.Duration
+	Bounds []time.Duration `json:"bounds"` // upper bounds (inclusive), ascending
+	Counts []uint64        `json:"counts"` // len(Bounds)+1; the last counts values above the last bound
+	Count  uint64          `json:"count"`
+	Sum    time.Duration   `json:"sum"`
 }
 
 // Quantile returns the q-quantile (0 <= q <= 1, clamped) as the upper

@@ -242,7 +242,7 @@ func (p *Pool) run(sh *shard, r *taskRec, now int64) int64 {
 	if r.timed && p.cfg.stats {
 		sh.queueWait.observe(time.Duration(max(now-r.submitted, 0)))
 	}
-	err, pe := p.call(r.ctx, r)
+	pe, err := p.call(r.ctx, r)
 	var end int64
 	if r.timed {
 		end = nanotime()
@@ -325,7 +325,7 @@ func (p *Pool) runFull(sh *shard, r *taskRec, now int64) int64 {
 	if r.label != "" {
 		pprof.SetGoroutineLabels(p.labelContext(r.label))
 	}
-	err, pe := p.call(ctx, r)
+	pe, err := p.call(ctx, r)
 	if r.label != "" {
 		pprof.SetGoroutineLabels(p.labels)
 	}
@@ -465,13 +465,13 @@ func (p *Pool) lostLocked(r *taskRec) {
 }
 
 // call runs the task function, turning a panic into a *PanicError.
-func (p *Pool) call(ctx context.Context, r *taskRec) (err error, pe *PanicError) {
+func (p *Pool) call(ctx context.Context, r *taskRec) (pe *PanicError, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pe = p.panicError(r, v)
 		}
 	}()
-	return r.fn(ctx), nil
+	return nil, r.fn(ctx)
 }
 
 //go:noinline

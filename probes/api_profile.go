@@ -92,6 +92,10 @@ func (a *api) serveProfile(w http.ResponseWriter, r *http.Request, name string) 
 		writeError(w, http.StatusBadRequest, "debug=2 is only for the goroutine and goroutineleak profiles", "use debug=0 or debug=1")
 		return
 	}
+	if name == "goroutine" && dbg == 2 {
+		a.serveStackDump(w, r)
+		return
+	}
 	p := pprof.Lookup(name)
 	if p == nil {
 		writeError(w, http.StatusNotFound, "profile "+name+" is not available in this runtime", "")
@@ -103,6 +107,29 @@ func (a *api) serveProfile(w http.ResponseWriter, r *http.Request, name string) 
 		return
 	}
 	writeProfile(w, name, dbg, buf.Bytes())
+}
+
+// serveStackDump serves goroutine?debug=2 from stackDump rather than
+// pprof, whose writer cuts the dump at 64 MiB (about 100,000 goroutines
+// of a real server) and stops the world again for each larger buffer it
+// tries. The dump is bounded by a pause budget instead (max_pause).
+func (a *api) serveStackDump(w http.ResponseWriter, r *http.Request) {
+	maxPause, err := parseDurationParam(r.URL.Query(), "max_pause", 0, maxCensusPause)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	ctx, cancel := a.captureContext(r)
+	defer cancel()
+	d, err := stackDump(ctx, maxPause)
+	if err != nil {
+		if r.Context().Err() == nil {
+			writeDumpError(w, "goroutine dump", err)
+		}
+		return
+	}
+	defer d.release()
+	writeProfile(w, "goroutine", 2, d.b)
 }
 
 func (a *api) serveCPUProfile(w http.ResponseWriter, r *http.Request, dbg int) {

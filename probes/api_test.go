@@ -43,7 +43,7 @@ func fakeSource() source {
 			return []schedstats.Finding{{Cause: schedstats.CauseSchedLatency, Severity: schedstats.Warning, Summary: "p99 12ms",
 				Evidence: []schedstats.Evidence{{Name: "p99", Value: 0.012, Unit: "seconds", AtMost: true}}}}
 		},
-		census: func(f apiv1.CensusFilter) (apiv1.Census, error) {
+		census: func(_ context.Context, f apiv1.CensusFilter, _ time.Duration) (apiv1.Census, error) {
 			return apiv1.Census{Goroutines: 3, Matched: 2, Groups: []gdump.Group{
 				{State: f.State, Count: 2, MaxWait: f.MinWait, Frames: []gdump.Frame{{Func: "main.f", Line: f.MaxGroups}}},
 			}}, nil

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ func TestCensus(t *testing.T) {
 	var g *gdump.Group
 	for try := 0; try < 200; try++ {
 		time.Sleep(time.Duration(try) * time.Millisecond)
-		if c, err = census(apiv1.CensusFilter{State: "chan receive"}); err != nil {
+		if c, err = census(context.Background(), apiv1.CensusFilter{State: "chan receive"}, 0); err != nil {
 			t.Fatalf("census error = %v", err)
 		}
 		g = nil
@@ -59,11 +60,11 @@ func TestCensus(t *testing.T) {
 		t.Errorf("json.Marshal(Census) error = %v", err)
 	}
 
-	one, err := census(apiv1.CensusFilter{MaxGroups: 1})
+	one, err := census(context.Background(), apiv1.CensusFilter{MaxGroups: 1}, 0)
 	if err != nil || len(one.Groups) != 1 || one.Omitted == 0 {
 		t.Errorf("census(maxGroups: 1) = %d groups, %d omitted, %v; want 1, > 0", len(one.Groups), one.Omitted, err)
 	}
-	none, err := census(apiv1.CensusFilter{MinWait: time.Hour})
+	none, err := census(context.Background(), apiv1.CensusFilter{MinWait: time.Hour}, 0)
 	if err != nil || none.Matched != 0 || len(none.Groups) != 0 {
 		t.Errorf("census(minWait: 1h) kept %d; want 0", none.Matched)
 	}

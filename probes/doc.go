@@ -13,7 +13,11 @@
 //   - the runtime's sched structure, read through a mirror of its layout
 //     (one build-tagged file per Go version, sched_go126.go for Go 1.26):
 //     idle Ps, idle and spinning threads, Ms created and freed, the global
-//     run queue and system goroutines. No linker flag is needed.
+//     run queue and system goroutines. No linker flag is needed. Idle Ps
+//     leave the reader out: while no goroutine waits for a P, the P the
+//     reader runs on and those of Ms spinning after its wake-up count as
+//     idle, so that an idle process reads idle (the exporters'
+//     gdiag_sched_idle_procs is the same figure).
 //   - deep mode, only when built with -tags gdiag_deep and
 //     -ldflags=-checklinkname=0: the length of each P's local run queue,
 //     read through runtime.allp.
@@ -45,6 +49,9 @@
 // directory ($XDG_RUNTIME_DIR/gdiag, else os.TempDir()/gdiag-<uid>; an
 // existing one must belong to the user and be closed to others), a 0600
 // socket, and on every connection the peer's uid checked with SO_PEERCRED.
+// When every runtime directory is refused, the socket goes into a new
+// private directory (apiv1.FallbackDirPattern) and Start says so in its
+// error, with the agent running: diagnostics never stop a service.
 // A <pid>.json discovery file next to the socket, written atomically with
 // mode 0600, lets `gdiag ps` find the process; Agent.Close removes both. A
 // TCP listener is added only when asked (Options.TCPAddr, loopback unless
@@ -53,9 +60,17 @@
 //
 // Routes: info, snapshot, history, findings, goroutines (a census that
 // groups every goroutine by state, stack and creation site; min_wait,
-// state, max_groups), pools, profile/{cpu,heap,allocs,mutex,block,goroutine,
-// threadcreate} (seconds= or duration=, debug=), trace and flight. Errors are
-// {"error","hint"} with 400, 401, 404, 405 or 409. One CPU profile and one
+// state, max_groups, max_pause), pools, profile/{cpu,heap,allocs,mutex,
+// block,goroutine,threadcreate} (seconds= or duration=, debug=; max_pause
+// for goroutine?debug=2), trace, flight, os (what the kernel says of the
+// process: CPU used, run delay, cgroup quota and throttling, host load,
+// as rates over at least a second; Linux only) and memstats. The agent
+// adds operations that change the process, as gops has them: POST gc,
+// gcpercent?percent=N|off, memlimit?bytes=N|off and
+// profile/{mutex,block}?duration= (the sampling rate switched on for the
+// capture and restored); it logs each with its peer. Handler, which
+// authenticates no one, refuses them (403). Errors are {"error","hint"}
+// with 400, 401, 403, 404, 405, 409 or 503. One CPU profile and one
 // trace run at a time per process (409 otherwise, never a wait). Captures are
 // capped (5 min by default) and end early when the client leaves or the agent
 // stops. The wire types, and a client, live in package apiv1.
@@ -74,8 +89,18 @@
 // costs the Go runtime itself far more (about 0.25% of a core on a small
 // VM; TestSamplingCPU with -cpu-minute measures both). The agent samples
 // once a second by default. The first Read stops the world twice for a
-// few microseconds. A census (/v1/goroutines) stops the world for the
-// length of a full stack dump, about a microsecond per goroutine. A
+// few microseconds. A census (/v1/goroutines) or a full dump
+// (goroutine?debug=2) stops the world for the length of a stack dump: 0.6
+// to 1 s per 100,000 parked goroutines on a busy 2-core VM, more for deep
+// stacks (BenchmarkStackDumpPause). So one runs at a time per process; the
+// agent estimates the pause from the goroutine count and its last dump and
+// refuses (409) one over the budget, one second unless the request allows
+// more with max_pause (at most a minute); a census whose client has gone
+// is dropped. The dump is sized to need one stop, and is never cut (pprof
+// cuts its own at 64 MiB). History, findings, censuses, point-in-time
+// profiles and the flight recorder share a limit of 4 requests in
+// progress per agent; more wait for a slot, up to 30 s, then get 503. Each
+// listener accepts at most 64 connections at once. A
 // started FlightRecorder costs what execution tracing costs, a few percent
 // of CPU; only one may be active per process.
 //

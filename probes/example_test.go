@@ -20,10 +20,12 @@ func ExampleStart() {
 
 	agent, err := probes.Start(probes.Options{Dir: filepath.Join(dir, "run")})
 	if err != nil {
-		fmt.Println(err) // a service logs this and carries on without diagnostics
+		fmt.Println(err) // a service logs this and carries on
+	}
+	defer agent.Close() // nil-safe: a failed Start returns a nil Agent
+	if agent == nil {
 		return
 	}
-	defer agent.Close()
 
 	c, err := apiv1.NewClient(agent.SocketPath(), apiv1.ClientOptions{})
 	if err != nil {

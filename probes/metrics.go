@@ -21,23 +21,27 @@ const (
 	mLatency
 	mPausesGC
 	mPausesOther
+	mStoppingGC
+	mStoppingOther
 	mMutexWait
 	mCount
 )
 
 var metricNames = [mCount]string{
-	mGOMAXPROCS:  "/sched/gomaxprocs:threads",
-	mGoroutines:  "/sched/goroutines:goroutines",
-	mRunning:     "/sched/goroutines/running:goroutines",
-	mRunnable:    "/sched/goroutines/runnable:goroutines",
-	mWaiting:     "/sched/goroutines/waiting:goroutines",
-	mNotInGo:     "/sched/goroutines/not-in-go:goroutines",
-	mCreated:     "/sched/goroutines-created:goroutines",
-	mThreads:     "/sched/threads/total:threads",
-	mLatency:     "/sched/latencies:seconds",
-	mPausesGC:    "/sched/pauses/total/gc:seconds",
-	mPausesOther: "/sched/pauses/total/other:seconds",
-	mMutexWait:   "/sync/mutex/wait/total:seconds",
+	mGOMAXPROCS:    "/sched/gomaxprocs:threads",
+	mGoroutines:    "/sched/goroutines:goroutines",
+	mRunning:       "/sched/goroutines/running:goroutines",
+	mRunnable:      "/sched/goroutines/runnable:goroutines",
+	mWaiting:       "/sched/goroutines/waiting:goroutines",
+	mNotInGo:       "/sched/goroutines/not-in-go:goroutines",
+	mCreated:       "/sched/goroutines-created:goroutines",
+	mThreads:       "/sched/threads/total:threads",
+	mLatency:       "/sched/latencies:seconds",
+	mPausesGC:      "/sched/pauses/total/gc:seconds",
+	mPausesOther:   "/sched/pauses/total/other:seconds",
+	mStoppingGC:    "/sched/pauses/stopping/gc:seconds",
+	mStoppingOther: "/sched/pauses/stopping/other:seconds",
+	mMutexWait:     "/sync/mutex/wait/total:seconds",
 }
 
 // metricsReader owns a reusable sample slice: metrics.Read keeps the
@@ -47,9 +51,14 @@ type metricsReader struct {
 	samples []metrics.Sample
 }
 
-func newMetricsReader() *metricsReader {
+func newMetricsReader() *metricsReader { return newMetricsReaderOf(metricNames) }
+
+// newMetricsReaderOf reads the metrics names in the order of
+// metricNames; tests give names the runtime lacks, to stand for an older
+// toolchain.
+func newMetricsReaderOf(names [mCount]string) *metricsReader {
 	m := &metricsReader{samples: make([]metrics.Sample, mCount)}
-	for i, n := range metricNames {
+	for i, n := range names {
 		m.samples[i].Name = n
 	}
 	return m
@@ -78,13 +87,47 @@ func (m *metricsReader) read(s *schedstats.Snapshot) {
 	m.hist(mLatency, &s.SchedLatency)
 	m.hist(mPausesGC, &s.GCPauses)
 	m.hist(mPausesOther, &s.OtherPauses)
+	m.hist(mStoppingGC, &s.GCStopping)
+	m.hist(mStoppingOther, &s.OtherStopping)
 	s.MutexWait = 0
 	if v := m.samples[mMutexWait].Value; v.Kind() == metrics.KindFloat64 {
 		s.MutexWait = secondsToDuration(v.Float64())
 	}
-	src := schedstats.SourceRuntimeMetrics
-	s.Sources.Procs, s.Sources.Threads, s.Sources.Goroutines = src, src, src
-	s.Sources.Latency, s.Sources.Pauses, s.Sources.Mutex = src, src, src
+	// A part is labelled runtime/metrics only when the toolchain has
+	// every metric it is made of: Go 1.25 has no thread count, goroutine
+	// states or goroutines created, and zeros must not pass for readings.
+	s.Sources.Procs = m.source(mGOMAXPROCS)
+	s.Sources.Threads = m.source(mThreads)
+	s.Sources.Goroutines = m.source(mGoroutines, mRunning, mRunnable, mWaiting, mNotInGo, mCreated)
+	s.Sources.Latency = m.source(mLatency)
+	s.Sources.Pauses = m.source(mPausesGC, mPausesOther)
+	s.Sources.Mutex = m.source(mMutexWait)
+}
+
+// missingMetrics lists the names the running toolchain does not offer.
+func missingMetrics(names []string) []string {
+	have := map[string]bool{}
+	for _, d := range metrics.All() {
+		have[d.Name] = true
+	}
+	var out []string
+	for _, n := range names {
+		if !have[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// source is SourceRuntimeMetrics when the running toolchain offers all
+// the metrics ids, else SourceNone: a metric it lacks reads as KindBad.
+func (m *metricsReader) source(ids ...int) schedstats.Source {
+	for _, i := range ids {
+		if m.samples[i].Value.Kind() == metrics.KindBad {
+			return schedstats.SourceNone
+		}
+	}
+	return schedstats.SourceRuntimeMetrics
 }
 
 // hist copies histogram sample i into h, reusing h's slices.

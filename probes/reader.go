@@ -40,7 +40,8 @@ type reader struct {
 
 func newReader(src viewSource, deep *deepReader) *reader {
 	r := &reader{m: newMetricsReader()}
-	r.status = apiv1.ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true}
+	r.status = apiv1.ReaderStatus{Mode: schedstats.SourceRuntimeMetrics, Mirror: mirrorName, Fallback: true,
+		Missing: missingMetrics(metricNames[:])}
 	if src == nil {
 		r.status.Reason = "no runtime mirror for this Go version"
 		return r
@@ -98,7 +99,7 @@ func (r *reader) Read(s *schedstats.Snapshot) {
 		v := &r.view
 		r.sched(v)
 		if plausible(v, s.GOMAXPROCS) {
-			s.IdlePs = int(v.npidle)
+			s.IdlePs = idlePs(v, s)
 			s.IdleThreads = int(v.nmidle)
 			s.SpinningThreads = int(v.nmspinning)
 			s.MsCreated, s.MsFreed = uint64(v.mnext), uint64(v.nmfreed)
@@ -120,6 +121,22 @@ func (r *reader) Read(s *schedstats.Snapshot) {
 	if r.deep == nil {
 		s.LocalRunQueues = nil // documented as nil outside deep mode
 	}
+}
+
+// idlePs counts the Ps with nothing to run, as if the reader were not
+// there. The runtime's npidle leaves out two Ps that only the reading
+// keeps from idling: the P this goroutine runs on, and the P of the
+// spinning M that the reader's own wake-up starts (a goroutine made
+// runnable wakes an M to look for work; it finds none and parks). So
+// while no goroutine waits for a P, the reader's P and the Ps of spinning
+// Ms count as idle; otherwise they would run that work, and count as
+// busy. Without this an idle process reads as one or two busy Ps.
+func idlePs(v *mirrorView, s *schedstats.Snapshot) int {
+	n := int(v.npidle)
+	if s.Goroutines.Runnable == 0 && v.runqSize == 0 {
+		n += int(v.nmspinning) + 1
+	}
+	return min(n, s.GOMAXPROCS)
 }
 
 // Status reports which source fills the snapshots and why, for /v1/info.

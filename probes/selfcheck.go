@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -56,9 +57,15 @@ var factsGathered atomic.Int64
 // gatherFacts reads the runtimeFacts. SetMaxThreads stops the world
 // twice, which is why the process's reader checks its mirror once, not at
 // every Read.
+//
+// SetMaxThreads only returns the limit by setting one. The value set for
+// that moment is the highest the runtime takes, never a lower one: the
+// runtime kills a process whose live threads exceed the limit at once
+// ("program exceeds 10000-thread limit"), and a process may run more than
+// the default 10,000 after raising it.
 func gatherFacts() runtimeFacts {
 	factsGathered.Add(1)
-	n := debug.SetMaxThreads(10000)
+	n := debug.SetMaxThreads(math.MaxInt32)
 	debug.SetMaxThreads(n)
 	s := []metrics.Sample{
 		{Name: "/sched/goroutines-created:goroutines"},

@@ -25,6 +25,11 @@ var (
 	// ErrNoListener reports that neither the socket nor a TCP listener
 	// could be opened.
 	ErrNoListener = errors.New("probes: no listener could be opened")
+	// ErrFallback reports an agent that runs, but not as asked: its socket
+	// is in a private fallback directory because the runtime directory was
+	// refused (another user's, or open to others), or it runs without a
+	// socket. Start returns it together with the running Agent.
+	ErrFallback = errors.New("probes: agent running with a fallback")
 )
 
 // Agent is a running endpoint, started by Start: the sampler, the optional
@@ -33,6 +38,7 @@ var (
 type Agent struct {
 	socket    string
 	discovery string
+	fallback  string // the private directory made when the runtime directories were refused
 	tcp       net.Addr
 	token     string
 	shutdown  time.Duration
@@ -50,11 +56,21 @@ type Agent struct {
 // Start starts the agent described by opts (see Options for the
 // defaults): the sampler, the optional flight recorder, the owner-only
 // unix socket with its discovery file and the optional TCP listener. The
-// caller stops it with Agent.Close. Start fails with ErrNonLoopback for a
-// public TCPAddr not allowed explicitly, and with ErrNoListener (joined
-// with the causes) when no socket or TCP listener could be opened. A
-// discovery file it cannot write is no error: the agent then runs without
-// one and logs why.
+// caller stops it with Agent.Close.
+//
+// Diagnostics must never stop a service from starting, so an error from
+// Start is for the log, not a reason to exit. Start returns a running
+// Agent together with an error wrapping ErrFallback when it had to fall
+// back: every runtime directory was refused (another user created it
+// first, or it is open to others), so the socket and discovery file are in
+// a new private directory matching apiv1.FallbackDirPattern (where gdiag
+// still finds them), or no socket could be opened at all and only the TCP
+// listener runs. It returns a nil Agent with ErrNonLoopback for a public
+// TCPAddr not allowed explicitly, with ErrNoListener (joined with the
+// causes) when no socket or TCP listener could be opened, and with the
+// flight recorder's error when Options.Flight cannot start. A discovery
+// file it cannot write is no error: the agent then runs without one and
+// logs why. Every fallback is also logged at level Warn.
 func Start(opts Options) (*Agent, error) {
 	a := &Agent{log: discardLogger(opts.Logger), shutdown: opts.ShutdownTimeout}
 	if a.shutdown <= 0 {
@@ -71,10 +87,18 @@ func Start(opts Options) (*Agent, error) {
 	var unixL *net.UnixListener
 	var dir string
 	var errs []error
+	var fallback error
 	if !opts.NoSocket {
 		unixL, dir, errs = a.openSocket(&opts)
-		if unixL == nil {
-			a.log.Warn("probes: running without a socket or discovery file", "err", errors.Join(errs...))
+		switch {
+		case unixL == nil:
+			fallback = fmt.Errorf("%w: no socket or discovery file: %w", ErrFallback, errors.Join(errs...))
+		case a.fallback != "":
+			fallback = fmt.Errorf("%w: socket in the private directory %s, as the runtime directory was refused: %w",
+				ErrFallback, a.fallback, errors.Join(errs...))
+		}
+		if fallback != nil {
+			a.log.Warn("probes: the agent falls back", "err", fallback)
 		}
 	}
 	var tcpL net.Listener
@@ -94,6 +118,7 @@ func Start(opts Options) (*Agent, error) {
 		}
 	}
 	if unixL == nil && tcpL == nil {
+		a.removeFallbackDir()
 		return nil, errors.Join(append([]error{ErrNoListener}, errs...)...)
 	}
 
@@ -101,6 +126,8 @@ func Start(opts Options) (*Agent, error) {
 	if err != nil {
 		if unixL != nil {
 			unixL.Close()
+			os.Remove(a.socket)
+			a.removeFallbackDir()
 		}
 		if tcpL != nil {
 			tcpL.Close()
@@ -112,13 +139,14 @@ func Start(opts Options) (*Agent, error) {
 	a.cancel = cancel
 	h := newAPI(p.src, opts.maxDuration(), opts.Profiles, opts.Logger, base)
 	if unixL != nil {
-		a.serve(&peerListener{UnixListener: unixL, uid: os.Getuid(), log: a.log}, h, base, opts.maxDuration())
+		peers := &peerListener{UnixListener: unixL, uid: os.Getuid(), log: a.log}
+		a.serve(newLimitListener(peers, maxConns, a.log), h, base, opts.maxDuration())
 		a.writeDiscovery(dir, opts.Token == "")
 	}
 	if tcpL != nil {
-		a.serve(tcpL, requireToken(a.token, h), base, opts.maxDuration())
+		a.serve(newLimitListener(tcpL, maxConns, a.log), requireToken(a.token, h), base, opts.maxDuration())
 	}
-	return a, nil
+	return a, fallback
 }
 
 // openSocket binds the socket in the first usable runtime directory.
@@ -143,7 +171,29 @@ func (a *Agent) openSocket(opts *Options) (*net.UnixListener, string, []error) {
 		a.socket = path
 		return l, dir, nil
 	}
-	return nil, "", errs
+	// Every directory was refused. One that another user planted must not
+	// keep this service's diagnostics off: a directory of a random name,
+	// created 0700 by os.MkdirTemp, cannot have been planted.
+	pattern := apiv1.FallbackDirPattern()
+	dir, err := os.MkdirTemp(filepath.Dir(pattern), filepath.Base(pattern))
+	if err != nil {
+		return nil, "", append(errs, fmt.Errorf("probes: fallback directory: %w", err))
+	}
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+".sock")
+	l, err := listenUnix(path, false)
+	if err != nil {
+		os.Remove(dir)
+		return nil, "", append(errs, err)
+	}
+	a.socket, a.fallback = path, dir
+	return l, dir, errs
+}
+
+// removeFallbackDir removes the fallback directory, once it is empty.
+func (a *Agent) removeFallbackDir() {
+	if a.fallback != "" {
+		os.Remove(a.fallback)
+	}
 }
 
 func (a *Agent) writeDiscovery(dir string, withToken bool) {
@@ -177,6 +227,7 @@ func (a *Agent) serve(l net.Listener, h http.Handler, base context.Context, max 
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ConnContext:       peerContext,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.servers = append(a.servers, srv)
@@ -203,9 +254,14 @@ func (a *Agent) Token() string { return a.token }
 
 // Close stops the agent: captures in flight end early, the servers shut
 // down within Options.ShutdownTimeout, the sampler and flight recorder
-// stop, and the socket and discovery file are removed. Close is idempotent
-// and returns the first call's error.
+// stop, and the socket and discovery file (and a fallback directory) are
+// removed. Close is idempotent and returns the first call's error; on a
+// nil Agent, as Start returns when it fails, it does nothing, so that
+// "defer agent.Close()" needs no check.
 func (a *Agent) Close() error {
+	if a == nil {
+		return nil
+	}
 	a.once.Do(func() {
 		a.cancel()
 		ctx, cancel := context.WithTimeout(context.Background(), a.shutdown)
@@ -228,6 +284,7 @@ func (a *Agent) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		a.removeFallbackDir()
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr

@@ -227,10 +227,17 @@ func TestNoListener(t *testing.T) {
 	if _, err := Start(Options{NoSocket: true}); !errors.Is(err, ErrNoListener) {
 		t.Errorf("Start(NoSocket) = %v; want ErrNoListener", err)
 	}
+	// A runtime directory that cannot be made, and no way to fall back
+	// (TMPDIR under a file too): no listener at all.
 	file := filepath.Join(shortTempDir(t), "file")
 	os.WriteFile(file, nil, 0o600)
-	if _, err := Start(Options{Dir: filepath.Join(file, "gdiag")}); !errors.Is(err, ErrNoListener) {
-		t.Errorf("Start(Dir under a file) = %v; want ErrNoListener", err)
+	t.Setenv("TMPDIR", file)
+	a, err := Start(Options{Dir: filepath.Join(file, "gdiag")})
+	if !errors.Is(err, ErrNoListener) || a != nil {
+		t.Errorf("Start(Dir under a file, TMPDIR a file) = %v, %v; want nil, ErrNoListener", a, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close on the nil Agent of a failed Start = %v; want nil", err)
 	}
 }
 
@@ -295,29 +302,39 @@ func TestDiscoveryUnwritable(t *testing.T) {
 	}
 }
 
+// TestUnsafeDirRefused: a directory open to others, a symlink, or another
+// user's directory is never used; the agent falls back to a private
+// directory of its own and says why.
 func TestUnsafeDirRefused(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	open := filepath.Join(shortTempDir(t), "open")
+	base := shortTempDir(t)
+	t.Setenv("TMPDIR", base)
+	open := filepath.Join(base, "open")
 	os.Mkdir(open, 0o755)
 	os.Chmod(open, 0o755)
-	if _, err := Start(Options{Dir: open}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("Start(Dir mode 0755) = %v; want ErrUnsafeDir", err)
-	}
-	link := filepath.Join(filepath.Dir(open), "link")
+	link := filepath.Join(base, "link")
 	os.Symlink(open, link)
-	if _, err := Start(Options{Dir: link}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("Start(Dir a symlink) = %v; want ErrUnsafeDir", err)
+	dirs := map[string]string{"mode 0755": open, "a symlink": link}
+	if os.Getuid() == 0 {
+		other := filepath.Join(base, "other")
+		os.Mkdir(other, 0o700)
+		if err := os.Chown(other, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		dirs["owned by uid 65534"] = other
+	} else if os.Getenv("GDIAG_E2E") == "1" {
+		t.Error("cannot give a directory to another user without root; CI runs as root")
 	}
-	if os.Getuid() != 0 {
-		t.Skip("cannot give a directory to another user without root")
-	}
-	other := filepath.Join(filepath.Dir(open), "other")
-	os.Mkdir(other, 0o700)
-	if err := os.Chown(other, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Start(Options{Dir: other}); !errors.Is(err, ErrUnsafeDir) {
-		t.Errorf("Start(Dir owned by uid 65534) = %v; want ErrUnsafeDir", err)
+	for what, dir := range dirs {
+		a, err := Start(Options{Dir: dir})
+		if !errors.Is(err, ErrUnsafeDir) || !errors.Is(err, ErrFallback) || a == nil {
+			t.Errorf("Start(Dir %s) = %v, %v; want a running agent and ErrFallback with ErrUnsafeDir", what, a, err)
+			continue
+		}
+		if got := filepath.Dir(a.SocketPath()); filepath.Dir(got) != base || !strings.HasPrefix(filepath.Base(got), "gdiag-") {
+			t.Errorf("Start(Dir %s): socket %s; want it in a private directory under TMPDIR", what, a.SocketPath())
+		}
+		a.Close()
 	}
 }
 

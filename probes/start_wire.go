@@ -35,8 +35,15 @@ func startParts(opts *Options) (*parts, error) {
 			sopts.OnFindings = newFlightTrigger(fr, opts.Logger).onFindings
 		}
 	}
-	s := schedstats.NewSampler(r.Read, sopts)
+	ov := newOSView()
+	read := func(snap *schedstats.Snapshot) {
+		r.Read(snap)
+		ov.tick() // in the sampler's goroutine; a reading at most once a second
+	}
+	s := schedstats.NewSampler(read, sopts)
 	src := commonSource(r)
+	src.os = ov
+	src.ops = true // the agent's listeners are owner-only or need the token
 	samplerSource(&src, s, interval)
 	if fr != nil {
 		src.flight = fr.WriteTo
@@ -56,6 +63,7 @@ func startParts(opts *Options) (*parts, error) {
 func handlerSource(opts *HandlerOptions) source {
 	r := processReader()
 	src := commonSource(r)
+	src.os = newOSView()
 	if opts.Flight != nil {
 		src.flight = opts.Flight.WriteTo
 	}
@@ -90,50 +98,7 @@ func pools() []apiv1.Pool {
 	reg := pool.Registered()
 	out := make([]apiv1.Pool, len(reg))
 	for i, p := range reg {
-		st := p.Stats()
-		out[i] = apiv1.Pool{
-			Name: st.Name, MinWorkers: st.MinWorkers, MaxWorkers: st.MaxWorkers, Workers: st.Workers,
-			Running: st.Running, Idle: st.Idle, Queued: st.Queued, Parked: st.Parked, QueueCapacity: st.QueueCapacity,
-			KeyLimit: st.KeyLimit, Stopped: st.Stopped,
-			Submitted: st.Submitted, Completed: st.Completed, Failed: st.Failed, Panicked: st.Panicked,
-			Canceled: st.Canceled, Rejected: st.Rejected, HookPanics: st.HookPanics,
-			QueueWait: poolHistogram(st.QueueWait), RunTime: poolHistogram(st.RunTime),
-			Keys: poolKeys(st.Keys),
-
-			Refused: apiv1.Refusals(st.Refused), Limit: st.Limit, Adaptive: st.Adaptive,
-			Rate: apiv1.Rate(st.Rate), KeyRate: apiv1.Rate(st.KeyRate), ShedTarget: st.ShedTarget,
-			Shedding: st.Shedding, BreakerOpens: st.BreakerOpens, Breakers: poolBreakers(st.Breakers),
-		}
+		out[i] = p.Stats()
 	}
 	return out
-}
-
-// poolBreakers converts the breakers; nil stays nil, so that the JSON
-// leaves "breakers" out.
-func poolBreakers(bs []pool.BreakerStats) []apiv1.Breaker {
-	if len(bs) == 0 {
-		return nil
-	}
-	out := make([]apiv1.Breaker, len(bs))
-	for i, b := range bs {
-		out[i] = apiv1.Breaker{Key: b.Key, State: b.State.String(), Opened: b.Opened, Requests: b.Requests, Failures: b.Failures}
-	}
-	return out
-}
-
-// poolKeys converts the busiest keys; nil stays nil, so that the JSON
-// leaves "keys" out.
-func poolKeys(ks []pool.KeyStats) []apiv1.PoolKey {
-	if len(ks) == 0 {
-		return nil
-	}
-	out := make([]apiv1.PoolKey, len(ks))
-	for i, k := range ks {
-		out[i] = apiv1.PoolKey(k)
-	}
-	return out
-}
-
-func poolHistogram(h pool.Histogram) apiv1.Histogram {
-	return apiv1.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum}
 }

@@ -51,6 +51,7 @@ var catalogue = []Metric{
 	{"gdiag_sched_goroutines_created_total", "goroutines", TypeCounter, "Goroutines created since the process started.", nil},
 	{"gdiag_sched_latency_seconds", "seconds", TypeHistogram, "Time goroutines spent runnable before running.", nil},
 	{"gdiag_sched_pause_seconds", "seconds", TypeHistogram, "Stop-the-world pause durations, by cause (gc or other).", []string{"kind"}},
+	{"gdiag_sched_pause_stopping_seconds", "seconds", TypeHistogram, "Time from the request to stop the world until every goroutine stopped, by cause (gc or other): the first part of each pause.", []string{"kind"}},
 	{"gdiag_sync_mutex_wait_seconds_total", "seconds", TypeCounter, "Time goroutines spent blocked on sync.Mutex and sync.RWMutex.", nil},
 	{"gdiag_pool_workers", "workers", TypeGauge, "Worker goroutines alive in the pool.", []string{"pool"}},
 	{"gdiag_pool_workers_running", "workers", TypeGauge, "Workers running a task.", []string{"pool"}},

@@ -217,28 +217,61 @@ func detectPause(h []Snapshot, th Thresholds) (Finding, bool) {
 		return Finding{}, false
 	}
 	first, last := h[0], h[len(h)-1]
+	gcStop, otherStop := last.GCStopping.Sub(first.GCStopping), last.OtherStopping.Sub(first.OtherStopping)
 	gcLo, gcHi := longest(last.GCPauses.Sub(first.GCPauses))
 	otherLo, otherHi := longest(last.OtherPauses.Sub(first.OtherPauses))
-	worst, kind := gcLo, "gc"
+	worst, kind, stop := gcLo, "gc", gcStop
 	if otherLo > gcLo {
-		worst, kind = otherLo, "other"
+		worst, kind, stop = otherLo, "other", otherStop
 	}
 	limit := th.PauseMax.Seconds()
 	if !(worst > limit) {
 		return Finding{}, false
 	}
+	summary := fmt.Sprintf("a stop-the-world pause (%s) lasted at least %v (threshold %v)", kind, secondsDuration(worst), th.PauseMax)
+	if share := StoppingShare(worst, stop); share != "" {
+		summary += "; " + share
+	}
+	_, gcStopHi := longest(gcStop)
+	_, otherStopHi := longest(otherStop)
 	return Finding{
 		Cause:    CauseSTWPauses,
 		Severity: th.severity(worst, limit),
-		Summary: fmt.Sprintf("a stop-the-world pause (%s) lasted at least %v (threshold %v)",
-			kind, secondsDuration(worst), th.PauseMax),
+		Summary:  summary,
 		Evidence: []Evidence{
 			{Name: "gc_pause_max", Value: gcHi, Unit: "seconds", AtMost: true},
 			{Name: "other_pause_max", Value: otherHi, Unit: "seconds", AtMost: true},
+			{Name: "gc_stopping_max", Value: gcStopHi, Unit: "seconds", AtMost: true},
+			{Name: "other_stopping_max", Value: otherStopHi, Unit: "seconds", AtMost: true},
 		},
 		Since: first.Time,
 		Until: last.Time,
 	}, true
+}
+
+// StoppingShare says in words which part of a long stop-the-world pause
+// dominated. pause is a lower bound of the pause, in seconds; stopping
+// holds the stopping times (GCStopping or OtherStopping, over the same
+// window) of pauses of the same kind. It answers "most of it was spent
+// stopping the world" when the longest stopping time is certainly at
+// least half the pause, "the world stopped within …" when it is certainly
+// under half, a sentence giving both bounds when the buckets cannot tell,
+// and "" when stopping is empty (a reader without the split). The longest
+// stopping time need not belong to the longest pause; both are the
+// window's worst, so "stopped within" holds for every pause.
+func StoppingShare(pause float64, stopping Histogram) string {
+	if stopping.Count() == 0 {
+		return ""
+	}
+	lo, hi := longest(stopping)
+	switch {
+	case 2*lo >= pause:
+		return fmt.Sprintf("most of it was spent stopping the world (at least %v until every goroutine stopped): a goroutine did not reach a safe point in time",
+			secondsDuration(lo))
+	case 2*hi < pause:
+		return fmt.Sprintf("the world stopped within %v: the time went in the work done while it was stopped", secondsDuration(hi))
+	}
+	return fmt.Sprintf("stopping the world took between %v and %v of it", secondsDuration(lo), secondsDuration(hi))
 }
 
 // longest returns the bounds of the bucket that holds the longest value

@@ -21,10 +21,12 @@ func healthy(n int) []schedstats.Snapshot {
 		h[i] = schedstats.Snapshot{
 			Time: t0.Add(time.Duration(i) * time.Second), GOMAXPROCS: 4, Threads: 10,
 			GlobalRunQueue: i % 2, LocalRunQueues: []int{1, 0, 1, 0},
-			Goroutines:   schedstats.GoroutineStates{Total: 50 + i%3, Runnable: 2},
-			SchedLatency: hist(latBounds, 0, uint64(1000*i), uint64(10*i), 0, 0, 0, 0, 0),
-			GCPauses:     hist(latBounds, 0, uint64(i), 0, 0, 0, 0, 0, 0),
-			OtherPauses:  hist(latBounds, 0, 0, 0, 0, 0, 0, 0, 0),
+			Goroutines:    schedstats.GoroutineStates{Total: 50 + i%3, Runnable: 2},
+			SchedLatency:  hist(latBounds, 0, uint64(1000*i), uint64(10*i), 0, 0, 0, 0, 0),
+			GCPauses:      hist(latBounds, 0, uint64(i), 0, 0, 0, 0, 0, 0),
+			OtherPauses:   hist(latBounds, 0, 0, 0, 0, 0, 0, 0, 0),
+			GCStopping:    hist(latBounds, 0, uint64(i), 0, 0, 0, 0, 0, 0),
+			OtherStopping: hist(latBounds, 0, 0, 0, 0, 0, 0, 0, 0),
 		}
 	}
 	return h
@@ -151,6 +153,51 @@ func TestDetect(t *testing.T) {
 				if _, err := json.Marshal(f); err != nil {
 					t.Errorf("json.Marshal(%s finding): %v", f.Cause, err)
 				}
+			}
+		})
+	}
+}
+
+// TestDetectPauseStopping checks that the long-pause finding says which
+// part of the pause dominated: the time to stop the world, the work done
+// while it was stopped, or neither for certain.
+func TestDetectPauseStopping(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		stopping int // bucket of the stopping time of the one long pause (in [100ms, 200ms)); -1: no split known
+		want     string
+	}{
+		{"stopping dominates", 6, "most of it was spent stopping the world (at least 100ms"},
+		{"stopping at least half", 5, "most of it was spent stopping the world (at least 50ms"},
+		{"stopping maybe half", 4, "stopping the world took between 20ms and 50ms of it"},
+		{"work dominates", 1, "the world stopped within 1ms: the time went in the work done"},
+		{"no split", -1, "threshold 50ms)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := healthy(10)
+			for i := range h {
+				if i < 5 {
+					continue
+				}
+				h[i].GCPauses.Counts[6] = 1
+				if tt.stopping >= 0 {
+					h[i].GCStopping.Counts[tt.stopping]++
+				} else {
+					h[i].GCStopping, h[i].OtherStopping = schedstats.Histogram{}, schedstats.Histogram{}
+				}
+			}
+			if tt.stopping < 0 {
+				h[0].GCStopping, h[0].OtherStopping = schedstats.Histogram{}, schedstats.Histogram{}
+			}
+			fs := schedstats.Detect(h, schedstats.Thresholds{})
+			if len(fs) != 1 || fs[0].Cause != schedstats.CauseSTWPauses {
+				t.Fatalf("Detect = %+v; want one stw-pauses finding", fs)
+			}
+			if !strings.Contains(fs[0].Summary, tt.want) {
+				t.Errorf("summary %q; want it to contain %q", fs[0].Summary, tt.want)
+			}
+			if tt.stopping < 0 && strings.Contains(fs[0].Summary, "stop") && strings.Contains(fs[0].Summary, ";") {
+				t.Errorf("summary %q speaks of the stopping time it does not have", fs[0].Summary)
 			}
 		})
 	}

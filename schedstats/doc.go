@@ -3,7 +3,8 @@
 //
 // A [Snapshot] is the scheduler at one moment: Ps, Ms (threads), run
 // queues, goroutines by state, and the cumulative histograms of scheduling
-// latency and stop-the-world pauses. The package does not read the runtime
+// latency and stop-the-world pauses (their total time and, apart, the time
+// the runtime took to stop the world). The package does not read the runtime
 // itself: a [ReadFunc] supplied by the caller fills snapshots (the probes
 // package supplies the runtime's), and [ParseSchedtrace] turns
 // GODEBUG=schedtrace output from any Go program into snapshots. The package
@@ -77,7 +78,15 @@
 //     other, exceeds PauseMax (default 50ms). The rule compares the lower
 //     bound of the highest non-empty bucket of the pause histograms'
 //     deltas, so that it never overstates a pause; the evidence gives the
-//     upper bound, as for every histogram figure (see Quantiles).
+//     upper bound, as for every histogram figure (see Quantiles), and the
+//     longest stopping times beside the longest pauses. The summary says
+//     which part of the pause dominated ([StoppingShare]): the stopping
+//     time (from the request to stop until every P stopped, while
+//     goroutines that have not reached a safe point keep running), which
+//     means a goroutine would not yield, or the work done with the world
+//     stopped (a collection's mark termination, a runtime.Stack of every
+//     goroutine, ReadMemStats). gdiag doctor names the first case
+//     preemption-delay, with the goroutine that delayed the stop.
 //
 // # Quantiles
 //
@@ -145,6 +154,8 @@
 //		Time goroutines spent runnable before running.
 //	gdiag_sched_pause_seconds{kind} histogram seconds
 //		Stop-the-world pause durations, by cause (gc or other).
+//	gdiag_sched_pause_stopping_seconds{kind} histogram seconds
+//		Time from the request to stop the world until every goroutine stopped, by cause (gc or other): the first part of each pause.
 //	gdiag_sync_mutex_wait_seconds_total counter seconds
 //		Time goroutines spent blocked on sync.Mutex and sync.RWMutex.
 //	gdiag_pool_workers{pool} gauge workers

@@ -70,6 +70,9 @@ const (
 	// CauseConnectionGrowth: goroutines grew with the process's open
 	// connections: load, not a leak.
 	CauseConnectionGrowth = "connection-growth"
+	// CausePreemptionDelay: stop-the-world pauses dominated by the time
+	// to stop, because a goroutine did not reach a safe point.
+	CausePreemptionDelay = "preemption-delay"
 )
 
 // The causes gdiag doctor names from a pool's overload controls.

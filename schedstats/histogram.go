@@ -122,6 +122,8 @@ func (s Snapshot) Clone() Snapshot {
 	c.SchedLatency = s.SchedLatency.clone()
 	c.GCPauses = s.GCPauses.clone()
 	c.OtherPauses = s.OtherPauses.clone()
+	c.GCStopping = s.GCStopping.clone()
+	c.OtherStopping = s.OtherStopping.clone()
 	return c
 }
 
@@ -129,13 +131,16 @@ func (s Snapshot) Clone() Snapshot {
 // grown to size, copying allocates nothing. Afterwards dst shares no memory
 // with s. An empty slice in s leaves an empty, possibly non-nil, slice in dst.
 func (s Snapshot) CopyInto(dst *Snapshot) {
-	lrq, lat, gc, other := dst.LocalRunQueues, dst.SchedLatency, dst.GCPauses, dst.OtherPauses
+	lrq := dst.LocalRunQueues
+	hists := [...]Histogram{dst.SchedLatency, dst.GCPauses, dst.OtherPauses, dst.GCStopping, dst.OtherStopping}
 	*dst = s
 	dst.LocalRunQueues = append(lrq[:0], s.LocalRunQueues...)
-	dst.SchedLatency, dst.GCPauses, dst.OtherPauses = lat, gc, other
+	dst.SchedLatency, dst.GCPauses, dst.OtherPauses, dst.GCStopping, dst.OtherStopping = hists[0], hists[1], hists[2], hists[3], hists[4]
 	s.SchedLatency.copyInto(&dst.SchedLatency)
 	s.GCPauses.copyInto(&dst.GCPauses)
 	s.OtherPauses.copyInto(&dst.OtherPauses)
+	s.GCStopping.copyInto(&dst.GCStopping)
+	s.OtherStopping.copyInto(&dst.OtherStopping)
 }
 
 // Delta describes what happened between two snapshots: rates per second and
@@ -150,6 +155,8 @@ type Delta struct {
 	SchedLatency    Histogram `json:"schedLatency"` // delta; SchedLatency.Quantile(0.99) is the windowed p99
 	GCPauses        Histogram `json:"gcPauses"`
 	OtherPauses     Histogram `json:"otherPauses"`
+	GCStopping      Histogram `json:"gcStopping"`
+	OtherStopping   Histogram `json:"otherStopping"`
 }
 
 // Diff returns the change from prev to cur. Rates are zero when the elapsed
@@ -160,6 +167,9 @@ func Diff(prev, cur Snapshot) Delta {
 		SchedLatency: cur.SchedLatency.Sub(prev.SchedLatency),
 		GCPauses:     cur.GCPauses.Sub(prev.GCPauses),
 		OtherPauses:  cur.OtherPauses.Sub(prev.OtherPauses),
+
+		GCStopping:    cur.GCStopping.Sub(prev.GCStopping),
+		OtherStopping: cur.OtherStopping.Sub(prev.OtherStopping),
 	}
 	secs := d.Elapsed.Seconds()
 	if secs <= 0 {

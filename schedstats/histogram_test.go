@@ -125,6 +125,8 @@ func fullSnapshot() schedstats.Snapshot {
 		SchedLatency:   hist(b, 1, 2, 3),
 		GCPauses:       hist(b, 4, 5, 6),
 		OtherPauses:    hist(b, 7, 8, 9),
+		GCStopping:     hist(b, 4, 5, 0),
+		OtherStopping:  hist(b, 7, 0, 0),
 	}
 }
 
@@ -141,8 +143,10 @@ func TestCloneAndCopyInto(t *testing.T) {
 	}
 	// Neither copy may share memory with the original.
 	s.LocalRunQueues[0], s.SchedLatency.Counts[0], s.GCPauses.Bounds[1], s.OtherPauses.Counts[2] = 100, 100, 100, 100
+	s.GCStopping.Counts[1], s.OtherStopping.Counts[0] = 100, 100
 	for name, got := range map[string]schedstats.Snapshot{"Clone": c, "CopyInto": dst} {
-		if got.LocalRunQueues[0] != 1 || got.SchedLatency.Counts[0] != 1 || got.GCPauses.Bounds[1] != 0.001 || got.OtherPauses.Counts[2] != 9 {
+		if got.LocalRunQueues[0] != 1 || got.SchedLatency.Counts[0] != 1 || got.GCPauses.Bounds[1] != 0.001 || got.OtherPauses.Counts[2] != 9 ||
+			got.GCStopping.Counts[1] != 5 || got.OtherStopping.Counts[0] != 7 {
 			t.Errorf("%s shares memory with its source", name)
 		}
 	}
@@ -169,12 +173,14 @@ func TestDiff(t *testing.T) {
 	cur.MutexWait += 500 * time.Millisecond
 	cur.SchedLatency.Counts[2] += 10
 	cur.GCPauses.Counts[1] += 1
+	cur.GCStopping.Counts[0] += 1
 	d := schedstats.Diff(prev, cur)
 	if d.Elapsed != 2*time.Second || d.GoroutinesCreatedPerSec != 50 || d.MsCreatedPerSec != 2 || d.MutexWaitPerSec != 0.25 {
 		t.Errorf("Diff rates = %+v; want 2s, 50/s, 2/s, 0.25", d)
 	}
-	if d.SchedLatency.Count() != 10 || d.GCPauses.Count() != 1 || d.OtherPauses.Count() != 0 {
-		t.Errorf("Diff histograms count %d, %d, %d; want 10, 1, 0", d.SchedLatency.Count(), d.GCPauses.Count(), d.OtherPauses.Count())
+	if d.SchedLatency.Count() != 10 || d.GCPauses.Count() != 1 || d.OtherPauses.Count() != 0 || d.GCStopping.Count() != 1 || d.OtherStopping.Count() != 0 {
+		t.Errorf("Diff histograms count %d, %d, %d, %d, %d; want 10, 1, 0, 1, 0", d.SchedLatency.Count(), d.GCPauses.Count(), d.OtherPauses.Count(),
+			d.GCStopping.Count(), d.OtherStopping.Count())
 	}
 	if got := d.SchedLatency.Quantile(0.99); got < 0.01 {
 		t.Errorf("windowed p99 = %v; want in the top bucket (≥ 0.01)", got)

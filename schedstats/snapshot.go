@@ -51,7 +51,7 @@ type Sources struct {
 	RunQueues  Source `json:"runQueues"`  // GlobalRunQueue, LocalRunQueues
 	Goroutines Source `json:"goroutines"` // Goroutines, SystemGoroutines, GoroutinesCreated
 	Latency    Source `json:"latency"`    // SchedLatency
-	Pauses     Source `json:"pauses"`     // GCPauses, OtherPauses
+	Pauses     Source `json:"pauses"`     // GCPauses, OtherPauses, GCStopping, OtherStopping
 	Mutex      Source `json:"mutex"`      // MutexWait
 }
 
@@ -95,10 +95,20 @@ type Snapshot struct {
 	SystemGoroutines  int             `json:"systemGoroutines"`
 	GoroutinesCreated uint64          `json:"goroutinesCreated"`
 
-	SchedLatency Histogram     `json:"schedLatency"` // time runnable before running
-	GCPauses     Histogram     `json:"gcPauses"`     // stop-the-world total time, GC
-	OtherPauses  Histogram     `json:"otherPauses"`  // stop-the-world total time, other
-	MutexWait    time.Duration `json:"mutexWait"`    // cumulative time blocked on sync.Mutex/RWMutex
+	SchedLatency Histogram `json:"schedLatency"` // time runnable before running
+	GCPauses     Histogram `json:"gcPauses"`     // stop-the-world total time, GC
+	OtherPauses  Histogram `json:"otherPauses"`  // stop-the-world total time, other
+	// GCStopping and OtherStopping are the first part of each pause in
+	// GCPauses and OtherPauses: the time from the request to stop the
+	// world until every P had stopped. While it lasts, the goroutines
+	// that have not yet reached a safe point still run and every other
+	// one waits. A pause whose stopping time is most of its total was
+	// spent waiting for a goroutine that would not yield, not in the
+	// work the world was stopped for (see the package documentation,
+	// "Detectors").
+	GCStopping    Histogram     `json:"gcStopping"`
+	OtherStopping Histogram     `json:"otherStopping"`
+	MutexWait     time.Duration `json:"mutexWait"` // cumulative time blocked on sync.Mutex/RWMutex
 
 	Sources Sources `json:"sources"`
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +26,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	gdiagBin, gopsBin = filepath.Join(dir, "gdiag"), filepath.Join(dir, "gops")
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gotool := "go" // go test puts its own GOROOT/bin first on PATH
 	for _, b := range []struct{ dir, out, pkg string }{
 		{"../..", gdiagBin, "./cmd/gdiag"},
 		{".", gopsBin, "github.com/google/gops"},

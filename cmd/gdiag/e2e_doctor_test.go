@@ -104,6 +104,7 @@ func TestDoctorIncidents(t *testing.T) {
 		{name: "threads", start: agent("threads"), cause: "thread-growth"},
 		{name: "pool", start: agent("pool"), cause: "pool-overload"},
 		{name: "stw", start: agent("stw"), cause: "stw-pauses"},
+		{name: "preempt", start: agent("preempt"), cause: "preemption-delay", check: checkPreempt},
 		{name: "healthy", start: agent("healthy")},
 		{name: "throttled", start: func(t *testing.T) *doctorTarget { return startThrottled(t, bins) },
 			cause: "cpu-starved", check: checkThrottled},
@@ -439,7 +440,7 @@ func causes(rep doctorReport) string {
 }
 
 // incidentPrograms are the examples/incidents programs the test builds.
-var incidentPrograms = []string{"leak", "cpu", "mutex", "gc", "threads", "pool", "stw", "healthy",
+var incidentPrograms = []string{"leak", "cpu", "mutex", "gc", "threads", "pool", "stw", "preempt", "healthy",
 	"throttled", "contended", "conns", "pprofgc", "staticleak", "internal/hog"}
 
 // buildIncidents builds every incident program into one directory,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/internal/e2etest"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -30,7 +31,10 @@ type schedReport struct {
 		PauseWindowSeconds      float64   `json:"pauseWindowSeconds"`
 		GCPauses                schedDist `json:"gcPauses"`
 		OtherPauses             schedDist `json:"otherPauses"`
+		GCStopping              schedDist `json:"gcStopping"`
+		OtherStopping           schedDist `json:"otherStopping"`
 	} `json:"derived"`
+	OS *apiv1.OS `json:"os"` // the kernel's view, when the agent serves it
 }
 
 type schedDist struct {
@@ -135,6 +139,16 @@ func checkSchedReport(t *testing.T, r schedReport) {
 	}
 	if l := dv.SchedLatency; l.Count == 0 || l.P50 > l.P90 || l.P90 > l.P99 || l.P99 > l.Max || l.Max <= 0 {
 		t.Errorf("derived latency = %+v; want 0 < p50 ≤ p90 ≤ p99 ≤ max under load", l)
+	}
+	// Each pause has one stopping time, its first part: as many (one more
+	// while a pause is under way), and, counts equal, none longer.
+	for _, k := range []struct {
+		name        string
+		pause, stop schedDist
+	}{{"gc", dv.GCPauses, dv.GCStopping}, {"other", dv.OtherPauses, dv.OtherStopping}} {
+		if k.stop.Count < k.pause.Count || k.stop.Count > k.pause.Count+1 || k.stop.Count == k.pause.Count && k.stop.Max > k.pause.Max {
+			t.Errorf("derived %s pauses %+v, stopping times %+v; want as many stopping times, none longer than the longest pause", k.name, k.pause, k.stop)
+		}
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -398,7 +397,7 @@ func startStamped(t *testing.T) int {
 		}
 	}
 	bin := filepath.Join(t.TempDir(), "stamped")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildvcs=true", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
 	cmd.Dir = src
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)

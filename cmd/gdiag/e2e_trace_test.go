@@ -50,6 +50,23 @@ type traceJSON struct {
 		RunnableNanos int64  `json:"runnableNanos"`
 		MaxLatency    int64  `json:"maxLatencyNanos"`
 	} `json:"topRunnable"`
+	LongestSTW []struct {
+		Reason        string `json:"reason"`
+		StartNanos    int64  `json:"startNanos"`
+		TotalNanos    int64  `json:"totalNanos"`
+		StoppingNanos int64  `json:"stoppingNanos"`
+		Partial       bool   `json:"partial"`
+		Delayer       *struct {
+			Goroutine     int64    `json:"goroutine"`
+			StartFunction string   `json:"startFunction"`
+			Function      string   `json:"function"`
+			FunctionFrom  string   `json:"functionFrom"`
+			Stack         []string `json:"stack"`
+			StoppedAs     string   `json:"stoppedAs"`
+			Samples       int      `json:"samples"`
+			SampleStack   []string `json:"sampleStack"`
+		} `json:"delayer"`
+	} `json:"longestSTW"`
 }
 
 // TestTraceLive traces the demo (whose flight recorder is on: the agent's
@@ -87,6 +104,17 @@ func TestTraceLive(t *testing.T) {
 			}
 			if len(s.Waits) == 0 || s.Waits[0].TotalNanos <= 0 || len(s.Waits[0].Reasons) == 0 {
 				t.Errorf("gdiag %s: waits = %+v; want time by wait reason", strings.Join(args, " "), s.Waits)
+			}
+			// The demo's garbage stops the world within the flight
+			// recorder's seconds; a 1s trace may see no collection.
+			if len(s.LongestSTW) > 5 || c.flight && len(s.LongestSTW) == 0 {
+				t.Errorf("gdiag %s: longestSTW has %d pauses; want at most 5, and one at least in the flight recorder", strings.Join(args, " "), len(s.LongestSTW))
+			}
+			for i, e := range s.LongestSTW {
+				if e.Reason == "" || e.TotalNanos <= 0 || e.StoppingNanos < 0 || e.StoppingNanos > e.TotalNanos ||
+					i > 0 && e.TotalNanos > s.LongestSTW[i-1].TotalNanos || e.Delayer != nil && (e.Delayer.Goroutine <= 0 || e.Delayer.StoppedAs == "") {
+					t.Errorf("gdiag %s: longestSTW[%d] = %+v; want a reason, 0 ≤ stopping ≤ total, longest first, and a goroutine with how it stopped", strings.Join(args, " "), i, e)
+				}
 			}
 			b, err := os.ReadFile(out)
 			if err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {

@@ -10,6 +10,7 @@ import (
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/doctor"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/goroutines"
+	"github.com/gdiag/gdiag/cmd/gdiag/internal/ops"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/pools"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/profile"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/ps"
@@ -19,7 +20,7 @@ import (
 
 // commands lists every subcommand, in the order "gdiag help" shows them.
 func commands() []cli.Command {
-	return []cli.Command{
+	return append([]cli.Command{
 		ps.Command(),
 		sched.Command(),
 		pools.Command(),
@@ -32,7 +33,7 @@ func commands() []cli.Command {
 			Profile:    profile.Analyze,
 			Trace:      tracecmd.Analyze,
 		}),
-	}
+	}, ops.Commands()...)
 }
 
 func main() {

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,7 +86,7 @@ func TestReadmeGoSnippet(t *testing.T) {
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "vet", file)
+	cmd := exec.Command("go", "vet", file)
 	cmd.Dir = "../.." // the main module resolves the imports
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("the README's exporter snippet does not compile: %v\n%s\n%s", err, out, src)

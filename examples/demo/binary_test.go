@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,7 +17,7 @@ import (
 func buildDemo(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "demo")
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gotool := "go" // go test puts its own GOROOT/bin first on PATH
 	out, err := exec.Command(gotool, "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -52,7 +52,6 @@ type incidents struct {
 	stop    chan struct{}  // closed to end the current incident
 	wg      sync.WaitGroup // the current incident's goroutines
 	slow    bool           // overload: /work tasks are slow too
-	leaked  int
 }
 
 func newIncidents(httpPool *pool.Pool) *incidents {

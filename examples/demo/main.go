@@ -43,6 +43,7 @@ type config struct {
 	incident     string
 	duration     time.Duration
 	watch        time.Duration
+	contention   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.load, "load", 50, "requests per second the built-in load generator sends to /work (0 disables it)")
 	fs.StringVar(&c.incident, "incident", "none", "incident to start with: "+incidentList()+" (switch at run time with POST /incident?name=NAME)")
 	fs.DurationVar(&c.duration, "duration", 0, "exit after this long; 0 runs until SIGINT or SIGTERM")
+	fs.BoolVar(&c.contention, "contention-profiles", true, "sample mutex and block events, so that those profiles are not empty (false leaves the runtime's default: off)")
 	fs.DurationVar(&c.watch, "watch", 0, "print a scheduler and pool summary read from the probes socket every `interval` (0 disables it)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: demo [flags]\n\n"+

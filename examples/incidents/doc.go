@@ -11,5 +11,6 @@
 // internal/harness) and adds one fault: leak (goroutine leak), cpu (CPU
 // saturation), mutex (lock contention), gc (GC pressure), threads (thread
 // growth from blocking system calls), pool (pool overload), stw (long
-// stop-the-world pauses); healthy adds none.
+// stop-the-world pauses), preempt (pauses spent waiting for a loop that
+// cannot be preempted: preemption-delay); healthy adds none.
 package incidents

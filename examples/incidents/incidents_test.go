@@ -18,7 +18,7 @@ import (
 
 // programs are the incident programs, one directory each.
 var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw",
-	"throttled", "contended", "conns", "staticleak"}
+	"throttled", "contended", "conns", "staticleak", "preempt"}
 
 // buildAll builds every program into one temporary directory.
 func buildAll(t *testing.T) string {
@@ -28,7 +28,7 @@ func buildAll(t *testing.T) string {
 	for _, p := range programs {
 		args = append(args, "./"+p)
 	}
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gotool := "go" // go test puts its own GOROOT/bin first on PATH
 	if out, err := exec.Command(gotool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -41,7 +41,7 @@ func buildAll(t *testing.T) string {
 // SIGTERM.
 func TestProgramsStartAndStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs 12 programs; skipped with -short")
+		t.Skip("builds and runs 13 programs; skipped with -short")
 	}
 	bins := buildAll(t)
 	// Every program stops at the end of -duration; SIGTERM takes the same

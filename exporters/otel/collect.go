@@ -1,7 +1,6 @@
 package otel
 
 import (
-	"math"
 	"strconv"
 	"time"
 
@@ -13,21 +12,10 @@ import (
 	"github.com/gdiag/gdiag/schedstats"
 )
 
-// schedBounds are the upper bounds, in seconds, that the runtime's scheduler
-// histograms are re-bucketed into: 1, 2.5 and 5 times each power of ten from
-// 1µs to 10s, as the Prometheus exporter does. The runtime keeps about 160
-// buckets per histogram; these keep the p99 readable around the 10ms
-// scheduling-latency threshold, which is one of them.
-var schedBounds = []float64{
-	1e-6, 2.5e-6, 5e-6,
-	1e-5, 2.5e-5, 5e-5,
-	1e-4, 2.5e-4, 5e-4,
-	1e-3, 2.5e-3, 5e-3,
-	1e-2, 2.5e-2, 5e-2,
-	1e-1, 2.5e-1, 5e-1,
-	1, 2.5, 5,
-	10,
-}
+// schedBounds are the upper bounds, in seconds, that the runtime's
+// scheduler histograms are re-bucketed into (schedstats.ExportBounds, as
+// in the Prometheus exporter); shared by every data point, never written.
+var schedBounds = schedstats.ExportBounds()
 
 // entry gathers the data points of one metric during a collection.
 type entry struct {
@@ -155,11 +143,14 @@ func (b *builder) sched(s *schedstats.Snapshot) {
 	if s.Sources.Pauses != schedstats.SourceNone {
 		kind := labelKeys["kind"]
 		for _, k := range [...]struct {
-			name string
-			h    schedstats.Histogram
-		}{{"gc", s.GCPauses}, {"other", s.OtherPauses}} {
+			metric, kind string
+			h            schedstats.Histogram
+		}{
+			{"gdiag_sched_pause_seconds", "gc", s.GCPauses}, {"gdiag_sched_pause_seconds", "other", s.OtherPauses},
+			{"gdiag_sched_pause_stopping_seconds", "gc", s.GCStopping}, {"gdiag_sched_pause_stopping_seconds", "other", s.OtherStopping},
+		} {
 			counts, count, sum := rebucket(k.h)
-			b.hist(b.byName["gdiag_sched_pause_seconds"], b.start, attribute.NewSet(kind.String(k.name)), schedBounds, counts, count, sum)
+			b.hist(b.byName[k.metric], b.start, attribute.NewSet(kind.String(k.kind)), schedBounds, counts, count, sum)
 		}
 	}
 	if s.Sources.Mutex != schedstats.SourceNone {
@@ -170,39 +161,12 @@ func (b *builder) sched(s *schedstats.Snapshot) {
 }
 
 // rebucket converts a runtime/metrics-layout histogram to per-bucket counts
-// over schedBounds (and +Inf). A runtime bucket [lo, hi) is counted under
-// the first bound at or above hi, so that every value it holds is truly at
-// most that bound; buckets beyond the last bound go to +Inf, and the total
-// count is kept exactly. The runtime records no sum: it is estimated from
-// each bucket's midpoint (its finite edge when the other is infinite, and
-// nothing below zero).
+// over schedBounds and +Inf (schedstats.Histogram.Rebucket), in a slice of
+// its own: the data point keeps it.
 func rebucket(h schedstats.Histogram) (counts []uint64, count uint64, sum float64) {
 	counts = make([]uint64, len(schedBounds)+1)
-	j := 0
-	for i, n := range h.Counts {
-		if i+1 >= len(h.Bounds) {
-			break // malformed layout: counts without bounds
-		}
-		lo, hi := h.Bounds[i], h.Bounds[i+1]
-		for j < len(schedBounds) && schedBounds[j] < hi {
-			j++
-		}
-		counts[j] += n
-		count += n
-		if n != 0 {
-			sum += float64(n) * midpoint(lo, hi)
-		}
-	}
+	count, sum = h.Rebucket(schedBounds, counts)
 	return counts, count, sum
-}
-
-// midpoint estimates the mean value of a bucket [lo, hi), clamped at zero.
-func midpoint(lo, hi float64) float64 {
-	lo, hi = max(lo, 0), max(hi, 0)
-	if math.IsInf(hi, 1) {
-		return lo
-	}
-	return (lo + hi) / 2
 }
 
 // poolAttrs is what the producer keeps of a pool between collections.

@@ -53,9 +53,10 @@
 //
 // The histograms carry the bucket counts, not an estimate: a pool's queue
 // wait and run time keep the pool's own 28 bounds (1µs·2^i, in seconds);
-// the runtime's scheduling-latency and pause histograms (about 160 buckets)
-// are re-bucketed to 22 bounds, 1, 2.5 and 5 times each power of ten from
-// 1µs to 10s, as the Prometheus exporter does: a runtime bucket is counted
+// the runtime's scheduling-latency, pause and pause-stopping histograms
+// (about 160 buckets) are re-bucketed to 22 bounds (schedstats.ExportBounds),
+// 1, 2.5 and 5 times each power of ten from 1µs to 10s, as the Prometheus
+// exporter does: a runtime bucket is counted
 // under the first bound at or above its upper edge. The runtime records no
 // sum, so those histograms' sums are estimates from each bucket's
 // midpoint; the pools' are exact. go.schedule.duration is the scheduling

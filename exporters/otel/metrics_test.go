@@ -24,12 +24,13 @@ import (
 func fakeRead(s *schedstats.Snapshot) {
 	inf := math.Inf(1)
 	h := schedstats.Histogram{Bounds: []float64{math.Inf(-1), 0, 0.001, 0.01, inf}, Counts: []uint64{0, 90, 9, 1}}
+	stop := schedstats.Histogram{Bounds: h.Bounds, Counts: []uint64{0, 99, 1, 0}}
 	*s = schedstats.Snapshot{
 		GOMAXPROCS: 4, IdlePs: 3, Threads: 11, IdleThreads: 5, SpinningThreads: 1,
 		MsCreated: 12, MsFreed: 1, GlobalRunQueue: 7, LocalRunQueues: []int{2, 0, 1, 0},
 		Goroutines:       schedstats.GoroutineStates{Total: 42, Running: 2, Runnable: 9, Waiting: 30, NotInGo: 1},
 		SystemGoroutines: 4, GoroutinesCreated: 1000,
-		SchedLatency: h, GCPauses: h, OtherPauses: h, MutexWait: 1500 * time.Millisecond,
+		SchedLatency: h, GCPauses: h, OtherPauses: h, GCStopping: stop, OtherStopping: stop, MutexWait: 1500 * time.Millisecond,
 		Sources: schedstats.Sources{
 			Procs: schedstats.SourceSched, Threads: schedstats.SourceSched, RunQueues: schedstats.SourceDeep,
 			Goroutines: schedstats.SourceRuntimeMetrics, Latency: schedstats.SourceRuntimeMetrics,
@@ -198,6 +199,7 @@ func TestProducerCoversCatalogue(t *testing.T) {
 		{"gdiag.sync.mutex_wait", nil, 1.5},
 		{"gdiag.sched.latency", nil, 100}, // histogram points: their count
 		{"gdiag.sched.pause", []attribute.KeyValue{attribute.String("gdiag.pause.kind", "gc")}, 100},
+		{"gdiag.sched.pause_stopping", []attribute.KeyValue{attribute.String("gdiag.pause.kind", "other")}, 100},
 		{"go.schedule.duration", nil, 100},
 		{"gdiag.pool.run", []attribute.KeyValue{pn}, 6},
 		{"gdiag.pool.queue_wait", []attribute.KeyValue{pn}, 6},
@@ -283,7 +285,7 @@ func TestProducerSources(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"gdiag.sched.idle_procs", "gdiag.sched.threads_idle", "gdiag.sched.global_runqueue",
-		"gdiag.sched.local_runqueue", "gdiag.sched.latency", "gdiag.sched.pause", "gdiag.sync.mutex_wait", "go.schedule.duration"} {
+		"gdiag.sched.local_runqueue", "gdiag.sched.latency", "gdiag.sched.pause", "gdiag.sched.pause_stopping", "gdiag.sync.mutex_wait", "go.schedule.duration"} {
 		if len(got[name]) != 0 {
 			t.Errorf("%s = %v; want it left out, as no source filled it", name, got[name])
 		}

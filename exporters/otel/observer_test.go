@@ -94,7 +94,7 @@ func TestObserverParentAndAttributes(t *testing.T) {
 		}
 	}
 	if v, ok := a["gdiag.pool.queue_wait"]; !ok || v.Type() != attribute.FLOAT64 || v.AsFloat64() < 0 {
-		t.Errorf("attribute gdiag.pool.queue_wait = %v (present %v); want a float >= 0", v.Emit(), ok)
+		t.Errorf("attribute gdiag.pool.queue_wait = %v (present %v); want a float >= 0", v.String(), ok)
 	}
 	if task.Status().Code != codes.Unset {
 		t.Errorf("status = %v; want Unset", task.Status())
@@ -148,7 +148,7 @@ func TestObserverPanic(t *testing.T) {
 		found = true
 		ea := make(map[attribute.Key]string)
 		for _, kv := range e.Attributes {
-			ea[kv.Key] = kv.Value.Emit()
+			ea[kv.Key] = kv.Value.String()
 		}
 		if ea["exception.type"] == "" {
 			t.Errorf("exception event has no exception.type: %v", ea)

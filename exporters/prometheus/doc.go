@@ -15,8 +15,9 @@
 // # Scheduler histograms
 //
 // The runtime keeps about 160 buckets per scheduler histogram, too many
-// series for Prometheus. gdiag_sched_latency_seconds and
-// gdiag_sched_pause_seconds are re-bucketed to 22 fixed upper bounds: 1, 2.5
+// series for Prometheus. gdiag_sched_latency_seconds,
+// gdiag_sched_pause_seconds and gdiag_sched_pause_stopping_seconds are
+// re-bucketed to 22 fixed upper bounds (schedstats.ExportBounds): 1, 2.5
 // and 5 times each power of ten from 1µs to 10s (1e-06, 2.5e-06, ..., 5, 10),
 // plus +Inf. A runtime bucket is counted under the first bound at or above its
 // upper edge, so the count is exact and a bucket never claims values smaller

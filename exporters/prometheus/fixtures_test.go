@@ -68,6 +68,8 @@ func fullSnapshot() schedstats.Snapshot {
 		SchedLatency:      runtimeHistogram(5),
 		GCPauses:          runtimeHistogram(3),
 		OtherPauses:       runtimeHistogram(2),
+		GCStopping:        runtimeHistogram(1),
+		OtherStopping:     runtimeHistogram(4),
 		MutexWait:         1500 * time.Millisecond,
 		Sources: schedstats.Sources{
 			Procs:      schedstats.SourceSched,

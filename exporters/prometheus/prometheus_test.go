@@ -409,6 +409,8 @@ func TestRebucket(t *testing.T) {
 		{"", "gdiag_sched_latency_seconds", snap.SchedLatency},
 		{"gc", "gdiag_sched_pause_seconds", snap.GCPauses},
 		{"other", "gdiag_sched_pause_seconds", snap.OtherPauses},
+		{"gc", "gdiag_sched_pause_stopping_seconds", snap.GCStopping},
+		{"other", "gdiag_sched_pause_stopping_seconds", snap.OtherStopping},
 	} {
 		got := histogramOf(t, reg, tc.name, tc.label)
 		if got.GetSampleCount() != tc.h.Count() {

@@ -1,7 +1,6 @@
 package prometheus
 
 import (
-	"math"
 	"strconv"
 	"sync"
 
@@ -27,24 +26,22 @@ const (
 	mGoroutinesCreated = "gdiag_sched_goroutines_created_total"
 	mLatency           = "gdiag_sched_latency_seconds"
 	mPause             = "gdiag_sched_pause_seconds"
+	mPauseStopping     = "gdiag_sched_pause_stopping_seconds"
 	mMutexWait         = "gdiag_sync_mutex_wait_seconds_total"
 )
 
-// schedBuckets are the upper bounds, in seconds, that the runtime's scheduler
-// histograms are re-bucketed into: 1, 2.5 and 5 times each power of ten from
-// 1µs to 10s. The runtime keeps about 160 buckets per histogram, too many
-// series for Prometheus; 22 keep the p99 readable around the 10ms alert
-// threshold, which is one of the bounds.
-var schedBuckets = [...]float64{
-	1e-6, 2.5e-6, 5e-6,
-	1e-5, 2.5e-5, 5e-5,
-	1e-4, 2.5e-4, 5e-4,
-	1e-3, 2.5e-3, 5e-3,
-	1e-2, 2.5e-2, 5e-2,
-	1e-1, 2.5e-1, 5e-1,
-	1, 2.5, 5,
-	10,
-}
+// schedBuckets are the upper bounds, in seconds, that the runtime's
+// scheduler histograms are re-bucketed into (schedstats.ExportBounds),
+// shared by every scrape and never written.
+var schedBuckets = schedstats.ExportBounds()
+
+// schedHists is how many scheduler histograms a scrape exports: the
+// latency, and the pauses and their stopping times by kind.
+const schedHists = 5
+
+// nSchedBuckets is len(schedBuckets), as a constant for the arrays of a
+// scrape's block; NewSchedCollector checks that the two agree.
+const nSchedBuckets = 22
 
 // SchedCollector is a prometheus.Collector of the scheduler metrics of the
 // schedstats catalogue. It reads one snapshot per scrape; parts of the
@@ -59,7 +56,7 @@ type SchedCollector struct {
 	gomaxprocs, idleProcs, threads, threadsIdle, threadsSpinning,
 	threadsCreated, threadsFreed, globalRunqueue, localRunqueue,
 	goroutines, goroutinesSystem, goroutinesCreated, latency, pause,
-	mutexWait *prometheus.Desc
+	pauseStopping, mutexWait *prometheus.Desc
 
 	// Label pairs, built once: by goroutine state (in the order of
 	// goroutineStates) and by pause kind.
@@ -71,7 +68,7 @@ type SchedCollector struct {
 	snap           schedstats.Snapshot
 	localRunLabels [][]*dto.LabelPair // by P, grown to the largest P seen
 	out            []prometheus.Metric
-	cum            [len(schedBuckets)]uint64
+	counts         []uint64 // per bucket, then cumulative; len(schedBuckets)+1
 }
 
 // goroutineStates are the values of gdiag_sched_goroutines' state label.
@@ -85,9 +82,9 @@ type schedBlock struct {
 	gauges [7 + len(goroutineStates)]gaugeCell
 	// threads created and freed, goroutines created, mutex wait
 	counters [4]counterCell
-	hists    [3]histCell
-	buckets  [3][len(schedBuckets)]bucketCell
-	ptrs     [3][len(schedBuckets)]*dto.Bucket
+	hists    [schedHists]histCell
+	buckets  [schedHists][nSchedBuckets]bucketCell
+	ptrs     [schedHists][nSchedBuckets]*dto.Bucket
 	ng, nc   int
 }
 
@@ -107,6 +104,9 @@ func NewSchedCollector(read schedstats.ReadFunc) *SchedCollector {
 	if read == nil {
 		panic("prometheus: NewSchedCollector with a nil ReadFunc")
 	}
+	if len(schedBuckets) != nSchedBuckets {
+		panic("prometheus: schedstats.ExportBounds has changed length; update nSchedBuckets")
+	}
 	c := &SchedCollector{
 		read:              read,
 		gomaxprocs:        newDesc(mGomaxprocs),
@@ -123,9 +123,11 @@ func NewSchedCollector(read schedstats.ReadFunc) *SchedCollector {
 		goroutinesCreated: newDesc(mGoroutinesCreated),
 		latency:           newDesc(mLatency),
 		pause:             newDesc(mPause),
+		pauseStopping:     newDesc(mPauseStopping),
 		mutexWait:         newDesc(mMutexWait),
 		gcLabels:          labelPairs("kind", "gc"),
 		otherLabels:       labelPairs("kind", "other"),
+		counts:            make([]uint64, len(schedBuckets)+1),
 	}
 	for i, st := range goroutineStates {
 		c.stateLabels[i] = labelPairs("state", st)
@@ -139,7 +141,7 @@ func (c *SchedCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.gomaxprocs, c.idleProcs, c.threads, c.threadsIdle, c.threadsSpinning,
 		c.threadsCreated, c.threadsFreed, c.globalRunqueue, c.localRunqueue,
 		c.goroutines, c.goroutinesSystem, c.goroutinesCreated, c.latency, c.pause,
-		c.mutexWait,
+		c.pauseStopping, c.mutexWait,
 	} {
 		ch <- d
 	}
@@ -197,7 +199,9 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 	if s.Sources.Pauses != schedstats.SourceNone {
 		out = append(out,
 			c.rebucket(b, 1, c.pause, s.GCPauses, c.gcLabels),
-			c.rebucket(b, 2, c.pause, s.OtherPauses, c.otherLabels))
+			c.rebucket(b, 2, c.pause, s.OtherPauses, c.otherLabels),
+			c.rebucket(b, 3, c.pauseStopping, s.GCStopping, c.gcLabels),
+			c.rebucket(b, 4, c.pauseStopping, s.OtherStopping, c.otherLabels))
 	}
 	if s.Sources.Mutex != schedstats.SourceNone {
 		out = append(out, b.counter(c.mutexWait, s.MutexWait.Seconds()))
@@ -220,47 +224,13 @@ func (c *SchedCollector) localRunqueues(out []prometheus.Metric, n []int) []prom
 }
 
 // rebucket makes histogram i of b from a runtime/metrics-layout histogram,
-// re-bucketed to the schedBuckets bounds.
-//
-// A runtime bucket [lo, hi) is counted under the first bound at or above hi,
-// so that every value it holds is truly ≤ that bound: a cumulative count may
-// lag the truth by one runtime bucket's worth, but never claims a value is
-// smaller than it could be. Buckets beyond the last bound fall in +Inf, and
-// the total count is preserved exactly. The runtime records no sum, so the
-// sum is estimated from each bucket's midpoint (its finite bound when the
-// other one is infinite, and nothing below zero).
+// re-bucketed to the schedBuckets bounds by schedstats.Histogram.Rebucket:
+// every value a bucket counts is truly at most its bound, and the total
+// count is kept exactly; the sum is estimated.
 func (c *SchedCollector) rebucket(b *schedBlock, i int, d *prometheus.Desc, h schedstats.Histogram, labels []*dto.LabelPair) prometheus.Metric {
-	buckets := &c.cum
-	j := 0
-	var cum uint64
-	var sum float64
-	for k, n := range h.Counts {
-		if k+1 >= len(h.Bounds) {
-			break // malformed layout: ignore counts without bounds
-		}
-		lo, hi := h.Bounds[k], h.Bounds[k+1]
-		for j < len(schedBuckets) && schedBuckets[j] < hi {
-			buckets[j] = cum
-			j++
-		}
-		cum += n
-		if n != 0 {
-			sum += float64(n) * midpoint(lo, hi)
-		}
+	count, sum := h.Rebucket(schedBuckets, c.counts)
+	for j := 1; j < len(schedBuckets); j++ {
+		c.counts[j] += c.counts[j-1]
 	}
-	for ; j < len(schedBuckets); j++ {
-		buckets[j] = cum
-	}
-	return b.hists[i].set(d, labels, schedBuckets[:], buckets[:], cum, sum, b.buckets[i][:], b.ptrs[i][:])
-}
-
-// midpoint estimates the mean value of a bucket [lo, hi), clamped at zero.
-func midpoint(lo, hi float64) float64 {
-	lo, hi = max(lo, 0), max(hi, 0)
-	switch {
-	case math.IsInf(hi, 1):
-		return lo
-	default:
-		return (lo + hi) / 2
-	}
+	return b.hists[i].set(d, labels, schedBuckets, c.counts[:len(schedBuckets)], count, sum, b.buckets[i][:], b.ptrs[i][:])
 }

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/gdiag/gdiag/internal/e2etest"
 	"go.uber.org/goleak"
 )
 
@@ -143,51 +143,7 @@ func TestCgroupThrottled(t *testing.T) {
 // test (after the child is killed: Cleanup runs last-in first-out).
 func newCgroup(t *testing.T) (string, int) {
 	t.Helper()
-	e2e := os.Getenv("GDIAG_E2E") == "1"
-	fail := t.Skipf
-	if e2e {
-		fail = t.Fatalf
-	}
-	if os.Geteuid() != 0 {
-		fail("making a cgroup needs root (CI runs as root)")
-	}
-	name := fmt.Sprintf("gdiag-procfs-test-%d", os.Getpid())
-	var dir string
-	var version int
-	v1 := "/sys/fs/cgroup/cpu"
-	if _, err := os.Stat(filepath.Join(v1, "cpu.cfs_quota_us")); err == nil {
-		dir, version = filepath.Join(v1, name), 1
-	} else if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control"); err == nil && strings.Contains(string(b), "cpu") {
-		dir, version = filepath.Join("/sys/fs/cgroup", name), 2
-	} else {
-		fail("no writable cgroup v1 cpu hierarchy or cgroup v2 with the cpu controller")
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		fail("mkdir %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		// The child is killed by a cleanup registered later, which runs first.
-		deadline := time.Now().Add(10 * time.Second)
-		for os.Remove(dir) != nil && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if _, err := os.Stat(dir); err == nil {
-			t.Errorf("cgroup %s could not be removed", dir)
-		}
-	})
-	var err error
-	if version == 1 {
-		err = os.WriteFile(filepath.Join(dir, "cpu.cfs_period_us"), []byte("100000"), 0)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, "cpu.cfs_quota_us"), []byte("10000"), 0)
-		}
-	} else {
-		err = os.WriteFile(filepath.Join(dir, "cpu.max"), []byte("10000 100000"), 0)
-	}
-	if err != nil {
-		t.Fatalf("setting the quota of %s: %v", dir, err)
-	}
-	return dir, version
+	return e2etest.CPUCgroup(t, 0.1)
 }
 
 // TestListenerAndSockets listens on loopback in this process, IPv4 and,

@@ -106,7 +106,7 @@ func TestQuantileAgreement(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("/v1/pools = %+v; want the pool agreement", wire)
 	}
-	agentWait := wire.Pools[i].QueueWait
+	agentWait := apiv1.Histogram(wire.Pools[i].QueueWait)
 	var snap apiv1.Snapshot
 	getJSON(t, srv.URL+"/v1/snapshot", &snap)
 	for _, q := range qs {

@@ -36,7 +36,9 @@ and analyses it offline, as the live command for that kind would:
   output, with log lines around it)                 as gdiag goroutines
   GODEBUG=schedtrace=1000[,scheddetail=1] output    run-queue backlog, threads
   pprof profile (.pb.gz)                            as gdiag profile: top functions
-  execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits
+  execution trace (runtime/trace, flight recorder)  as gdiag trace: latency, waits,
+                                                    the longest stop-the-world pauses
+                                                    and the goroutine each waited for
 --kind overrides the detection. A truncated or garbage file exits 5 with
 what was wrong.
 

@@ -108,6 +108,16 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{connGroup(910)}}}
 			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 0) // sockets flat
 		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "net/http.(*conn).serve"},
+		{"growth without censuses, sockets following, is load", func(o *Observation) {
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
+			o.Censuses = nil // the census failed: which stacks grew is unknown
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 60)
+		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
+		{"growth without censuses is at most a warning", func(o *Observation) {
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
+			o.Censuses = o.Censuses[:1]
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 0)
+		}, schedstats.CauseGoroutineLeak, schedstats.Warning, "stacks unknown"},
 		{"pprof-only saturation", func(o *Observation) {
 			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 2, nil, nil
 			o.CPU.Seconds = 13

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
+	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -41,7 +42,7 @@ func calmPools(n int, edit func(i int, p *apiv1.Pool)) []PoolPoll {
 	var out []PoolPoll
 	for i := range n {
 		p := apiv1.Pool{Name: "http", MaxWorkers: 16, Workers: 4, QueueCapacity: 64, Submitted: uint64(100 * i), Completed: uint64(100 * i),
-			QueueWait: apiv1.Histogram{Bounds: []time.Duration{time.Millisecond, 100 * time.Millisecond, time.Second}, Counts: []uint64{uint64(100 * i), 0, 0, 0}}}
+			QueueWait: pool.Histogram{Bounds: []time.Duration{time.Millisecond, 100 * time.Millisecond, time.Second}, Counts: []uint64{uint64(100 * i), 0, 0, 0}}}
 		if edit != nil {
 			edit(i, &p)
 		}

@@ -141,7 +141,9 @@ func (c *collector) Run(ctx context.Context) (*Observation, []string) {
 	goStep(&first, func() { c.contention(ctx, true) })
 	goStep(&first, func() { c.mem(ctx) })
 	goStep(&first, func() { c.allocs(ctx) })
-	goStep(&bg, func() { c.cpu(ctx, min(c.window/2, 10*time.Second)) })
+	cpu := min(c.window/2, 10*time.Second)
+	goStep(&bg, func() { c.cpu(ctx, cpu) })
+	goStep(&bg, func() { c.preemption(ctx, cpu) })
 	if !c.obs.Agent {
 		goStep(&bg, func() { c.midDump(ctx) })
 		goStep(&bg, func() { c.gomaxprocs(ctx) })

@@ -44,8 +44,10 @@ throttling, the host's load, and its open sockets.
 
 Causes: goroutine-leak-proven, goroutine-leak, goroutine-leak-static,
 connection-growth, cpu-starved, cpu-saturation, mutex-contention,
-gc-pressure, thread-growth, pool-overload, stw-pauses. Each rule, its
-threshold and its reasoning is in the package documentation
+gc-pressure, thread-growth, pool-overload, pool-shedding, pool-breaker,
+stw-pauses, preemption-delay (pauses spent waiting for a goroutine that
+would not stop, named from a trace taken while the CPU profile runs). Each
+rule, its threshold and its reasoning is in the package documentation
 (cmd/gdiag/internal/doctor/doc.go).
 
 A pprof-only target (http://HOST:PORT) gets what its profiles allow; the

@@ -13,9 +13,15 @@
 // agent's pools and latest snapshot once a second (which also notices a
 // process that died); for a process on this host, the kernel's figures
 // once a second (internal/procfs: CPU time, run delay, cgroup quota and
-// throttling, host load, sockets); and at the end the sampler's history
-// covering the window and the goroutineleak profile, when the runtime has
-// it. With findings it saves the agent's flight recorder to
+// throttling, host load, sockets); an execution trace that overlaps the CPU
+// profile, so that it holds CPU samples: the agent's flight recorder dumped
+// three quarters of the way through the profile, else a trace as long as
+// the profile, from the start (net/http/pprof's /debug/pprof/trace for
+// pprof targets); the target's GODEBUG, from /proc/PID/environ and the
+// binary's build settings for a local process, else from the agent's
+// /v1/info; and at the end the sampler's history covering the window and
+// the goroutineleak profile, when the runtime has it. With findings it
+// saves the agent's flight recorder to
 // --out-dir/gdiag-doctor-<pid>-<time>.trace (default
 // os.UserCacheDir()/gdiag/doctor), keeping the newest 20 traces there, at
 // most 256 MiB in all.
@@ -27,11 +33,13 @@
 // the threshold (schedstats' default factor), else warning. Its score is
 // measure/threshold (capped at 99), plus 100 for critical; findings are
 // ranked by score. A symptom is ranked below the finding that explains it:
-// long pauses under GC pressure or CPU saturation; CPU saturation when at
-// least a quarter of the CPU samples are in the garbage collector; a
-// starved pool (queue wait without rejections) under CPU saturation, mutex
-// contention, GC pressure or long stop-the-world pauses, which hold up
-// every queued task.
+// long pauses under a preemption delay, GC pressure or CPU saturation;
+// CPU saturation when at least a quarter of the CPU samples are in the
+// garbage collector, or under a preemption delay when the process kept
+// under half its Ps busy (its goroutines queued while the world waited); a
+// starved pool (queue wait without rejections) under a preemption delay,
+// CPU saturation, mutex contention, GC pressure or long stop-the-world
+// pauses, which hold up every queued task.
 //
 //	cause             signal                                    threshold
 //	goroutine-leak-   the runtime's goroutineleak profile at     1 leaked goroutine; critical from 100
@@ -84,7 +92,14 @@
 //	stw-pauses        stop-the-world pause histograms (history); at least 2 pauses > 50ms (non-GC
 //	                  MemStats.PauseNs (pprof)                    pauses in the first 2 intervals, where
 //	                                                              doctor's own census stops the world,
-//	                                                              not counted)
+//	                                                              not counted); the summary says whether
+//	                                                              the time to stop or the work dominated
+//	preemption-delay  stop-the-world stopping-time histograms     at least 2 stops > 50ms, and at least
+//	                  against the totals (history); the pauses    half of the pauses > 50ms; and the trace
+//	                  of an execution trace and the CPU samples   shows the goroutine waited for running
+//	                  in it of the goroutine each waited for;     (2+ CPU samples during the wait), or
+//	                  the target's GODEBUG asyncpreemptoff        asyncpreemptoff is set. Without history
+//	                  (/proc/PID/environ, else /v1/info)          (pprof): 2+ such pauses in the trace
 //
 // Why these rules. Starved is not saturated: a process whose goroutines
 // queue for Ps while it uses a fraction of its CPUs is being held back by

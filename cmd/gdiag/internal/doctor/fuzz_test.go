@@ -14,6 +14,7 @@ import (
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
@@ -77,7 +78,7 @@ func (s *byteSource) observation() *Observation {
 	}
 	for i := range s.small(10) {
 		p := apiv1.Pool{Name: []string{"a", "b"}[s.small(2)], Rejected: s.u64() % 1e6, Submitted: s.u64() % 1e6, Queued: s.small(100),
-			QueueWait: apiv1.Histogram{Bounds: []time.Duration{time.Millisecond, time.Second}[:s.small(3)], Counts: []uint64{s.u64() % 100, s.u64() % 100, s.u64() % 100}[:s.small(4)]}}
+			QueueWait: pool.Histogram{Bounds: []time.Duration{time.Millisecond, time.Second}[:s.small(3)], Counts: []uint64{s.u64() % 100, s.u64() % 100, s.u64() % 100}[:s.small(4)]}}
 		o.PoolPolls = append(o.PoolPolls, PoolPoll{Time: t0.Add(time.Duration(i-s.small(2)) * time.Second), Pools: []apiv1.Pool{p}})
 	}
 	if s.small(2) == 0 {

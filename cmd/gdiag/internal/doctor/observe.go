@@ -52,6 +52,10 @@ type Observation struct {
 	// cannot give it (LeakMissing says why).
 	Leaks       *LeakProfile
 	LeakMissing string
+	// Preemption is what the preemption-delay rule reads besides the
+	// history: the target's async preemption setting and a trace's
+	// stop-the-world pauses; nil when not gathered.
+	Preemption *Preemption
 }
 
 // Census is a goroutine census: the goroutines grouped by state, stack

@@ -82,7 +82,8 @@ func grade(measure, threshold float64) (schedstats.Severity, float64) {
 func rank(fs []Finding) {
 	order := map[string]int{schedstats.CauseLeakProven: 0, schedstats.CauseGoroutineLeak: 1, schedstats.CauseLeakStatic: 2,
 		schedstats.CauseCPUStarved: 3, schedstats.CauseCPUSaturation: 4, schedstats.CauseMutexContention: 5, schedstats.CauseGCPressure: 6,
-		schedstats.CausePoolOverload: 7, schedstats.CauseThreadGrowth: 8, schedstats.CauseSTWPauses: 9, schedstats.CauseConnectionGrowth: 10}
+		schedstats.CausePoolOverload: 7, schedstats.CausePoolShedding: 8, schedstats.CausePoolBreaker: 9, schedstats.CauseThreadGrowth: 10,
+		schedstats.CausePreemptionDelay: 11, schedstats.CauseSTWPauses: 12, schedstats.CauseConnectionGrowth: 13}
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

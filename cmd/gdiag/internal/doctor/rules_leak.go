@@ -246,6 +246,10 @@ func (a *analysis) growth() {
 	} else {
 		return
 	}
+	if len(o.Censuses) < 2 {
+		a.blindGrowth(ev, growth)
+		return
+	}
 	grew := growingGroups(o.Censuses)
 	var connGrowth, allGrowth int
 	for _, s := range grew {
@@ -291,14 +295,37 @@ func (a *analysis) growth() {
 	a.add(f)
 }
 
+// blindGrowth reports growth seen in the counts when no two censuses say
+// which stacks grew: load when the process's established connections
+// rose with the goroutines, else growth of unknown cause, a warning at
+// most, since a leak cannot be told from load without the stacks.
+func (a *analysis) blindGrowth(ev []schedstats.Evidence, growth float64) {
+	if follow, known := a.socketsFollow(int(growth)); known && follow {
+		a.connections(ev, growth, nil, 0, 0)
+		return
+	}
+	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: schedstats.Warning, Evidence: ev},
+		Score: math.Min(growth/leakWarnScore, 99), Title: "Goroutine growth (stacks unknown: a leak or load)"}
+	f.Summary = fmt.Sprintf("Goroutines grew by %.0f over the window without levelling off, but no two goroutine censuses were taken, so which stacks grew, and whether they are a leak or load, is not known.", growth)
+	if _, known := a.socketsFollow(0); !known {
+		f.Summary += " The connection count could not be read either (" + a.osWhy() + ")."
+	}
+	f.Next = []string{"gdiag goroutines --diff " + a.target + " --after 10s"}
+	a.add(f)
+}
+
 // connections reports goroutine growth in connection stacks as load: a
 // warning at most, with the connection count as evidence.
 func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []grownGroup, connGrowth, allGrowth int) {
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseConnectionGrowth, Severity: schedstats.Warning, Evidence: ev},
 		Score: 1, Title: "Goroutines grew with open connections (load, not a leak)"}
-	f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "connection_goroutine_share", Value: float64(connGrowth) / float64(allGrowth), Unit: "fraction"})
-	f.Summary = fmt.Sprintf("Goroutines grew by %.0f, %.0f%% of it in connection stacks (network IO wait or a connection's serve loop): each open connection holds a goroutine.",
-		growth, 100*float64(connGrowth)/float64(allGrowth))
+	if allGrowth > 0 {
+		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "connection_goroutine_share", Value: float64(connGrowth) / float64(allGrowth), Unit: "fraction"})
+		f.Summary = fmt.Sprintf("Goroutines grew by %.0f, %.0f%% of it in connection stacks (network IO wait or a connection's serve loop): each open connection holds a goroutine.",
+			growth, 100*float64(connGrowth)/float64(allGrowth))
+	} else {
+		f.Summary = fmt.Sprintf("Goroutines grew by %.0f (no two goroutine censuses say which stacks).", growth)
+	}
 	if os := a.o.OS; len(os) >= 2 && os[0].SocketErr == "" && os[len(os)-1].SocketErr == "" {
 		s0, s1 := os[0].Sockets.Established, os[len(os)-1].Sockets.Established
 		trend := make([]float64, 0, len(os))

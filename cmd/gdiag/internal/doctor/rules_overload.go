@@ -107,7 +107,7 @@ func breakerFinding(target string, start, end apiv1.Pool, secs float64) (Finding
 	}
 	worst := end.Breakers[0]
 	for _, b := range end.Breakers[1:] {
-		if bs, ws := apiv1.BreakerSeverity(b.State), apiv1.BreakerSeverity(worst.State); bs > ws || bs == ws && b.Opened > worst.Opened {
+		if b.State > worst.State || b.State == worst.State && b.Opened > worst.Opened {
 			worst = b
 		}
 	}

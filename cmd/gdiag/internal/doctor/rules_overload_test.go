@@ -18,7 +18,7 @@ func shedding(shed, byKey uint64, limit, running int) *Observation {
 	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 		n := uint64(i)
 		p.Submitted, p.Completed = (100-shed)*n, (100-shed)*n
-		p.Refused = apiv1.Refusals{ShedWait: (shed - byKey) * n, ShedKey: byKey * n}
+		p.Refused = pool.Refusals{ShedWait: (shed - byKey) * n, ShedKey: byKey * n}
 		p.Rejected = shed * n
 		p.ShedTarget, p.Shedding = 5*time.Millisecond, shed > 0
 		p.Adaptive, p.Limit, p.Running = true, limit, running
@@ -75,8 +75,8 @@ func TestAnalyzeBreaker(t *testing.T) {
 		p.BreakerOpens = uint64(i / 3) // opens every 3 s
 		p.Refused.BreakerOpen = uint64(20 * i)
 		p.Rejected = uint64(20 * i)
-		p.Breakers = []apiv1.Breaker{{State: pool.BreakerClosed.String(), Requests: 40},
-			{Key: "payments", State: pool.BreakerOpen.String(), Opened: uint64(i / 3), Failures: 12, Requests: 20}}
+		p.Breakers = []pool.BreakerStats{{State: pool.BreakerClosed, Requests: 40},
+			{Key: "payments", State: pool.BreakerOpen, Opened: uint64(i / 3), Failures: 12, Requests: 20}}
 	})
 	fs, _, _ := Analyze(o, "1234")
 	var f *Finding
@@ -90,7 +90,7 @@ func TestAnalyzeBreaker(t *testing.T) {
 	}
 	o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 		p.BreakerOpens = 1 // opened once, before the window
-		p.Breakers = []apiv1.Breaker{{State: pool.BreakerClosed.String(), Opened: 1}}
+		p.Breakers = []pool.BreakerStats{{State: pool.BreakerClosed, Opened: 1}}
 	})
 	for _, f := range func() []Finding { fs, _, _ := Analyze(o, "1234"); return fs }() {
 		if f.Cause == schedstats.CausePoolBreaker {

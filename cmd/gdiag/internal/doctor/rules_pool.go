@@ -70,7 +70,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	// The queue wait p99 over the window, by gdiag's quantile rule: p99 is
 	// the upper bound of its bucket. A pool counts as starved only when
 	// the p99 is certainly past the threshold: its bucket's lower bound is.
-	waits := end.QueueWait.Seconds().Sub(start.QueueWait.Seconds())
+	waits := apiv1.Histogram(end.QueueWait).Seconds().Sub(apiv1.Histogram(start.QueueWait).Seconds())
 	count := waits.Count()
 	p99lo, _ := waits.QuantileBucket(0.99)
 	p99 := finite(waits.Quantile(0.99))

@@ -44,7 +44,7 @@ func (a *analysis) stw() {
 	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
 	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond))},
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond)) + stwShare(o.History, worst) + stwTraceNote(o.Preemption, limit)},
 		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", atLeast(worst, time.Millisecond)),
 		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
 }
@@ -117,10 +117,12 @@ func countAbove(h schedstats.Histogram, limit float64) int {
 }
 
 // explain ranks symptoms below the finding that explains them: long
-// pauses under GC pressure or CPU saturation, CPU saturation caused by the
+// pauses under a preemption delay (the time to stop was most of them), GC
+// pressure or CPU saturation, CPU saturation caused by the
 // GC (at least a quarter of the CPU samples in the collector), and a
-// starved pool (long queue wait, no rejections) under CPU saturation,
-// mutex contention, GC pressure or long stop-the-world pauses.
+// starved pool (long queue wait, no rejections) under a preemption delay,
+// CPU saturation, mutex contention, GC pressure or long stop-the-world
+// pauses.
 func (a *analysis) explain() {
 	idx := map[string]int{}
 	for i, f := range a.findings {
@@ -138,7 +140,7 @@ func (a *analysis) explain() {
 		}
 	}
 	if i, ok := idx[schedstats.CauseSTWPauses]; ok {
-		for _, c := range []string{schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
+		for _, c := range []string{schedstats.CausePreemptionDelay, schedstats.CauseGCPressure, schedstats.CauseCPUSaturation} {
 			if g, ok := cause(c); ok {
 				demote(&a.findings[i], g)
 				break
@@ -153,7 +155,7 @@ func (a *analysis) explain() {
 		if f.Cause != schedstats.CausePoolOverload || !strings.Contains(f.Title, "starved") {
 			continue
 		}
-		for _, c := range []string{schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure, schedstats.CauseSTWPauses} {
+		for _, c := range []string{schedstats.CausePreemptionDelay, schedstats.CauseCPUSaturation, schedstats.CauseMutexContention, schedstats.CauseGCPressure, schedstats.CauseSTWPauses} {
 			if g, ok := cause(c); ok {
 				demote(f, g)
 				break

@@ -77,11 +77,12 @@ GOTRACEBACK=none) exits with code 5 and says what was wrong.`
 // flags are gdiag goroutines' own flags.
 type flags struct {
 	Options
-	diff    bool
-	after   time.Duration
-	grow    int
-	save    string
-	maxSize size
+	diff     bool
+	after    time.Duration
+	grow     int
+	save     string
+	maxSize  size
+	maxPause time.Duration
 }
 
 // Command returns the goroutines command.
@@ -116,6 +117,7 @@ func Command() cli.Command {
 			fs.StringVar(&f.save, "save", "", "also write the target's raw debug=2 dump to this file, for gdiag goroutines FILE or gdiag analyze later")
 			f.maxSize = DefaultMaxSize
 			fs.Var(&f.maxSize, "max-size", "read at most this much of a dump (a file, stdin or a target's answer), such as 512M or 8G")
+			fs.DurationVar(&f.maxPause, "max-pause", 0, "let the agent stop the target's world this long for the dump (0: the agent's budget, 1s by default; about 1s per 100,000 goroutines)")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				if err := f.check(fs); err != nil {
 					return err
@@ -154,7 +156,7 @@ func runOne(ctx context.Context, env *cli.Env, f *flags, args []string) error {
 	if len(args) != 1 {
 		return cli.Usagef("give one TARGET or FILE (two with --diff)")
 	}
-	l, err := load(ctx, env, args[0], f.save, f.Options, int64(f.maxSize))
+	l, err := load(ctx, env, args[0], f.save, f.Options, int64(f.maxSize), f.maxPause)
 	if l != nil {
 		l.source = sourceName(args[0])
 	}
@@ -173,21 +175,21 @@ func runDiff(ctx context.Context, env *cli.Env, f *flags, args []string) error {
 		if err := target.CheckDuration("after", f.after); err != nil {
 			return err
 		}
-		if a, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
+		if a, err = load(ctx, env, args[0], "", f.Options, max, f.maxPause); err != nil {
 			return err
 		}
 		if err := sleep(ctx, f.after); err != nil {
 			return err
 		}
-		if b, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
+		if b, err = load(ctx, env, args[0], "", f.Options, max, f.maxPause); err != nil {
 			return err
 		}
 		a.source, b.source = args[0]+" at t0", fmt.Sprintf("%s at t0+%v", args[0], f.after)
 	case 2:
-		if a, err = load(ctx, env, args[0], "", f.Options, max); err != nil {
+		if a, err = load(ctx, env, args[0], "", f.Options, max, f.maxPause); err != nil {
 			return err
 		}
-		if b, err = load(ctx, env, args[1], "", f.Options, max); err != nil {
+		if b, err = load(ctx, env, args[1], "", f.Options, max, f.maxPause); err != nil {
 			return err
 		}
 		a.source, b.source = sourceName(args[0]), sourceName(args[1])

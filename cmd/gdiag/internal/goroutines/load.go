@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
@@ -59,7 +60,7 @@ func isFile(arg string) bool {
 
 // load reads the dump arg names: a file, stdin, or a live target's
 // debug=2 dump (saved to save when not empty), grouped with o's filters.
-func load(ctx context.Context, env *cli.Env, arg, save string, o Options, maxSize int64) (*loaded, error) {
+func load(ctx context.Context, env *cli.Env, arg, save string, o Options, maxSize int64, maxPause time.Duration) (*loaded, error) {
 	if isFile(arg) {
 		if save != "" {
 			return nil, cli.Usagef("--save copies a live target's dump; %s is already a file", arg)
@@ -74,7 +75,7 @@ func load(ctx context.Context, env *cli.Env, arg, save string, o Options, maxSiz
 	if err != nil {
 		return nil, err
 	}
-	body, err := t.GoroutineDump(ctx)
+	body, err := t.GoroutineDumpPause(ctx, maxPause)
 	if err != nil {
 		return nil, err
 	}

@@ -16,16 +16,16 @@ import (
 // a breaker). Rates are null without a token bucket; ShedTargetSeconds is
 // 0 without shedding; Breakers is empty without a breaker.
 type Overload struct {
-	Limit             int               `json:"limit"` // workers allowed to run tasks now
-	Adaptive          bool              `json:"adaptive"`
-	Rate              *apiv1.Rate       `json:"rate"`    // the pool's token bucket
-	KeyRate           *apiv1.Rate       `json:"keyRate"` // each key's
-	Shedding          bool              `json:"shedding"`
-	ShedTargetSeconds float64           `json:"shedTargetSeconds"`
-	Refused           map[string]uint64 `json:"refused"`      // refusals since start by reason, the reasons that occurred
-	ShedPerSec        *float64          `json:"shedPerSec"`   // shed_wait and shed_key between the readings; null without rates
-	BreakerOpens      uint64            `json:"breakerOpens"` // times any breaker opened
-	Breakers          []apiv1.Breaker   `json:"breakers"`     // the pool's (key ""), then keyed ones, open first
+	Limit             int                  `json:"limit"` // workers allowed to run tasks now
+	Adaptive          bool                 `json:"adaptive"`
+	Rate              *gpool.Rate          `json:"rate"`    // the pool's token bucket
+	KeyRate           *gpool.Rate          `json:"keyRate"` // each key's
+	Shedding          bool                 `json:"shedding"`
+	ShedTargetSeconds float64              `json:"shedTargetSeconds"`
+	Refused           map[string]uint64    `json:"refused"`      // refusals since start by reason, the reasons that occurred
+	ShedPerSec        *float64             `json:"shedPerSec"`   // shed_wait and shed_key between the readings; null without rates
+	BreakerOpens      uint64               `json:"breakerOpens"` // times any breaker opened
+	Breakers          []gpool.BreakerStats `json:"breakers"`     // the pool's (key ""), then keyed ones, open first
 }
 
 // controlled reports whether p uses an overload control.
@@ -46,7 +46,7 @@ func newOverload(cur apiv1.Pool, prev *apiv1.Pool, secs float64) *Overload {
 		Refused: map[string]uint64{}, Breakers: cur.Breakers,
 	}
 	if o.Breakers == nil {
-		o.Breakers = []apiv1.Breaker{}
+		o.Breakers = []gpool.BreakerStats{}
 	}
 	if cur.Rate.PerSecond > 0 {
 		o.Rate = &cur.Rate
@@ -54,7 +54,7 @@ func newOverload(cur apiv1.Pool, prev *apiv1.Pool, secs float64) *Overload {
 	if cur.KeyRate.PerSecond > 0 {
 		o.KeyRate = &cur.KeyRate
 	}
-	for _, r := range gpool.Refusals(cur.Refused).ByReason() {
+	for _, r := range cur.Refused.ByReason() {
 		if r.Count > 0 {
 			o.Refused[r.Reason] = r.Count
 		}
@@ -106,7 +106,7 @@ func printOverload(env *cli.Env, rep Report) error {
 	return tw.Flush()
 }
 
-func rateText(r *apiv1.Rate) string {
+func rateText(r *gpool.Rate) string {
 	if r == nil {
 		return "-"
 	}
@@ -129,7 +129,7 @@ func refusedText(by map[string]uint64) string {
 
 // breakersText gives each breaker as key:state (the pool's own as
 // "pool"), with how often it opened when it did.
-func breakersText(bs []apiv1.Breaker) string {
+func breakersText(bs []gpool.BreakerStats) string {
 	if len(bs) == 0 {
 		return "-"
 	}
@@ -139,7 +139,7 @@ func breakersText(bs []apiv1.Breaker) string {
 		if key == "" {
 			key = "pool"
 		}
-		parts[i] = key + ":" + b.State
+		parts[i] = key + ":" + b.State.String()
 		if b.Opened > 0 {
 			parts[i] += fmt.Sprintf("(opened %d×)", b.Opened)
 		}

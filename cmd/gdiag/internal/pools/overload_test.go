@@ -18,11 +18,11 @@ import (
 func guarded(shed uint64) apiv1.Pool {
 	p := pool("api", 1000, 40+shed)
 	p.Limit, p.Adaptive = 5, true
-	p.Rate, p.KeyRate = apiv1.Rate{PerSecond: 360, Burst: 36}, apiv1.Rate{PerSecond: 2.5, Burst: 1}
+	p.Rate, p.KeyRate = gpool.Rate{PerSecond: 360, Burst: 36}, gpool.Rate{PerSecond: 2.5, Burst: 1}
 	p.ShedTarget, p.Shedding = 5*time.Millisecond, true
-	p.Refused = apiv1.Refusals{QueueFull: 40, ShedWait: shed}
+	p.Refused = gpool.Refusals{QueueFull: 40, ShedWait: shed}
 	p.BreakerOpens = 3
-	p.Breakers = []apiv1.Breaker{{Key: "tenant-a", State: gpool.BreakerOpen.String(), Opened: 3}, {State: gpool.BreakerClosed.String(), Requests: 50}}
+	p.Breakers = []gpool.BreakerStats{{Key: "tenant-a", State: gpool.BreakerOpen, Opened: 3}, {State: gpool.BreakerClosed, Requests: 50}}
 	return p
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
+	gdpool "github.com/gdiag/gdiag/pool"
 )
 
 const us = time.Microsecond
@@ -47,8 +48,8 @@ func pool(name string, submitted, rejected uint64) apiv1.Pool {
 	return apiv1.Pool{
 		Name: name, MaxWorkers: 8, Workers: 3, Running: 1, Idle: 2, Queued: 4, QueueCapacity: 64,
 		Submitted: submitted, Completed: submitted - 5, Rejected: rejected,
-		QueueWait: hist([]time.Duration{10 * us, 20 * us}, 0, 10, 0),
-		RunTime:   hist([]time.Duration{10 * us, 20 * us}, 0, 0, 10),
+		QueueWait: gdpool.Histogram(hist([]time.Duration{10 * us, 20 * us}, 0, 10, 0)),
+		RunTime:   gdpool.Histogram(hist([]time.Duration{10 * us, 20 * us}, 0, 0, 10)),
 	}
 }
 

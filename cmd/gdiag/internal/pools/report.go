@@ -107,8 +107,8 @@ func newRow(cur apiv1.Pool, prev *apiv1.Pool, elapsed time.Duration) Row {
 		Keys:       cur.Keys,
 		Submitted:  cur.Submitted, Completed: cur.Completed, Failed: cur.Failed,
 		Panicked: cur.Panicked, Canceled: cur.Canceled, Rejected: cur.Rejected, HookPanics: cur.HookPanics,
-		QueueWait: percentiles(cur.QueueWait),
-		RunTime:   percentiles(cur.RunTime),
+		QueueWait: percentiles(apiv1.Histogram(cur.QueueWait)),
+		RunTime:   percentiles(apiv1.Histogram(cur.RunTime)),
 	}
 	if r.Keys == nil {
 		r.Keys = []apiv1.PoolKey{}

@@ -47,6 +47,9 @@ type options struct {
 	top      int
 	web      bool
 	http     string
+	// enableRate switches the mutex or block rate on for the capture
+	// (an agent operation; see rate.go).
+	enableRate bool
 }
 
 // Command returns the profile command.
@@ -76,6 +79,12 @@ process started). goroutine, goroutineleak and threadcreate are always
 point-in-time.
 --timeout applies on top of the duration.
 
+--enable-rate (mutex and block, with the gdiag agent): a process that samples
+no mutex or block events (the runtime's default) gives an empty profile; the
+agent then switches the rate on for --duration (default 5s), takes the profile
+and restores the rate, logging both. Operations like this need the agent's
+owner-only socket or its token TCP listener.
+
 --web serves pprof's web UI (flame graph, graph, source) for the saved
 profile on a loopback address until Ctrl-C; it never opens a browser.
 
@@ -100,6 +109,7 @@ continuous profiling) makes the agent refuse with "already running": exit 6.`,
 			"gdiag profile cpu http://localhost:6060 --duration 10s --out cpu.pb.gz",
 			"gdiag profile wall 1234 --web",
 			"gdiag profile mutex 1234 --json | jq '.top.functions[0]'",
+			"gdiag profile block 1234 --enable-rate --duration 10s",
 		},
 		Setup: func(fs *flag.FlagSet) func(context.Context, *cli.Env, []string) error {
 			o := &options{}
@@ -108,6 +118,7 @@ continuous profiling) makes the agent refuse with "already running": exit 6.`,
 			fs.IntVar(&o.top, "top", 15, "how many functions to print (0 for all)")
 			fs.BoolVar(&o.web, "web", false, "serve pprof's web UI for the profile on loopback until Ctrl-C")
 			fs.StringVar(&o.http, "http", "127.0.0.1:0", "loopback address for --web")
+			fs.BoolVar(&o.enableRate, "enable-rate", false, "mutex and block: have the agent switch the sampling rate on for the capture and restore it after")
 			return func(ctx context.Context, env *cli.Env, args []string) error {
 				durationSet := false
 				fs.Visit(func(f *flag.Flag) { durationSet = durationSet || f.Name == "duration" })
@@ -136,6 +147,9 @@ func (o *options) check(args []string, durationSet bool) error {
 		if err := checkLoopback(o.http); err != nil {
 			return err
 		}
+	}
+	if o.enableRate {
+		return o.checkEnableRate(durationSet)
 	}
 	switch o.name {
 	case "cpu", "wall":
@@ -177,7 +191,11 @@ func run(ctx context.Context, env *cli.Env, o *options, spec string) error {
 			return err
 		}
 	}
-	c, err := capture(ctx, env, t, o.name, o.duration)
+	capt := capture
+	if o.enableRate {
+		capt = captureWithRate
+	}
+	c, err := capt(ctx, env, t, o.name, o.duration)
 	if err != nil {
 		return err
 	}

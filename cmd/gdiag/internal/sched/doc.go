@@ -8,7 +8,9 @@
 // once a second by default, so a faster refresh redraws the same figures);
 // with a single snapshot they cover the process's life. Stop-the-world
 // pauses are rare, so they cover the whole history gdiag holds (the agent's
-// history, five minutes by default, plus what the view has read since).
+// history, five minutes by default, plus what the view has read since), and
+// so do their stopping times (the time from the request to stop the world
+// until every goroutine stopped), shown on a " to stop" row under each.
 // Percentiles and "max" follow gdiag's quantile rule
 // (schedstats.Histogram.Quantile): each is the upper bound of the
 // histogram bucket that holds it, printed as a bound ("p99≤380µs"), never

@@ -90,6 +90,7 @@ func frame(h *history, o frameOpts) []string {
 		ls = append(ls, line{text: strings.Repeat(" ", sparkStart+1) + sparkCaption(h, sw), prio: 5})
 	}
 	ls = append(ls, r.procs(cur, d)...)
+	ls = append(ls, osRows(h.osView())...)
 	ls = append(ls, r.goroutines(cur, d)...)
 	ls = append(ls, r.latency(cur, d)...)
 	if o.Status != "" {

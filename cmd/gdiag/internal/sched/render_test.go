@@ -301,3 +301,25 @@ func BenchmarkFrame(b *testing.B) {
 		frame(h, o)
 	}
 }
+
+// TestOSRows: the kernel's view shows CPU used against GOMAXPROCS and the
+// quota, the throttling and the host's load; without it there is no row.
+func TestOSRows(t *testing.T) {
+	if ls := osRows(nil); ls != nil {
+		t.Errorf("osRows(nil) = %v; want none", ls)
+	}
+	v := &apiv1.OS{GOMAXPROCS: 2}
+	v.Rates.Seconds, v.Rates.CPU, v.Rates.Quota, v.Rates.RunDelay = 1, 0.1, 0.1, 1.9
+	v.Rates.Periods, v.Rates.Throttled, v.Rates.ThrottledTime = 10, 9, 0.8
+	v.Rates.HostCPUs, v.Rates.HostBusy, v.Rates.Load1 = 2, 0.95, 3.5
+	var text []string
+	for _, l := range osRows(v) {
+		text = append(text, l.text)
+	}
+	got := strings.Join(text, "\n")
+	for _, want := range []string{"used 0.10 cores of 2 Ps", "quota 0.10 cores", "run delay 1.90s/s", "9 of 10 periods (90%)", "busy 95%", "load 3.50 on 2 CPUs"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("osRows = %q; want %q", got, want)
+		}
+	}
+}

@@ -3,14 +3,18 @@ package sched
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	"github.com/gdiag/gdiag/schedstats"
@@ -31,6 +35,9 @@ type Report struct {
 	Target   string              `json:"target"`
 	Snapshot schedstats.Snapshot `json:"snapshot"`
 	Derived  Derived             `json:"derived"`
+	// OS is the kernel's view of the process (GET /v1/os), when the
+	// agent serves it.
+	OS *apiv1.OS `json:"os,omitempty"`
 }
 
 // options are sched's own flags.
@@ -50,9 +57,17 @@ func Command() cli.Command {
 GOMAXPROCS and busy/idle Ps, threads (total/idle/spinning), the global run
 queue (and per-P queues when the service is built with -tags gdiag_deep),
 goroutines by state, scheduling latency p50/p90/p99/max over the last sample
-interval, stop-the-world pauses (GC and other) over the history, and mutex
-wait, each with a sparkline of recent samples. Press q or Ctrl-C to quit.
-Needs the gdiag agent.
+interval, stop-the-world pauses (GC and other) over the history with, on
+a " to stop" row under each, the time the runtime took to stop the world
+(the first part of each pause; "most of the pause" means a goroutine would
+not yield, see gdiag doctor's preemption-delay), and mutex wait, each with
+a sparkline of recent samples. When the agent runs on Linux it also shows
+what the kernel says of the process (CPU (OS): CPU used against GOMAXPROCS
+and the cgroup's quota, and the run delay, time its threads waited runnable
+for a CPU; THROTTLED: the cgroup's throttled periods; HOST: the machine's
+busy and stolen shares and load), which tells a process starved of CPU from
+one that saturates its own. Press q or Ctrl-C to quit. Needs the gdiag
+agent.
 
 --once prints one plain-text frame and exits; so does gdiag sched when its
 standard output is not a terminal (a pipe, a file, a CI log), saying so on
@@ -63,7 +78,11 @@ prints one JSON object per line and exits (--count N for N objects,
    "snapshot": {the agent's snapshot (schedstats.Snapshot): "gomaxprocs", ...},
    "derived": {"windowSeconds", "schedLatency": {"count","p50","p90","p99","max"},
      "goroutinesCreatedPerSec", "msCreatedPerSec", "mutexWaitPerSec",
-     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...}}}
+     "pauseWindowSeconds", "gcPauses": {...}, "otherPauses": {...},
+     "gcStopping": {...}, "otherStopping": {...}},
+   "os": {"gomaxprocs", "sample": {the kernel's reading}, "rates": {"seconds",
+     "cpu", "runDelay", "quota", "periods", "throttled", "throttledTime",
+     "hostCPUs", "hostBusy", "hostSteal", "load1", ...}} (when served)}
 Durations and percentiles are in seconds; a window of 0 means since start.
 The agent samples once a second by default: a faster --interval redraws
 the same snapshot.`,
@@ -164,7 +183,7 @@ func printJSON(ctx context.Context, env *cli.Env, src source, h *history, name s
 			h.add(s)
 		}
 		cur, _ := h.latest()
-		if err := enc.Encode(Report{Target: name, Snapshot: cur, Derived: h.derive()}); err != nil {
+		if err := enc.Encode(Report{Target: name, Snapshot: cur, Derived: h.derive(), OS: h.osView()}); err != nil {
 			return err
 		}
 	}
@@ -176,11 +195,49 @@ type source interface {
 	snapshot(ctx context.Context) (schedstats.Snapshot, error)
 }
 
-// agentSource reads snapshots from a target's agent.
-type agentSource struct{ t *target.Target }
+// agentSource reads snapshots from a target's agent, and with each the
+// kernel's view of the process when the agent serves it.
+type agentSource struct {
+	t    *target.Target
+	mu   sync.Mutex
+	os   *apiv1.OS
+	noOS bool // the agent does not serve /v1/os
+}
 
 func (a *agentSource) snapshot(ctx context.Context) (schedstats.Snapshot, error) {
-	return a.t.Agent.Snapshot(ctx)
+	s, err := a.t.Agent.Snapshot(ctx)
+	if err == nil {
+		a.refreshOS(ctx)
+	}
+	return s, err
+}
+
+// refreshOS reads /v1/os. An agent without it (older, or not on Linux)
+// answers 404 once and is not asked again; any other failure keeps the
+// previous view, as the snapshot matters more.
+func (a *agentSource) refreshOS(ctx context.Context) {
+	a.mu.Lock()
+	skip := a.noOS
+	a.mu.Unlock()
+	if skip {
+		return
+	}
+	v, err := a.t.Agent.OS(ctx)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var se *apiv1.StatusError
+	switch {
+	case errors.As(err, &se) && se.StatusCode == http.StatusNotFound:
+		a.noOS, a.os = true, nil
+	case err == nil:
+		a.os = &v
+	}
+}
+
+func (a *agentSource) latestOS() *apiv1.OS {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.os
 }
 
 // history reads the agent's history and then its latest snapshot, so that
@@ -190,7 +247,7 @@ func (a *agentSource) history(ctx context.Context) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{}
+	h := &history{os: a.latestOS}
 	for _, s := range hs.Snapshots[max(0, len(hs.Snapshots)-maxHistory):] {
 		h.add(s)
 	}

@@ -31,14 +31,22 @@ func (r *renderer) row(label, value string, prio int, f func(prev, cur schedstat
 func (r *renderer) procs(cur schedstats.Snapshot, d Derived) []line {
 	var ls []line
 	procs := "n/a (the agent's reader cannot see them)"
-	if cur.Sources.Procs != schedstats.SourceNone {
+	switch cur.Sources.Procs {
+	case schedstats.SourceNone:
+	case schedstats.SourceSched, schedstats.SourceDeep, schedstats.SourceSchedtrace:
 		procs = fmt.Sprintf("%-5d busy %d  idle %d", cur.GOMAXPROCS, cur.GOMAXPROCS-cur.IdlePs, cur.IdlePs)
+	default: // runtime/metrics tells GOMAXPROCS, not which Ps are idle
+		procs = fmt.Sprintf("%-5d busy/idle n/a (the agent's reader fell back to runtime/metrics)", cur.GOMAXPROCS)
 	}
 	ls = append(ls, r.row("GOMAXPROCS", procs, 0, func(_, c schedstats.Snapshot) float64 {
 		return float64(c.GOMAXPROCS - c.IdlePs)
 	}))
 	threads := "n/a"
-	if cur.Sources.Threads != schedstats.SourceNone {
+	switch cur.Sources.Threads {
+	case schedstats.SourceNone:
+	case schedstats.SourceRuntimeMetrics: // the count only; idle, spinning and created need the mirror
+		threads = fmt.Sprintf("%-5d idle/spinning n/a (runtime/metrics only)", cur.Threads)
+	default:
 		threads = fmt.Sprintf("%-5d idle %d  spinning %d  new %s", cur.Threads, cur.IdleThreads, cur.SpinningThreads, perSec(d.MsCreatedPerSec))
 	}
 	ls = append(ls, r.row("THREADS", threads, 2, func(_, c schedstats.Snapshot) float64 { return float64(c.Threads) }))
@@ -120,12 +128,19 @@ func (r *renderer) latency(cur schedstats.Snapshot, d Derived) []line {
 		}
 	}
 	gc, other := "n/a", "n/a"
+	gcStop, otherStop := "", ""
 	if cur.Sources.Pauses != schedstats.SourceNone {
 		gc, other = pauses(d.GCPauses, window), pauses(d.OtherPauses, window)
+		gcStop, otherStop = stopping(d.GCPauses, d.GCStopping), stopping(d.OtherPauses, d.OtherStopping)
 	}
-	ls = append(ls,
-		r.row("STW GC", gc, 1, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.GCPauses })),
-		r.row("STW other", other, 3, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.OtherPauses })))
+	ls = append(ls, r.row("STW GC", gc, 1, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.GCPauses })))
+	if gcStop != "" {
+		ls = append(ls, r.row(" to stop", gcStop, 2, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.GCStopping })))
+	}
+	ls = append(ls, r.row("STW other", other, 3, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.OtherPauses })))
+	if otherStop != "" {
+		ls = append(ls, r.row(" to stop", otherStop, 3, maxPause(func(s schedstats.Snapshot) schedstats.Histogram { return s.OtherStopping })))
+	}
 	mutex := "n/a"
 	if cur.Sources.Mutex != schedstats.SourceNone {
 		mutex = strconv.FormatFloat(d.MutexWaitPerSec, 'f', 2, 64) + " s blocked per s"
@@ -133,6 +148,25 @@ func (r *renderer) latency(cur schedstats.Snapshot, d Derived) []line {
 	return append(ls, r.row("MUTEX WAIT", mutex, 4, func(p, c schedstats.Snapshot) float64 {
 		return schedstats.Diff(p, c).MutexWaitPerSec
 	}))
+}
+
+// stopping shows the time to stop the world of the pauses in pause, the
+// same window's: its p99 and max, and how much of the pauses it was when
+// the buckets can tell (most of it: a goroutine would not yield; little:
+// the time went in the work done while stopped). It is "" when there were
+// no pauses, or the reader has no stopping times.
+func stopping(pause, stop Dist) string {
+	if pause.Count == 0 || stop.Count == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("p99%s max%s", stop.text(2), stop.text(3))
+	switch {
+	case stop.maxLo*2 >= pause.maxLo && stop.maxLo > 0:
+		s += "  most of the pause"
+	case stop.Max*2 < pause.maxLo:
+		s += "  little of it"
+	}
+	return s
 }
 
 func pauses(d Dist, window string) string {

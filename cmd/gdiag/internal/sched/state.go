@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -16,6 +17,17 @@ const maxHistory = 300
 // increasing times.
 type history struct {
 	snaps []schedstats.Snapshot
+	// os, when set, returns the kernel's view of the process that came
+	// with the latest snapshot (nil when the agent does not serve it).
+	os func() *apiv1.OS
+}
+
+// osView returns the kernel's view of the process, or nil.
+func (h *history) osView() *apiv1.OS {
+	if h.os == nil {
+		return nil
+	}
+	return h.os()
 }
 
 // add appends s if it is newer than the latest snapshot and reports
@@ -53,6 +65,9 @@ type Dist struct {
 	// over marks the figures that lie in the open-ended last bucket: they
 	// are its lower bound, which the true value exceeds.
 	over [4]bool
+	// maxLo is the lower bound of the bucket that holds the maximum: the
+	// maximum is at least that (0 when unknown).
+	maxLo float64
 }
 
 func dist(h schedstats.Histogram) Dist {
@@ -64,6 +79,9 @@ func dist(h schedstats.Histogram) Dist {
 		q := [...]float64{0.5, 0.9, 0.99, 1}[i]
 		_, hi := h.QuantileBucket(q)
 		*p, d.over[i] = h.Quantile(q), math.IsInf(hi, 1)
+	}
+	if lo, _ := h.QuantileBucket(1); lo > 0 && !math.IsInf(lo, 0) {
+		d.maxLo = lo
 	}
 	return d
 }
@@ -93,6 +111,11 @@ type Derived struct {
 	PauseWindowSeconds float64 `json:"pauseWindowSeconds"`
 	GCPauses           Dist    `json:"gcPauses"`
 	OtherPauses        Dist    `json:"otherPauses"`
+	// GCStopping and OtherStopping are the time to stop the world of the
+	// same pauses (schedstats.Snapshot.GCStopping), over the same window:
+	// the first part of each pause.
+	GCStopping    Dist `json:"gcStopping"`
+	OtherStopping Dist `json:"otherStopping"`
 }
 
 // derive computes the figures from the history; the zero Derived when it
@@ -107,6 +130,7 @@ func (h *history) derive() Derived {
 	if n == 1 {
 		d.SchedLatency = dist(cur.SchedLatency)
 		d.GCPauses, d.OtherPauses = dist(cur.GCPauses), dist(cur.OtherPauses)
+		d.GCStopping, d.OtherStopping = dist(cur.GCStopping), dist(cur.OtherStopping)
 		return d
 	}
 	delta := schedstats.Diff(h.snaps[n-2], cur)
@@ -118,6 +142,8 @@ func (h *history) derive() Derived {
 	d.PauseWindowSeconds = cur.Time.Sub(first.Time).Seconds()
 	d.GCPauses = dist(cur.GCPauses.Sub(first.GCPauses))
 	d.OtherPauses = dist(cur.OtherPauses.Sub(first.OtherPauses))
+	d.GCStopping = dist(cur.GCStopping.Sub(first.GCStopping))
+	d.OtherStopping = dist(cur.OtherStopping.Sub(first.OtherStopping))
 	return d
 }
 

@@ -36,6 +36,17 @@ func (t *Target) Profile(ctx context.Context, name string, d time.Duration, debu
 
 // GoroutineDump fetches the goroutine dump in the debug=2 text form.
 func (t *Target) GoroutineDump(ctx context.Context) (io.ReadCloser, error) {
+	return t.GoroutineDumpPause(ctx, 0)
+}
+
+// GoroutineDumpPause is GoroutineDump allowing an agent to stop the
+// target's world for up to maxPause (0: the agent's own budget); the
+// agent refuses a dump it estimates would take longer. A pprof target
+// has no such bound.
+func (t *Target) GoroutineDumpPause(ctx context.Context, maxPause time.Duration) (io.ReadCloser, error) {
+	if t.Kind == KindAgent {
+		return t.Agent.StackDump(ctx, maxPause)
+	}
 	return t.Profile(ctx, "goroutine", 0, 2)
 }
 

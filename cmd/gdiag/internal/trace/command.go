@@ -46,6 +46,10 @@ waiting), saves it for go tool trace (--out, by default
   GC                  mark phases and stop-the-world pauses: count, longest
   runnable            goroutines grouped by start function, by time spent
                       runnable (ready but waiting for a CPU)
+  stop-the-world      the longest pauses: total, time to stop (until every
+                      running goroutine stopped) and the goroutine the world
+                      waited for, with the function it ran (from CPU samples
+                      when a CPU profile ran during the trace, else its stack)
 
 --timeout applies on top of the duration. A trace that is already running
 in the target makes the agent refuse with "already running" (exit 6).
@@ -56,7 +60,10 @@ in the target makes the agent refuse with "already running" (exit 6).
 "beforeTrace": {"waits", "fromStack", "fromDump", "runtime", "unknown"},
 "gc": {"cycles", "longestNanos", "assistNanos", "stw", "stwLongestNanos",
 "stwTotalNanos"}, "topRunnable": [{"function", "goroutines",
-"runnableNanos", "maxLatencyNanos"}]}.`,
+"runnableNanos", "maxLatencyNanos"}], "longestSTW": [{"reason", "startNanos",
+"totalNanos", "stoppingNanos", "partial", "delayer": {"goroutine",
+"startFunction", "function", "stack", "stoppedAs", "samples" (-1: the trace
+has no CPU samples), "sampleStack"}}]}.`,
 		Examples: []string{
 			"gdiag trace 1234",
 			"gdiag trace 1234 --duration 2s --out slow.trace",

@@ -5,6 +5,15 @@
 // waited longest for a CPU. Analyze does the same for a saved trace file,
 // for gdiag analyze.
 //
+// For each stop-the-world pause (a "stop-the-world (reason)" range),
+// StopTheWorld finds the goroutine the world waited for: of the goroutines
+// running on a P when the stop was requested, the one that left the
+// running state last; the time until then is the pause's time to stop.
+// The CPU profile samples of that goroutine in between, which the trace
+// holds when a CPU profile ran while it was recorded, name the function
+// it kept running and tell a goroutine that would not yield (samples) from
+// one whose thread the host had descheduled (none).
+//
 // Traces are parsed with golang.org/x/exp/trace, which reads the Go 1.22
 // to 1.26 formats. Summarize reads the whole trace once and keeps one
 // entry per goroutine and one duration per scheduling event, so its memory

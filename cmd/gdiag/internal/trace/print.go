@@ -34,6 +34,7 @@ func show(env *cli.Env, s Summary) error {
 	g := s.GC
 	fmt.Fprintf(w, "\nGC: %d mark phases, longest %v, mark assist %v; stop-the-world: %d pauses, longest %v, total %v\n",
 		g.Cycles, dur(g.LongestNanos), dur(g.AssistNanos), g.STW, dur(g.STWLongestNanos), dur(g.STWTotalNanos))
+	printSTW(env, s)
 	if len(s.TopRunnable) == 0 {
 		return nil
 	}

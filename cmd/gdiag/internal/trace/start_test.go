@@ -76,7 +76,7 @@ func blockedBeforeTrace(t *testing.T) []byte {
 			case <-stop:
 			}
 		},
-		func() { started <- struct{}{}; mu.Lock(); mu.Unlock() },
+		func() { started <- struct{}{}; mu.Lock(); defer mu.Unlock() },
 		func() { started <- struct{}{}; never.Wait() },
 		func() { cond.L.Lock(); started <- struct{}{}; cond.Wait(); cond.L.Unlock() },
 		func() { started <- struct{}{}; ln.Accept() },

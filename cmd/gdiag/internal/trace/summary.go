@@ -35,6 +35,9 @@ type Summary struct {
 	// TopRunnable groups goroutines by start function, by total time
 	// runnable (ready, waiting for a P), largest first.
 	TopRunnable []StartFunc `json:"topRunnable"`
+	// LongestSTW are the longest stop-the-world pauses, longest first, each
+	// with its time to stop and the goroutine the world waited for.
+	LongestSTW []STWEvent `json:"longestSTW"`
 }
 
 // Latency is a distribution of scheduling latencies, in nanoseconds.
@@ -89,6 +92,7 @@ const (
 	catOther    = "other"
 	reasonNone  = "none given" // a wait inside the trace for which the trace gives no reason
 	topRunnable = 10
+	topSTW      = 5 // longest stop-the-world pauses in a summary
 )
 
 // category maps a block reason (runtime/traceruntime.go's
@@ -144,6 +148,7 @@ type summarizer struct {
 	gc          GC
 	before      BeforeTrace
 	unnamed     []unnamed // waits under way at the start, not named yet
+	stw         *stwTracker
 }
 
 type rangeKey struct {
@@ -180,7 +185,8 @@ func read(r io.Reader) (z *summarizer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	z = &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{}}
+	z = &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{},
+		stw: newSTWTracker()}
 	for {
 		ev, err := tr.ReadEvent()
 		if err == io.EOF {
@@ -202,6 +208,7 @@ func (z *summarizer) event(ev xtrace.Event) {
 	if ev.Kind() == xtrace.EventSync {
 		return // generation boundaries: an empty trace has them too
 	}
+	z.stw.event(ev)
 	t := ev.Time()
 	if z.events == 0 {
 		z.first = t
@@ -301,15 +308,6 @@ func (z *summarizer) transition(st xtrace.StateTransition, t xtrace.Time) {
 	}
 }
 
-// stackFuncs lists the functions of a stack, innermost first.
-func stackFuncs(st xtrace.Stack) []string {
-	var out []string
-	for f := range st.Frames() {
-		out = append(out, f.Func)
-	}
-	return out
-}
-
 func (z *summarizer) wait(reason string, d int64) {
 	cat := category(reason)
 	m := z.waits[cat]
@@ -377,6 +375,8 @@ func (z *summarizer) summary() Summary {
 	s.BeforeTrace = z.before
 	s.GC = z.gc
 	s.TopRunnable = z.groups(topRunnable)
+	stw := z.stw.finish()
+	s.LongestSTW = stw[:min(topSTW, len(stw))]
 	return s
 }
 

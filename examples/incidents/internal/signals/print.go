@@ -49,6 +49,9 @@ func printHistory(w io.Writer, hist apiv1.History, start time.Time) {
 	fmt.Fprintf(w, "mutex wait: %.2f s/s\n", (last.MutexWait-first.MutexWait).Seconds()/secs)
 	fmt.Fprintf(w, "GC pauses: %.1f/s, longest ≤%v; other stop-the-world pauses: %.1f/s, longest ≤%v\n",
 		float64(gc.Count())/secs, upper(gc.Quantile(1)), float64(other.Count())/secs, upper(other.Quantile(1)))
+	gcStop, otherStop := last.GCStopping.Sub(first.GCStopping), last.OtherStopping.Sub(first.OtherStopping)
+	fmt.Fprintf(w, "time to stop the world: GC longest ≤%v, p99 ≤%v; other longest ≤%v\n",
+		upper(gcStop.Quantile(1)), upper(gcStop.Quantile(0.99)), upper(otherStop.Quantile(1)))
 }
 
 // printPools prints each pool's rates and queue wait over the window.
@@ -62,7 +65,7 @@ func printPools(w io.Writer, start, end reading) {
 		a := start.pools[i]
 		rate := func(now, then uint64) float64 { return float64(now-then) / secs }
 		// gdiag's quantile rule: the upper bound of the bucket that holds it.
-		waits := p.QueueWait.Seconds().Sub(a.QueueWait.Seconds())
+		waits := apiv1.Histogram(p.QueueWait).Seconds().Sub(apiv1.Histogram(a.QueueWait).Seconds())
 		fmt.Fprintf(w, "pool %s: submitted %.0f/s, rejected %.0f/s, completed %.0f/s, queue wait p50 ≤%v p99 ≤%v, queued %d/%d, workers %d/%d",
 			p.Name, rate(p.Submitted, a.Submitted), rate(p.Rejected, a.Rejected), rate(p.Completed, a.Completed),
 			upper(waits.Quantile(0.5)), upper(waits.Quantile(0.99)),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	"github.com/gdiag/gdiag/pool"
 )
 
 // TestPrintFromTheWire decodes bodies as the agent sends them and checks
@@ -29,7 +30,7 @@ func TestPrintFromTheWire(t *testing.T) {
 
 	bounds := []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond}
 	pool := func(counts ...uint64) []apiv1.Pool {
-		return []apiv1.Pool{{Name: "http", QueueWait: apiv1.Histogram{Bounds: bounds, Counts: counts}}}
+		return []apiv1.Pool{{Name: "http", QueueWait: pool.Histogram{Bounds: bounds, Counts: counts}}}
 	}
 	start := reading{at: time.Unix(0, 0), pools: pool(5, 0, 0, 0)}
 	end := reading{at: time.Unix(10, 0), pools: pool(95, 9, 1, 0)}
