@@ -232,14 +232,6 @@ func (p *Pool) controlled(ctx context.Context, o *overload, t Task, done complet
 		return p.refuse(why, err)
 	}
 	r := &taskRec{fn: t.Fn, ctx: ctx, done: done, key: t.Key, label: t.Label, prio: t.Priority, timeout: int64(t.Timeout), probe: tk.probe}
-	if !p.locked { // rate limits and breakers only: the lock-free core places the task
-		r.timed = p.observed
-		if err = p.acceptLF(ctx, r); err != nil {
-			o.release(&tk)
-			return p.refuse(refusalOf(err), err)
-		}
-		return nil
-	}
 	if p.observed {
 		r.timed, r.submitted = true, nanotime()
 	}

@@ -36,33 +36,30 @@ type Pool struct {
 	// Read-mostly configuration, apart from the lock's cache line.
 	name     string
 	cfg      config
-	observed   bool            // every task is timed and ends through runFull: an observer or an overload control needs it
-	locked     bool            // every task goes through mu (a key limit, an adaptive limit or shedding); else the lock-free core
-	sampleN    int             // time one task in sampleN for the histograms; 0 = never
-	sampleMask uint64          // sampleN-1 when sampleN is a power of two, else 0
-	labels     context.Context // pprof labels pool=<name>, set once per worker
+	observed bool            // every task is timed and ends through runFull: an observer or an overload control needs it
+	sampleN  int             // time one task in sampleN for the histograms; 0 = never
+	labels   context.Context // pprof labels pool=<name>, set once per worker
 
 	_ cacheLinePad
 
-	// What every submission and every task end of the locked core
-	// touches, packed into as few cache lines as possible: these lines
-	// move between the cores of the submitter and the worker at every
-	// task. The lock-free core uses mu, waitq and freeW for blocked
-	// submitters only.
-	mu       sync.Mutex
-	ready    int // tasks in queues
-	queued   int // accepted, not started: ready plus parked by a key limit
-	running  int
-	wakes    int // workers woken, started or spinning that have not yet looked for work
-	spinning int // workers spinning for work (at most one)
-	workers  int
-	maxW     int
+	// What every submission and every task end touches, packed into as
+	// few cache lines as possible: these lines move between the cores of
+	// the submitter and the worker at every task.
+	mu        sync.Mutex
+	ready     int // tasks in queues
+	queued    int // accepted, not started: ready plus parked by a key limit
+	running   int
+	wakes     int // workers woken, started or spinning that have not yet looked for work
+	spinning  int // workers spinning for work (at most one)
+	workers   int
+	submitted uint64 // accepted tasks
+	maxW      int
 	sampleC   int        // submissions since the last timed one
-	free     []*taskRec // recycled task records
-	idle     []*worker  // parked workers, oldest first (guarded by lf.idleMu in the lock-free core)
-	waitq    []*waiter  // blocked submitters, oldest first
-	stopped  bool
-	queues   [numPriorities]deque
+	free      []*taskRec // recycled task records
+	idle      []*worker  // parked workers, oldest first
+	waitq     []*waiter  // blocked submitters, oldest first
+	stopped   bool
+	queues    [numPriorities]deque
 
 	// The rest of the lock's state.
 	parked   map[string]*deque // tasks held back by their key's limit
@@ -71,15 +68,12 @@ type Pool struct {
 	readyKey map[string]int    // ready tasks per key, under a key limit only
 	reaper   *time.Timer
 	reaping  bool // reaper is armed
-	minW     int  // under mu, and in the lock-free core lf.idleMu too
-	ceilW    int  // the maximum set by New or Resize; maxW is the limit in force, lower under an adaptive limit
+	minW     int
+	ceilW    int           // the maximum set by New or Resize; maxW is the limit in force, lower under an adaptive limit
 	freeW    []*waiter     // recycled waiters
 	drained  chan struct{} // closed when stopped and no worker is left
 
 	_          cacheLinePad
-	submitted  atomic.Uint64              // accepted tasks
-	_          cacheLinePad
-	lf         lockFree                   // the lock-free core's state
 	spinHint   atomic.Bool                // a task is ready for the spinning worker, or the pool stopped
 	refused    [numRefusals]atomic.Uint64 // refused submissions by reason
 	ov         atomic.Pointer[overload]   // overload controls; nil for none
@@ -123,11 +117,7 @@ func New(name string, opts ...Option) *Pool {
 	}
 	if cfg.stats {
 		p.sampleN = cfg.sampleEvery
-		if n := uint64(cfg.sampleEvery); n&(n-1) == 0 {
-			p.sampleMask = n - 1
-		}
 	}
-	p.locked = cfg.keyLimit > 0 || cfg.adaptive != nil || cfg.shed != nil
 	if o := newOverload(&cfg); o != nil {
 		p.ov.Store(o)
 		p.observed = p.observed || o.timed()
@@ -135,16 +125,8 @@ func New(name string, opts ...Option) *Pool {
 			p.maxW = o.adaptive.bound(cfg.maxWorkers)
 		}
 	}
-	if !p.locked {
-		p.lf.maxW.Store(int64(cfg.maxWorkers))
-		p.lf.capacity.Store(int64(cfg.queueSize + cfg.maxWorkers))
-		for range p.minW {
-			p.lf.wakes.Add(1)
-			p.spawnLF()
-		}
-	}
 	p.mu.Lock()
-	for p.locked && p.workers < p.minW {
+	for p.workers < p.minW {
 		p.spawn()
 	}
 	p.mu.Unlock()
@@ -185,9 +167,6 @@ func (p *Pool) submit(ctx context.Context, t Task, done completer) error {
 	}
 	if o := p.ov.Load(); o != nil {
 		return p.controlled(ctx, o, t, done)
-	}
-	if !p.locked {
-		return p.submitLF(ctx, t, done)
 	}
 	// The record is built on the stack; place copies it into a pooled
 	// record only when it accepts the task, so a refused submission costs
@@ -292,12 +271,6 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 	}
 	w.r = *r
 	p.waitq = append(p.waitq, w)
-	if !p.locked {
-		// Room may have appeared before the waiter was visible to the
-		// task ends that made it: look once more, oldest waiter first.
-		p.lf.waiters.Store(int32(len(p.waitq)))
-		p.placeWaitersLF()
-	}
 	p.mu.Unlock()
 	var err error
 	if ctx.Done() == nil { // cannot end: a plain receive is cheaper than a select
@@ -305,9 +278,6 @@ func (p *Pool) waitRoom(ctx context.Context, r *taskRec) error {
 		p.mu.Lock()
 	} else {
 		err = p.waitRoomCtx(ctx, w)
-		if !p.locked {
-			p.lf.waiters.Store(int32(len(p.waitq)))
-		}
 	}
 	w.r = taskRec{}
 	p.freeW = append(p.freeW, w)
@@ -413,7 +383,7 @@ func (p *Pool) place(r *taskRec) bool {
 			}
 			p.park(p.newRec(r))
 			p.queued++
-			p.submitted.Add(1)
+			p.submitted++
 			return true
 		}
 		if parked+max(p.ready+1-spare, 0) > p.cfg.queueSize {
@@ -426,7 +396,7 @@ func (p *Pool) place(r *taskRec) bool {
 	p.queues[r.prio.level()].pushBack(p.newRec(r))
 	p.ready++
 	p.queued++
-	p.submitted.Add(1)
+	p.submitted++
 	if p.spinning > 0 {
 		p.spinHint.Store(true)
 	}
@@ -592,9 +562,6 @@ func (p *Pool) Resize(minWorkers, maxWorkers int) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.locked {
-		return p.resizeLF(minWorkers, maxWorkers)
-	}
 	if p.stopped {
 		return ErrStopped
 	}

@@ -196,7 +196,6 @@ const numShards = 8
 // assigned to it.
 type shard struct {
 	completed, failed, panicked, canceled atomic.Uint64
-	running                               atomic.Int64 // tasks running, in the lock-free core
 	queueWait, runTime                    histogram
 	_                                     [64]byte // keep neighbours off our cache lines
 }
@@ -212,15 +211,17 @@ func (p *Pool) Stats() Stats {
 		Name:          p.name,
 		MinWorkers:    p.minW,
 		MaxWorkers:    p.ceilW,
+		Limit:         p.maxW,
+		Workers:       p.workers,
+		Running:       p.running,
+		Idle:          len(p.idle),
+		Queued:        p.waiting(),
+		Parked:        p.queued - p.ready,
 		QueueCapacity: p.cfg.queueSize,
 		KeyLimit:      p.cfg.keyLimit,
-	}
-	if p.locked {
-		s.Limit, s.Workers, s.Running, s.Idle = p.maxW, p.workers, p.running, len(p.idle)
-		s.Queued, s.Parked, s.Stopped = p.waiting(), p.queued-p.ready, p.stopped
-		s.Submitted, s.Keys = p.submitted.Load(), p.busiestKeys()
-	} else {
-		p.gaugesLF(&s)
+		Stopped:       p.stopped,
+		Submitted:     p.submitted,
+		Keys:          p.busiestKeys(),
 	}
 	if o != nil {
 		o.statsLocked(&s)

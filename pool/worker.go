@@ -24,12 +24,7 @@ import (
 type worker struct {
 	wake      sync.WaitGroup
 	exit      bool  // set with the wake-up: the worker was uncounted and must exit
-	idleSince int64 // nanotime when it parked; under p.mu (lf.idleMu in the lock-free core)
-
-	// The lock-free core's worker runs its task from here.
-	cur  taskRec
-	krun *keyCount // cur's key's running count, if it has a key
-	busy bool      // cur holds a task taken from the rings
+	idleSince int64 // nanotime when it parked; under p.mu
 }
 
 func newWorker() *worker { return new(worker) }
@@ -61,7 +56,7 @@ func (p *Pool) work() {
 	var r, cur *taskRec // cur is the task being run, nil between tasks
 	defer func() {
 		if cur != nil { // runtime.Goexit in the task or one of its hooks
-			p.goexited(sh, cur, func() { p.lostLocked(cur) })
+			p.goexited(sh, cur)
 		}
 	}()
 	var now int64
@@ -425,14 +420,13 @@ func (p *Pool) hookPanic(hook string, r *taskRec, v any) *PanicError {
 }
 
 // goexited finishes r when runtime.Goexit ends the worker goroutine while
-// it runs r or one of r's hooks: r ends Panicked with ErrGoexit, and
-// giveBack returns the worker's place (its count, r's key, r's record),
-// with a new worker started if queued work needs one. The bookkeeping is
-// deferred so that it happens even if a hook called here calls
-// runtime.Goexit again.
-func (p *Pool) goexited(sh *shard, r *taskRec, giveBack func()) {
+// it runs r or one of r's hooks: r ends Panicked with ErrGoexit, and the
+// worker's place (its count, r's key, r's record) is given back, with a new
+// worker started if queued work needs one. The bookkeeping is deferred so
+// that it happens even if a hook called here calls runtime.Goexit again.
+func (p *Pool) goexited(sh *shard, r *taskRec) {
 	pe := &PanicError{Pool: p.name, Label: r.label, Value: ErrGoexit, Stack: debug.Stack()}
-	defer p.lost(sh, r, pe, giveBack)
+	defer p.lost(sh, r, pe)
 	if p.cfg.observer != nil {
 		info := p.info(r.prio, r.key, r.label, r.submitted, 0)
 		p.taskEnd(r.ctx, info, TaskResult{Outcome: Panicked, Err: pe, Panic: pe}, r)
@@ -440,8 +434,8 @@ func (p *Pool) goexited(sh *shard, r *taskRec, giveBack func()) {
 	p.panicked(r, pe)
 }
 
-// lost counts r as Panicked, then gives back what its exiting worker held.
-func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError, giveBack func()) {
+// lost counts r as Panicked and gives back what its exiting worker held.
+func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError) {
 	sh.panicked.Add(1)
 	if o := p.ov.Load(); o != nil && o.timed() {
 		now := nanotime()
@@ -450,12 +444,6 @@ func (p *Pool) lost(sh *shard, r *taskRec, pe *PanicError, giveBack func()) {
 	if r.done != nil {
 		r.done.complete(pe)
 	}
-	giveBack()
-}
-
-// lostLocked gives back what a worker of the locked core ended by
-// runtime.Goexit held.
-func (p *Pool) lostLocked(r *taskRec) {
 	p.mu.Lock()
 	p.running--
 	p.release(r.key, r.run)
@@ -503,11 +491,8 @@ func (p *Pool) labelContext(label string) context.Context {
 // background. Stop removes the pool from Registered. Calling Stop again
 // waits the same way.
 func (p *Pool) Stop(ctx context.Context) error {
-	if !p.locked {
-		p.beginStopLF()
-	}
 	p.mu.Lock()
-	if p.locked && !p.stopped {
+	if !p.stopped {
 		p.stopped = true
 		p.spinHint.Store(true)
 		unregister(p)
@@ -533,13 +518,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	var dropped []*taskRec
-	var running int
-	if p.locked {
-		dropped, running = p.drop()
-	} else {
-		dropped, running = p.dropLF()
-	}
+	dropped, running := p.drop()
 	cause := ctx.Err()
 	for _, r := range dropped {
 		if p.cfg.observer != nil {
@@ -551,9 +530,6 @@ func (p *Pool) Stop(ctx context.Context) error {
 		}
 		if r.done != nil {
 			r.done.complete(ErrStopped)
-		}
-		if !p.locked && p.lf.inflight.Add(-1) == lfStopped {
-			p.nudgeAllLF()
 		}
 	}
 	if l := p.cfg.logger; l != nil && len(dropped) > 0 {
