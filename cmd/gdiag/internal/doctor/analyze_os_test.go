@@ -65,6 +65,11 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 			})
 			o.CPU.Seconds = 0.35
 		}, schedstats.CauseCPUStarved, schedstats.Critical, "other processes"},
+		{"host contention below its quota", func(o *Observation) {
+			o.OS = osReadings(16, 0.05, 1.5, 1, 0.5, 0, 0) // quota 0.5 CPU, never throttled
+			o.History = latencyHistory()
+			o.CPU.Seconds = 0.35
+		}, schedstats.CauseCPUStarved, schedstats.Critical, "other processes"},
 		{"healthy on a busy host", func(o *Observation) {
 			o.OS = osReadings(16, 0.13, 0.25, 0.9, 0, 0, 0)
 		}, schedstats.CauseCPUStarved, schedstats.Warning, "other processes"},
@@ -144,6 +149,9 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				t.Fatalf("Analyze = %s; want %s first", causes(fs), c.cause)
 			}
 			f := fs[0]
+			if strings.Contains(c.name, "below its quota") && !strings.Contains(f.Summary, "not the quota") {
+				t.Errorf("summary %q; want it to say the quota did not hold the process back", f.Summary)
+			}
 			if f.Severity != c.severity || !strings.Contains(f.Title, c.title) {
 				t.Errorf("first finding = %v %q; want %v, a title with %q\n%s", f.Severity, f.Title, c.severity, c.title, f.Summary)
 			}

@@ -146,6 +146,10 @@ func (a *analysis) starved() {
 		f.Title = "CPU starved: waiting behind other processes for a CPU"
 		f.Summary = fmt.Sprintf("The process's threads waited %.2f s per second runnable for a CPU while it used %.2f cores: it got %.0f%% of the CPU time it wanted. The host was %.0f%% busy (load %s on %d CPUs); %s.",
 			r.RunDelay, r.CPU, 100*(1-waitShare), 100*r.HostBusy, trimFloat(r.Load1), r.HostCPUs, who)
+		if r.Quota > 0 {
+			f.Summary += fmt.Sprintf(" Its cgroup's quota of %s CPU throttled it in %.0f%% of the periods: the host's other work, not the quota, held it back.",
+				trimFloat(r.Quota), 100*r.ThrottledFraction())
+		}
 		f.Next = []string{"ps -eo pid,ni,pcpu,comm --sort=-pcpu"}
 	}
 	if a.o.Agent {
