@@ -105,7 +105,7 @@ func TestDoctorIncidents(t *testing.T) {
 		{name: "pool", start: agent("pool"), cause: "pool-overload"},
 		{name: "stw", start: agent("stw"), cause: "stw-pauses"},
 		{name: "preempt", start: agent("preempt"), cause: "preemption-delay", check: checkPreempt},
-		{name: "healthy", start: agent("healthy")},
+		{name: "healthy", start: agent("healthy"), check: checkHealthy},
 		{name: "throttled", start: func(t *testing.T) *doctorTarget { return startThrottled(t, bins) },
 			cause: "cpu-starved", check: checkThrottled},
 		{name: "contended", start: func(t *testing.T) *doctorTarget { return startContended(t, bins) },
@@ -317,6 +317,17 @@ func checkContended(t *testing.T, rep doctorReport) {
 }
 
 // checkConns: connection growth is load, a warning at most, never a leak.
+// checkHealthy: with the agent, every check is made; in particular the
+// heap goal is held against the limit the runtime applies, which no
+// environment variable has to name.
+func checkHealthy(t *testing.T, rep doctorReport) {
+	for _, n := range rep.NotChecked {
+		if strings.Contains(n, "GOMEMLIMIT") {
+			t.Errorf("not checked: %q; want the memory limit read from the agent", n)
+		}
+	}
+}
+
 func checkConns(t *testing.T, rep doctorReport) {
 	for _, f := range rep.Findings {
 		if strings.HasPrefix(f.Cause, "goroutine-leak") {

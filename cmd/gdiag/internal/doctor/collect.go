@@ -141,6 +141,9 @@ func (c *collector) Run(ctx context.Context) (*Observation, []string) {
 	goStep(&first, func() { c.contention(ctx, true) })
 	goStep(&first, func() { c.mem(ctx) })
 	goStep(&first, func() { c.allocs(ctx) })
+	if c.obs.Agent {
+		goStep(&first, func() { c.agentMemoryLimit(ctx) })
+	}
 	cpu := min(c.window/2, 10*time.Second)
 	goStep(&bg, func() { c.cpu(ctx, cpu) })
 	goStep(&bg, func() { c.preemption(ctx, cpu) })

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -183,6 +184,23 @@ func envGOMAXPROCS(pid int) int {
 		return n
 	}
 	return 0
+}
+
+// agentMemoryLimit reads the memory limit the runtime applies, whether
+// GOMEMLIMIT or debug.SetMemoryLimit set it, from the agent. An agent
+// that does not serve it leaves the environment's GOMEMLIMIT, if read.
+func (c *collector) agentMemoryLimit(ctx context.Context) {
+	m, err := c.t.Agent.MemoryLimit(ctx)
+	if err != nil {
+		return
+	}
+	limit := float64(m.Bytes)
+	if m.Bytes == math.MaxInt64 {
+		limit = 0
+	}
+	c.mu.Lock()
+	c.obs.MemoryLimit, c.obs.MemoryLimitFrom = limit, "the runtime's limit, from the agent"
+	c.mu.Unlock()
 }
 
 // envMemoryLimit reads GOMEMLIMIT from a local process's environment.

@@ -142,10 +142,10 @@
 //
 // # Limits
 //
-// The memory limit is read from GOMEMLIMIT in a local process's
-// environment; a limit set with debug.SetMemoryLimit is only in the
-// runtime's /gc/gomemlimit:bytes, which neither net/http/pprof nor the
-// agent's snapshots serve, and is then listed as not checked. A remote
+// The memory limit is the one the runtime applies, from the agent
+// (GET /v1/memlimit); a pprof target's is read from GOMEMLIMIT in a local
+// process's environment, so a limit set there with debug.SetMemoryLimit
+// is unknown and listed as not checked. A remote
 // target has no kernel figures: starvation is not checked there, and
 // saturation is judged from the CPU profile. The dump's wait times are
 // noted by the garbage collector, so in a process that rarely collects a

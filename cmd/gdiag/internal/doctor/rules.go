@@ -310,11 +310,11 @@ func syscallStacks(cs []Census) []Stack {
 // pinned to the limit (the runtime lowers the goal to stay under it).
 const memLimitNear = 0.9
 
-// memoryLimit checks the heap goal against the memory limit. The limit
-// is read from GOMEMLIMIT in the process's environment (a local process);
-// a limit set with debug.SetMemoryLimit is visible only in the runtime's
-// /gc/gomemlimit:bytes, which neither net/http/pprof nor the agent's
-// snapshots serve, and is then listed as not checked.
+// memoryLimit checks the heap goal against the memory limit. The agent
+// says the limit the runtime applies; without it the limit is read from
+// GOMEMLIMIT in a local process's environment, and a limit set with
+// debug.SetMemoryLimit, which net/http/pprof does not serve, is unknown:
+// listed as not checked.
 func (a *analysis) memoryLimit() []schedstats.Evidence {
 	o := a.o
 	if len(o.Mem) == 0 {
@@ -325,7 +325,7 @@ func (a *analysis) memoryLimit() []schedstats.Evidence {
 	if !ok {
 		why := "the process is not on this host"
 		if o.OSMissing == "" {
-			why = "GOMEMLIMIT is not in its environment; a limit set with debug.SetMemoryLimit is only in /gc/gomemlimit:bytes, which neither pprof nor the agent's snapshots serve"
+			why = "GOMEMLIMIT is not in its environment, and a limit set with debug.SetMemoryLimit is not served by net/http/pprof (the gdiag agent serves it)"
 		}
 		a.notChecked("heap goal vs GOMEMLIMIT: " + why)
 		return nil
