@@ -133,6 +133,12 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				App: []Func{{Name: "github.com/prometheus/prometheus/promql.(*evaluator).eval", Flat: 2, Percent: 33, Unit: "seconds"}}}
 			o.Mem[1].NumGC = 300
 		}, schedstats.CauseGCPressure, schedstats.Critical, "GC pressure"},
+		{"GC at 70% of the process's CPU, 33% of GOMAXPROCS×wall", func(o *Observation) {
+			o.Agent, o.GOMAXPROCS, o.History, o.PoolPolls = false, 2, nil, nil
+			o.CPU = &CPUProfile{Duration: 7 * time.Second, Seconds: 6.6, GCSeconds: 4.6,
+				App: []Func{{Name: "main.handle", Flat: 1, Percent: 15, Unit: "seconds"}}}
+			o.Mem[1].NumGC = 300
+		}, schedstats.CauseGCPressure, schedstats.Critical, "GC pressure"},
 		{"pool held by its key limit", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
 				p.QueueWait.Counts[2], p.Queued, p.QueueCapacity, p.KeyLimit, p.Running = uint64(20*i), 65, 64, 2, 2

@@ -185,7 +185,10 @@ func (a *analysis) gc() {
 		}
 	}
 	sev, score := grade(measure, threshold)
-	if threshold == gcCPUShare && measure >= gcShareCrit && sev != schedstats.Critical {
+	// Half the process's CPU in the collector is critical whichever
+	// measure passed first: GOMAXPROCS×wall understates it when the
+	// process gets less CPU than GOMAXPROCS.
+	if profiled && share >= gcShareCrit && c.GCSeconds/c.Duration.Seconds() >= gcMinCores && sev != schedstats.Critical {
 		sev, score = schedstats.Critical, 100+score
 	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGCPressure, Severity: sev, Evidence: ev, Summary: summary},
