@@ -278,6 +278,24 @@ func (a *analysis) hotFunctions(f *Finding) {
 	}
 }
 
+// starvedWants is the share of the CPUs the process may use that it must
+// have wanted (CPU used plus run delay) for starvation to explain other
+// symptoms; never more than half a core. A process that wanted a few
+// hundredths of a core (tasks that sleep, a pause spent in its own work)
+// is slow for its own reasons, whatever the host's load.
+const starvedWants = 0.5
+
+// starvationExplains reports whether the cpu-starved finding f concerns a
+// process that wanted enough CPU for its starvation to explain the rest.
+func starvationExplains(f Finding) bool {
+	wanted := evidenceValue(f.Finding, "cpu_used") + evidenceValue(f.Finding, "run_delay")
+	need := starvedWants
+	if u := evidenceValue(f.Finding, "usable_cpus"); u > 0 {
+		need = math.Min(need, starvedWants*u)
+	}
+	return wanted >= need
+}
+
 // explainStarved ranks below cpu-starved what starvation explains: long
 // pauses (the world cannot stop while threads wait for a CPU), scheduling
 // latency read as saturation under a quota, and a pool whose queue waits.
@@ -288,7 +306,7 @@ func (a *analysis) explainStarved() {
 			cause = &a.findings[i]
 		}
 	}
-	if cause == nil {
+	if cause == nil || !starvationExplains(*cause) {
 		return
 	}
 	throttled := strings.Contains(cause.Title, "throttled")

@@ -246,7 +246,7 @@ func (a *analysis) poolSymptoms() {
 		var lowest, highest *Finding
 		for j := range a.findings {
 			g := &a.findings[j]
-			if !slices.Contains(causes, g.Cause) {
+			if !slices.Contains(causes, g.Cause) || g.Cause == schedstats.CauseCPUStarved && !starvationExplains(*g) {
 				continue
 			}
 			if lowest == nil || g.Score < lowest.Score {
