@@ -74,6 +74,10 @@ type SchedCollector struct {
 // goroutineStates are the values of gdiag_sched_goroutines' state label.
 var goroutineStates = [...]string{"total", "running", "runnable", "waiting", "not_in_go"}
 
+// stateOrder lists the indices of goroutineStates by name, the order the
+// registry sorts gdiag_sched_goroutines in, so that it finds them sorted.
+var stateOrder = [len(goroutineStates)]int{4, 2, 1, 0, 3}
+
 // schedBlock holds the series of one scrape but for the per-P run queues:
 // one allocation.
 type schedBlock struct {
@@ -185,8 +189,9 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.Sources.Goroutines != schedstats.SourceNone {
 		g := s.Goroutines
-		for i, n := range [...]int{g.Total, g.Running, g.Runnable, g.Waiting, g.NotInGo} {
-			out = append(out, b.gauge(c.goroutines, float64(n), c.stateLabels[i]))
+		n := [...]int{g.Total, g.Running, g.Runnable, g.Waiting, g.NotInGo}
+		for _, i := range stateOrder { // in the registry's order
+			out = append(out, b.gauge(c.goroutines, float64(n[i]), c.stateLabels[i]))
 		}
 		out = append(out, b.counter(c.goroutinesCreated, float64(s.GoroutinesCreated)))
 	}
