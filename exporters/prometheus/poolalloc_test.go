@@ -21,7 +21,7 @@ func TestIdlePoolsCollectWithoutAllocating(t *testing.T) {
 	pools := make([]*pool.Pool, 20)
 	for i := range pools {
 		// Workers that retired mid-test would change the pool: they stay.
-		p := pool.New(fmt.Sprintf("pool%02d", i), pool.WithoutRegistry(), pool.WithIdleTimeout(time.Hour))
+		p := pool.New(fmt.Sprintf("pool%02d", i), pool.WithoutRegistry(), pool.WithIdleTimeout(time.Hour), pool.WithStatsSampling(1))
 		defer p.Stop(ctx)
 		for range 10 {
 			if err := p.Submit(ctx, func(context.Context) error { return nil }); err != nil {
@@ -30,8 +30,8 @@ func TestIdlePoolsCollectWithoutAllocating(t *testing.T) {
 		}
 		pools[i] = p
 	}
-	for _, p := range pools { // wait for the tasks to end: a pool is idle once its workers are
-		for s := p.Stats(); s.Completed != 10 || s.Running != 0; s = p.Stats() {
+	for _, p := range pools { // wait until every task has ended and been timed
+		for s := p.Stats(); s.Completed != 10 || s.Running != 0 || s.Idle != s.Workers || s.RunTime.Count != 10 || s.QueueWait.Count != 10; s = p.Stats() {
 			time.Sleep(time.Millisecond)
 		}
 	}
