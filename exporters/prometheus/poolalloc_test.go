@@ -3,6 +3,7 @@ package prometheus_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ func TestIdlePoolsCollectWithoutAllocating(t *testing.T) {
 	}
 	for _, p := range pools { // wait until every task has ended and been timed
 		for s := p.Stats(); s.Completed != 10 || s.Running != 0 || s.Idle != s.Workers || s.RunTime.Count != 10 || s.QueueWait.Count != 10; s = p.Stats() {
+			time.Sleep(time.Millisecond)
+		}
+		for !reflect.DeepEqual(p.Stats(), p.Stats()) { // a histogram's sum follows its count
 			time.Sleep(time.Millisecond)
 		}
 	}
