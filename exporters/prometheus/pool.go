@@ -70,7 +70,6 @@ type PoolCollector struct {
 	pools       map[string]*poolState // by name: the pools of the last scrape
 	scrape      uint64                // counts scrapes, to forget pools and keys
 	exported    []*poolState          // the pools of this scrape, then sorted by name
-	out         []prometheus.Metric
 	dropped     int
 	droppedKeys int
 }
@@ -178,7 +177,7 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 		c.exported = append(c.exported, ps)
 		droppedKeys += ps.last.droppedKeys
 	}
-	c.emit()
+	c.emit(ch)
 	for name, ps := range c.pools {
 		if ps.seen != c.scrape {
 			delete(c.pools, name) // a pool gone or left out: forget it
@@ -189,34 +188,31 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 			"dropped", dropped, "max_pools", c.maxPools, "listed", len(c.buf))
 	}
 	c.dropped, c.droppedKeys = dropped, droppedKeys
-	send(ch, c.out)
-	clear(c.out)
-	c.out = c.out[:0]
 	clear(c.exported)
 	c.exported = c.exported[:0]
 }
 
-// emit appends the series of the exported pools to c.out in the order the
-// registry sorts each metric's series in (by label values, in the order of
-// the label names): pools by name, and the task outcomes and refusal
-// reasons by name. The registry then finds every family but
+// emit sends the series of the exported pools, all built by now, in the
+// order the registry sorts each metric's series in (by label values, in
+// the order of the label names): pools by name, and the task outcomes and
+// refusal reasons by name. The registry then finds every family but
 // gdiag_pool_key_running and gdiag_pool_breaker_state already sorted, which
 // it checks in one pass instead of sorting.
-func (c *PoolCollector) emit() {
+func (c *PoolCollector) emit(ch chan<- prometheus.Metric) {
 	pools := c.exported
 	slices.SortFunc(pools, func(a, b *poolState) int { return strings.Compare(a.name, b.name) })
 	for _, i := range scalarOrder {
 		for _, ps := range pools {
-			c.out = append(c.out, ps.series[i])
+			ch <- ps.series[i]
 		}
 	}
 	for h := len(poolScalars); h < len(poolScalars)+2; h++ { // queue wait, run time
 		for _, ps := range pools {
-			c.out = append(c.out, ps.series[h])
+			ch <- ps.series[h]
 		}
 	}
 	for _, ps := range pools { // keys and extra series: their own labels follow pool
-		c.out = append(c.out, ps.series[len(poolScalars)+2:]...)
+		send(ch, ps.series[len(poolScalars)+2:])
 	}
 }
 
