@@ -84,16 +84,15 @@
 // 2 shared cores (AMD EPYC, Go 1.26), with an always-sampling SDK
 // TracerProvider batching into a discarding exporter, a traced pool task
 // makes 5 allocations (1.35 kB) where a bare span start and end makes 3,
-// and costs 2.6 times the CPU time of that bare span (medians of two runs
-// of 8 rounds; single rounds 1.9–4.8).
-// The same span made without a pool, with the start time and the six
-// attributes, costs 2.4 times a bare span by itself: the SDK charges
-// about 20% for the start time (an allocation for the option) and 30%,
-// 55% and 75–90% for one, three and six attributes (a slice, their
-// normalization, and a map lookup each to remove duplicates when the span
-// ends), and
-// the pool's own work per task is 0.1 times a bare span. A span with the
-// start time alone, no attribute, already costs 1.2 times a bare span.
+// and costs 2.45–2.65 times the CPU time of that bare span (medians of
+// three runs of 8 rounds; single rounds 1.9–4.8). The same span made
+// without a pool, with the start time and the six attributes, costs
+// 2.3–2.45 times a bare span by itself: the SDK charges 3–19% for the
+// start time (allocations for the option) and 10–29%, 38–54% and 66–77%
+// for one, three and six attributes (a slice, their normalization, and a
+// map lookup each to remove duplicates when the span ends), and the pool's
+// own work per task is 0.1 times a bare span. A span with the start time
+// alone, no attribute, costs 1.03–1.19 times a bare span.
 //
 // A collection reads one snapshot and each pool's Stats, at most MaxPools
 // (default 64) pools. gdiag.pool.key_running has a point for each

@@ -94,16 +94,15 @@
 // between scrapes and 20 idle pools (425 series, 45 histograms) makes
 // 1,152 allocations (0.67× the Go collector's 1,722; 1,430 when every pool
 // and scheduler histogram changed since the last scrape) and 138 kB
-// (1.01×; 377 kB when busy). In CPU time it costs 1.7–1.8× the Go
-// collector (medians of two runs; 2.75× busy), and the registry alone,
-// gathering the same 425 series built beforehand, already costs 1.35–1.4×:
-// client_golang
-// spends about 1.2 µs of CPU on each series it gathers (a dto.Metric, a
-// hash of its labels, a map insertion, a send on a channel), and the pools'
-// and the scheduler's series are three times as many as the Go
-// collector's. The collectors' own share is the rest, 0.1–0.4× the Go
-// collector. Wall-clock times on the shared machine vary too much to
-// compare.
+// (1.01×; 377 kB when busy). In CPU time it costs 1.65–1.75× the Go
+// collector (medians of three runs; 2.6–2.75× busy), and the registry
+// alone, gathering the same 425 series built beforehand, already costs
+// 1.28–1.41×: client_golang spends about 1.0–1.2 µs of CPU on each series
+// it gathers (a dto.Metric, a hash of its labels, a map insertion, a send
+// on a channel), and the pools' and the scheduler's series are three times
+// as many as the Go collector's. The collectors' own share is the rest,
+// 0.1–0.45× the Go collector. Wall-clock times on the shared machine vary
+// too much to compare.
 //
 // The exported names are those of the schedstats catalogue and are
 // stable; the scheduler bucket bounds may be tuned between releases.
