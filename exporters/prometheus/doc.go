@@ -92,10 +92,10 @@
 // for the rounds), on 2 shared cores (AMD EPYC, Go 1.26), a registry
 // gather of the scheduler collector over a full snapshot that moves
 // between scrapes and 20 idle pools (425 series, 45 histograms) makes
-// 1,152 allocations (0.67× the Go collector's 1,722; 1,430 when every pool
+// 1,152 allocations (0.67× the Go collector's 1,722; 1,348 when every pool
 // and scheduler histogram changed since the last scrape) and 138 kB
-// (1.01×; 377 kB when busy). In CPU time it costs 1.65–1.75× the Go
-// collector (medians of three runs; 2.6–2.75× busy), and the registry
+// (1.01×; 349 kB when busy). In CPU time it costs 1.6–1.75× the Go
+// collector (medians of four runs; 2.3× busy), and the registry
 // alone, gathering the same 425 series built beforehand, already costs
 // 1.28–1.41×: client_golang spends about 1.0–1.2 µs of CPU on each series
 // it gathers (a dto.Metric, a hash of its labels, a map insertion, a send
