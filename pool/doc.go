@@ -230,7 +230,9 @@
 //
 // # Statistics and how the counters reconcile
 //
-// Stats returns a plain, JSON-marshalable snapshot. Submitted counts
+// Stats returns a plain, JSON-marshalable snapshot; StatsInto reads the
+// same snapshot into a Stats the caller reuses, so that a reader that
+// polls (an exporter at each scrape) allocates nothing for it. Submitted counts
 // accepted tasks; Rejected counts refused submissions (ErrOverloaded,
 // ErrStopped, the submitter's ctx ending first, or an overload control's
 // refusal), which are not in Submitted; Refused splits Rejected by reason. Every accepted task ends with exactly one outcome: Completed

@@ -190,3 +190,24 @@ func ExampleWithBreaker() {
 	// b: <nil>
 	// breaker of a: a open refused: 1
 }
+
+// A caller that reads a pool often keeps one Stats and lets StatsInto
+// refill it, reusing its histograms' memory.
+func ExamplePool_StatsInto() {
+	p := pool.New("thumbnails", pool.WithMaxWorkers(2), pool.WithoutRegistry())
+	var s pool.Stats
+	for round := 1; round <= 2; round++ {
+		for range 3 {
+			_ = p.Submit(context.Background(), func(context.Context) error { return nil })
+		}
+		p.StatsInto(&s)
+		fmt.Printf("round %d: submitted=%d buckets=%d\n", round, s.Submitted, len(s.RunTime.Counts))
+	}
+	_ = p.Stop(context.Background())
+	p.StatsInto(&s)
+	fmt.Printf("stopped=%t completed=%d\n", s.Stopped, s.Completed)
+	// Output:
+	// round 1: submitted=3 buckets=29
+	// round 2: submitted=6 buckets=29
+	// stopped=true completed=6
+}

@@ -204,45 +204,9 @@ type shard struct {
 // Gauges are read together under the pool's lock; counters are read one by
 // one, so they reconcile exactly only at a quiescent moment (see the
 // package documentation). Histograms are empty when built WithStats(false).
+// StatsInto reads the same numbers into memory the caller reuses.
 func (p *Pool) Stats() Stats {
-	o := p.ov.Load()
-	p.mu.Lock()
-	s := Stats{
-		Name:          p.name,
-		MinWorkers:    p.minW,
-		MaxWorkers:    p.ceilW,
-		Limit:         p.maxW,
-		Workers:       p.workers,
-		Running:       p.running,
-		Idle:          len(p.idle),
-		Queued:        p.waiting(),
-		Parked:        p.queued - p.ready,
-		QueueCapacity: p.cfg.queueSize,
-		KeyLimit:      p.cfg.keyLimit,
-		Stopped:       p.stopped,
-		Submitted:     p.submitted,
-		Keys:          p.busiestKeys(),
-	}
-	if o != nil {
-		o.statsLocked(&s)
-	}
-	p.mu.Unlock()
-	if o != nil {
-		o.stats(&s)
-	}
-	s.Refused = p.refusals()
-	s.Rejected = s.Refused.Sum()
-	s.HookPanics = p.hookPanics.Load()
-	s.QueueWait = newHistogram()
-	s.RunTime = newHistogram()
-	for i := range p.shards {
-		sh := &p.shards[i]
-		s.Completed += sh.completed.Load()
-		s.Failed += sh.failed.Load()
-		s.Panicked += sh.panicked.Load()
-		s.Canceled += sh.canceled.Load()
-		sh.queueWait.addTo(&s.QueueWait)
-		sh.runTime.addTo(&s.RunTime)
-	}
+	var s Stats
+	p.StatsInto(&s)
 	return s
 }

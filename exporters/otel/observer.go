@@ -109,7 +109,7 @@ func (o *Observer) name(t pool.TaskInfo) string {
 // span costs nothing more; its attributes are set in one call when it
 // ends, and only if it is recording. Samplers therefore see no attributes.
 func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Context {
-	ctx, _ = o.tracer.Start(ctx, o.name(t), startTime(t))
+	ctx, _ = o.start(ctx, t)
 	return ctx
 }
 
@@ -126,7 +126,7 @@ func (o *Observer) TaskStart(ctx context.Context, t pool.TaskInfo) context.Conte
 func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResult) {
 	var span trace.Span
 	if r.Outcome == pool.Canceled {
-		_, span = o.tracer.Start(ctx, o.name(t), startTime(t))
+		_, span = o.start(ctx, t)
 	} else {
 		span = trace.SpanFromContext(ctx)
 	}
@@ -153,18 +153,30 @@ func (o *Observer) TaskEnd(ctx context.Context, t pool.TaskInfo, r pool.TaskResu
 	span.End()
 }
 
-// startTime is the span start option of a task: when the pool accepted it,
-// or, without that time, the kind every task span has anyway (the SDK then
-// starts the span now).
-func startTime(t pool.TaskInfo) trace.SpanStartOption {
+// start starts a task span at the time the pool accepted the task, or,
+// without that time, now.
+func (o *Observer) start(ctx context.Context, t pool.TaskInfo) (context.Context, trace.Span) {
 	if t.Submitted.IsZero() || !t.Submitted.Before(time.Now()) {
-		return kindInternal
+		return o.tracer.Start(ctx, o.name(t), kindInternal...)
 	}
-	return trace.WithTimestamp(t.Submitted)
+	b := startBufs.Get().(*startBuf)
+	b[0] = trace.WithTimestamp(t.Submitted)
+	ctx, span := o.tracer.Start(ctx, o.name(t), b[:]...)
+	b[0] = nil
+	startBufs.Put(b)
+	return ctx, span
 }
 
-// kindInternal is made once: a task span is internal to the process.
-var kindInternal = trace.WithSpanKind(trace.SpanKindInternal)
+// kindInternal is the start option of a span without a start time, made
+// once: a task span is internal to the process. Tracers read their options
+// during Start and keep none of them, so the slice is shared.
+var kindInternal = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
+
+// startBuf holds the start option of one span; the slice that Tracer.Start
+// receives escapes, so buffers are reused rather than made for each task.
+type startBuf [1]trace.SpanStartOption
+
+var startBufs = sync.Pool{New: func() any { return new(startBuf) }}
 
 // attrBuf holds the attributes of one span end; the slice that
 // Span.SetAttributes receives escapes, so buffers are reused.

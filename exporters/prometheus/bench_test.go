@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,8 +19,10 @@ import (
 // scheduler snapshot and 20 pools, and, in the same run for comparison, a
 // registry holding client_golang's Go collector with every runtime metric
 // on (lib=go-collector-all). In lib=gdiag the pools have run tasks and are
-// idle between scrapes, as most of a service's pools are at any moment; in
-// lib=gdiag-busy every pool's counters and histograms change between
+// idle between scrapes, as most of a service's pools are at any moment,
+// while the scheduler moves (movingSnapshot: the latency and GC pause
+// histograms change at every scrape); in lib=gdiag-busy every pool's
+// counters and histograms and every scheduler histogram change between
 // scrapes, so that no series can be sent again. lib=registry-floor is the
 // registry alone: it gathers the same series as lib=gdiag, built once
 // beforehand, and so measures what client_golang's registry spends on
@@ -93,11 +94,13 @@ func replayRegistry(tb testing.TB, cs ...prometheus.Collector) *prometheus.Regis
 	return out
 }
 
-// busyRegistry registers both collectors over a full scheduler snapshot
-// and 20 pools whose statistics change at every scrape: each scrape sees
-// one more completed task in every pool, in a different bucket of its
-// histograms each time. The statistics are copied as pool.Stats copies
-// them, histograms included.
+// busyRegistry registers both collectors over a moving scheduler snapshot
+// (movingSnapshot, every histogram) and 20 pools whose statistics change at
+// every scrape: each scrape sees one more completed task in every pool, in
+// a different bucket of its histograms each time. The statistics are
+// updated in place, histograms included, as pool.Pool.StatsInto updates
+// those the collector keeps, so that the benchmark charges the scrape
+// nothing for them either.
 func busyRegistry(tb testing.TB) *prometheus.Registry { return busyRegistryOf(tb, fakeStats) }
 
 // busyRegistryOf is busyRegistry with the 20 pools' statistics made by stats.
@@ -110,27 +113,46 @@ func busyRegistryOf(tb testing.TB, stats0 func(names ...string) []pool.Stats) *p
 	n := 0
 	stats := func() []pool.Stats {
 		n++
-		out := make([]pool.Stats, len(base))
 		for i := range base {
 			st := &base[i]
 			st.Completed++
 			st.Submitted++
-			for _, h := range []*pool.Histogram{&st.QueueWait, &st.RunTime} {
+			for _, h := range [...]*pool.Histogram{&st.QueueWait, &st.RunTime} {
 				h.Counts[n%len(h.Counts)]++
 				h.Count++
 			}
-			out[i] = *st
-			out[i].QueueWait.Counts = slices.Clone(st.QueueWait.Counts)
-			out[i].QueueWait.Bounds = slices.Clone(st.QueueWait.Bounds)
-			out[i].RunTime.Counts = slices.Clone(st.RunTime.Counts)
-			out[i].RunTime.Bounds = slices.Clone(st.RunTime.Bounds)
 		}
-		return out
+		return base
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(gdiagprom.NewSchedCollector(readFixed(fullSnapshot())))
+	reg.MustRegister(gdiagprom.NewSchedCollector(movingSnapshot(true)))
 	reg.MustRegister(gdiagprom.NewPoolCollectorStats(stats, 0))
 	return reg
+}
+
+// movingSnapshot returns a ReadFunc of fullSnapshot in which, at every
+// read, the goroutine counts move and the scheduling latency and the GC
+// pause and stopping histograms gain an event, as in a service that
+// collects garbage between two scrapes; with all, so do the histograms of
+// the other stops of the world, which a service rarely makes.
+func movingSnapshot(all bool) schedstats.ReadFunc {
+	snap := fullSnapshot()
+	n := 0
+	return func(dst *schedstats.Snapshot) {
+		n++
+		hs := [...]*schedstats.Histogram{&snap.SchedLatency, &snap.GCPauses, &snap.GCStopping, &snap.OtherPauses, &snap.OtherStopping}
+		moving := hs[:3]
+		if all {
+			moving = hs[:]
+		}
+		for _, h := range moving {
+			h.Counts[80+n%80]++
+		}
+		snap.Goroutines.Total++
+		snap.Goroutines.Runnable = n % 7
+		snap.GoroutinesCreated++
+		snap.CopyInto(dst)
+	}
 }
 
 // gatherLoop gathers g b.N times. Besides the wall-clock time it reports
@@ -167,13 +189,13 @@ func benchPools(tb testing.TB) (pools []*pool.Pool, stop func()) {
 	}
 }
 
-// scrapeRegistry registers both collectors over a full scheduler snapshot
-// and benchPools; stop stops the pools.
+// scrapeRegistry registers both collectors over a moving scheduler
+// snapshot (movingSnapshot) and benchPools; stop stops the pools.
 func scrapeRegistry(tb testing.TB) (reg *prometheus.Registry, stop func()) {
 	pools, stop := benchPools(tb)
 	reg = prometheus.NewRegistry()
 	err := gdiagprom.Register(reg, gdiagprom.Options{
-		Read:  readFixed(fullSnapshot()),
+		Read:  movingSnapshot(false),
 		Pools: func() []*pool.Pool { return pools },
 	})
 	if err != nil {

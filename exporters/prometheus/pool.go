@@ -2,6 +2,8 @@ package prometheus
 
 import (
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -62,11 +64,12 @@ type PoolCollector struct {
 	queueWait, runTime, keyRunning *prometheus.Desc
 	extraDescs                     [numExtras]*prometheus.Desc // by extraKind
 
-	mu          sync.Mutex
-	buf         []pool.Stats
+	mu  sync.Mutex
+	buf []pool.Stats // the last scrape's, kept for StatsInto to refill
+
 	pools       map[string]*poolState // by name: the pools of the last scrape
 	scrape      uint64                // counts scrapes, to forget pools and keys
-	out         []prometheus.Metric
+	exported    []*poolState          // the pools of this scrape, then sorted by name
 	dropped     int
 	droppedKeys int
 }
@@ -80,8 +83,12 @@ func NewPoolCollector(pools func() []*pool.Pool, maxPools int) *PoolCollector {
 		panic("prometheus: NewPoolCollector with a nil pools function")
 	}
 	return newPoolCollector(func(dst []pool.Stats) []pool.Stats {
-		for _, p := range pools() {
-			dst = append(dst, p.Stats())
+		// The Stats of the last scrape are refilled in place, so that
+		// reading a pool reuses its histograms' memory.
+		ps := pools()
+		dst = slices.Grow(dst[:0], len(ps))[:len(ps)]
+		for i, p := range ps {
+			p.StatsInto(&dst[i])
 		}
 		return dst
 	}, maxPools)
@@ -167,9 +174,10 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 			ps.cur, ps.last = ps.last, ps.cur
 			c.build(ps)
 		}
-		c.out = append(c.out, ps.series...)
+		c.exported = append(c.exported, ps)
 		droppedKeys += ps.last.droppedKeys
 	}
+	c.emit(ch)
 	for name, ps := range c.pools {
 		if ps.seen != c.scrape {
 			delete(c.pools, name) // a pool gone or left out: forget it
@@ -180,10 +188,32 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 			"dropped", dropped, "max_pools", c.maxPools, "listed", len(c.buf))
 	}
 	c.dropped, c.droppedKeys = dropped, droppedKeys
-	clear(c.buf) // drop references to histogram slices until the next scrape
-	send(ch, c.out)
-	clear(c.out)
-	c.out = c.out[:0]
+	clear(c.exported)
+	c.exported = c.exported[:0]
+}
+
+// emit sends the series of the exported pools, all built by now, in the
+// order the registry sorts each metric's series in (by label values, in
+// the order of the label names): pools by name, and the task outcomes and
+// refusal reasons by name. The registry then finds every family but
+// gdiag_pool_key_running and gdiag_pool_breaker_state already sorted, which
+// it checks in one pass instead of sorting.
+func (c *PoolCollector) emit(ch chan<- prometheus.Metric) {
+	pools := c.exported
+	slices.SortFunc(pools, func(a, b *poolState) int { return strings.Compare(a.name, b.name) })
+	for _, i := range scalarOrder {
+		for _, ps := range pools {
+			ch <- ps.series[i]
+		}
+	}
+	for h := len(poolScalars); h < len(poolScalars)+2; h++ { // queue wait, run time
+		for _, ps := range pools {
+			ch <- ps.series[h]
+		}
+	}
+	for _, ps := range pools { // keys and extra series: their own labels follow pool
+		send(ch, ps.series[len(poolScalars)+2:])
+	}
 }
 
 // state returns the state of the named pool, making it the first time, or

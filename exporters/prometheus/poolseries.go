@@ -1,7 +1,9 @@
 package prometheus
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +39,36 @@ var poolScalars = [...]poolScalar{
 	{mPoolRejected, true, -1},
 	{mPoolHookPanics, true, -1},
 }
+
+// scalarOrder lists the indices of poolScalars by metric name, then by
+// outcome name: the order the registry sorts series in.
+var scalarOrder = func() (order [len(poolScalars)]int) {
+	for i := range order {
+		order[i] = i
+	}
+	outcome := func(sc poolScalar) string {
+		if sc.outcome < 0 {
+			return ""
+		}
+		return pool.Outcome(sc.outcome).String()
+	}
+	slices.SortFunc(order[:], func(a, b int) int {
+		sa, sb := poolScalars[a], poolScalars[b]
+		return cmp.Or(strings.Compare(sa.name, sb.name), strings.Compare(outcome(sa), outcome(sb)))
+	})
+	return order
+}()
+
+// reasonOrder lists the indices of pool.Refusals.ByReason by reason name,
+// the order the registry sorts gdiag_pool_tasks_refused_total in.
+var reasonOrder = func() (order [pool.NumRefusalReasons]int) {
+	names := pool.Refusals{}.ByReason()
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order[:], func(a, b int) int { return strings.Compare(names[a].Reason, names[b].Reason) })
+	return order
+}()
 
 // numPoolGauges is how many of poolScalars are gauges.
 const numPoolGauges = 8
@@ -174,9 +206,9 @@ func (c *PoolCollector) fillExtras(ps *poolState, st *pool.Stats) {
 	add := func(kind extraKind, label string, value float64) {
 		v.extras = append(v.extras, extraValue{kind, label, value})
 	}
-	can := st.Refusing()
-	for i, r := range st.Refused.ByReason() {
-		if r.Count > 0 || can[i] {
+	can, reasons := st.Refusing(), st.Refused.ByReason()
+	for _, i := range reasonOrder { // in the registry's order, as below
+		if r := reasons[i]; r.Count > 0 || can[i] {
 			add(extraRefused, r.Reason, float64(r.Count))
 		}
 	}
@@ -187,11 +219,11 @@ func (c *PoolCollector) fillExtras(ps *poolState, st *pool.Stats) {
 		}
 		add(extraShedding, "", shedding)
 	}
-	if st.Rate.PerSecond > 0 {
-		add(extraRate, "pool", st.Rate.PerSecond)
-	}
 	if st.KeyRate.PerSecond > 0 {
 		add(extraRate, "key", st.KeyRate.PerSecond)
+	}
+	if st.Rate.PerSecond > 0 {
+		add(extraRate, "pool", st.Rate.PerSecond)
 	}
 	if st.Breakers != nil {
 		add(extraBreakerOpens, "", float64(st.BreakerOpens))

@@ -69,22 +69,48 @@ type SchedCollector struct {
 	localRunLabels [][]*dto.LabelPair // by P, grown to the largest P seen
 	out            []prometheus.Metric
 	counts         []uint64 // per bucket, then cumulative; len(schedBuckets)+1
+
+	// hists are the histogram series of the last scrape, by rebucket's
+	// index, sent again while their numbers do not change: the pause
+	// histograms change only when the world stops.
+	hists [schedHists]*schedHist
+}
+
+// schedHist holds one scheduler histogram series and its buckets: one
+// allocation, never written once sent.
+type schedHist struct {
+	cell    histCell
+	buckets [nSchedBuckets]bucketCell
+	ptrs    [nSchedBuckets]*dto.Bucket
+}
+
+// same reports whether h shows count, sum and the cumulative counts cum.
+func (h *schedHist) same(count uint64, sum float64, cum []uint64) bool {
+	if h == nil || h.cell.count != count || h.cell.sum != sum {
+		return false
+	}
+	for i := range h.buckets {
+		if h.buckets[i].n != cum[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // goroutineStates are the values of gdiag_sched_goroutines' state label.
 var goroutineStates = [...]string{"total", "running", "runnable", "waiting", "not_in_go"}
 
-// schedBlock holds the series of one scrape but for the per-P run queues:
-// one allocation.
+// stateOrder lists the indices of goroutineStates by name, the order the
+// registry sorts gdiag_sched_goroutines in, so that it finds them sorted.
+var stateOrder = [len(goroutineStates)]int{4, 2, 1, 0, 3}
+
+// schedBlock holds the gauges and counters of one scrape: one allocation.
 type schedBlock struct {
 	// gomaxprocs, idle procs, threads, idle and spinning threads, global
 	// run queue, system goroutines and the goroutine states
 	gauges [7 + len(goroutineStates)]gaugeCell
 	// threads created and freed, goroutines created, mutex wait
 	counters [4]counterCell
-	hists    [schedHists]histCell
-	buckets  [schedHists][nSchedBuckets]bucketCell
-	ptrs     [schedHists][nSchedBuckets]*dto.Bucket
 	ng, nc   int
 }
 
@@ -185,8 +211,9 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.Sources.Goroutines != schedstats.SourceNone {
 		g := s.Goroutines
-		for i, n := range [...]int{g.Total, g.Running, g.Runnable, g.Waiting, g.NotInGo} {
-			out = append(out, b.gauge(c.goroutines, float64(n), c.stateLabels[i]))
+		n := [...]int{g.Total, g.Running, g.Runnable, g.Waiting, g.NotInGo}
+		for _, i := range stateOrder { // in the registry's order
+			out = append(out, b.gauge(c.goroutines, float64(n[i]), c.stateLabels[i]))
 		}
 		out = append(out, b.counter(c.goroutinesCreated, float64(s.GoroutinesCreated)))
 	}
@@ -194,14 +221,14 @@ func (c *SchedCollector) Collect(ch chan<- prometheus.Metric) {
 		out = append(out, b.gauge(c.goroutinesSystem, float64(s.SystemGoroutines), nil))
 	}
 	if s.Sources.Latency != schedstats.SourceNone {
-		out = append(out, c.rebucket(b, 0, c.latency, s.SchedLatency, nil))
+		out = append(out, c.rebucket(0, c.latency, s.SchedLatency, nil))
 	}
 	if s.Sources.Pauses != schedstats.SourceNone {
 		out = append(out,
-			c.rebucket(b, 1, c.pause, s.GCPauses, c.gcLabels),
-			c.rebucket(b, 2, c.pause, s.OtherPauses, c.otherLabels),
-			c.rebucket(b, 3, c.pauseStopping, s.GCStopping, c.gcLabels),
-			c.rebucket(b, 4, c.pauseStopping, s.OtherStopping, c.otherLabels))
+			c.rebucket(1, c.pause, s.GCPauses, c.gcLabels),
+			c.rebucket(2, c.pause, s.OtherPauses, c.otherLabels),
+			c.rebucket(3, c.pauseStopping, s.GCStopping, c.gcLabels),
+			c.rebucket(4, c.pauseStopping, s.OtherStopping, c.otherLabels))
 	}
 	if s.Sources.Mutex != schedstats.SourceNone {
 		out = append(out, b.counter(c.mutexWait, s.MutexWait.Seconds()))
@@ -223,14 +250,22 @@ func (c *SchedCollector) localRunqueues(out []prometheus.Metric, n []int) []prom
 	return out
 }
 
-// rebucket makes histogram i of b from a runtime/metrics-layout histogram,
-// re-bucketed to the schedBuckets bounds by schedstats.Histogram.Rebucket:
-// every value a bucket counts is truly at most its bound, and the total
-// count is kept exactly; the sum is estimated.
-func (c *SchedCollector) rebucket(b *schedBlock, i int, d *prometheus.Desc, h schedstats.Histogram, labels []*dto.LabelPair) prometheus.Metric {
+// rebucket returns histogram series i from a runtime/metrics-layout
+// histogram, re-bucketed to the schedBuckets bounds by
+// schedstats.Histogram.Rebucket: every value a bucket counts is truly at
+// most its bound, and the total count is kept exactly; the sum is
+// estimated. It is the last scrape's series when the numbers are the same,
+// else a new one (the old one may still be in the hands of an earlier
+// Gather's caller).
+func (c *SchedCollector) rebucket(i int, d *prometheus.Desc, h schedstats.Histogram, labels []*dto.LabelPair) prometheus.Metric {
 	count, sum := h.Rebucket(schedBuckets, c.counts)
 	for j := 1; j < len(schedBuckets); j++ {
 		c.counts[j] += c.counts[j-1]
 	}
-	return b.hists[i].set(d, labels, schedBuckets, c.counts[:len(schedBuckets)], count, sum, b.buckets[i][:], b.ptrs[i][:])
+	if last := c.hists[i]; last.same(count, sum, c.counts) {
+		return &last.cell.s
+	}
+	nh := new(schedHist)
+	c.hists[i] = nh
+	return nh.cell.set(d, labels, schedBuckets, c.counts[:len(schedBuckets)], count, sum, nh.buckets[:], nh.ptrs[:])
 }
