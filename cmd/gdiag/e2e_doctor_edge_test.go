@@ -85,6 +85,11 @@ func TestDoctorPprofOnly(t *testing.T) {
 		}
 	}
 	all := strings.Join(rep.NotChecked, "\n")
+	// One execution trace serves GOMAXPROCS and the pauses: a second one
+	// at the same time would be refused by the runtime.
+	if strings.Contains(all, "already enabled") || strings.Contains(all, "execution trace") {
+		t.Errorf("doctor notChecked names a trace that failed:\n%s", all)
+	}
 	for _, want := range []string{"run queues and scheduling latency", "pools: need the gdiag agent", "flight recorder"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("doctor notChecked lacks %q:\n%s", want, all)

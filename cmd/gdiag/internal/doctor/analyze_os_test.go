@@ -113,6 +113,16 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{connGroup(910)}}}
 			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 0) // sockets flat
 		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "net/http.(*conn).serve"},
+		{"streams that hold several goroutines each, sockets following, are load", func(o *Observation) {
+			stream := func(fn string, n int) gdump.Group {
+				return gdump.Group{State: "select", Count: n, Frames: []gdump.Frame{
+					{Func: fn, File: "watch.go", Line: 9}, {Func: "google.golang.org/grpc.(*Server).handleStream", File: "server.go", Line: 2}}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 180*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{stream("main.(*watch).send", 5), stream("main.(*watch).recv", 5)}},
+				{Time: t0.Add(15 * time.Second), Total: 2750, Groups: []gdump.Group{stream("main.(*watch).send", 905), stream("main.(*watch).recv", 905), connGroup(900)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 40) // 600 sockets for 2,700 goroutines
+		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
 		{"growth without censuses, sockets following, is load", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
 			o.Censuses = nil // the census failed: which stacks grew is unknown

@@ -149,7 +149,6 @@ func (c *collector) Run(ctx context.Context) (*Observation, []string) {
 	goStep(&bg, func() { c.preemption(ctx, cpu) })
 	if !c.obs.Agent {
 		goStep(&bg, func() { c.midDump(ctx) })
-		goStep(&bg, func() { c.gomaxprocs(ctx) })
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	var pwg sync.WaitGroup

@@ -44,6 +44,9 @@ func (c *collector) preemption(ctx context.Context, cpu time.Duration) {
 	p := &Preemption{}
 	p.AsyncPreemptOff, p.GODEBUGFrom = asyncPreemptOff(c.t, c.info)
 	data, from, err := c.stwTrace(ctx, cpu)
+	if !c.obs.Agent {
+		c.gomaxprocs(data, from, err)
+	}
 	switch {
 	case err != nil:
 		c.failed(ctx, "execution trace for stop-the-world pauses", err)

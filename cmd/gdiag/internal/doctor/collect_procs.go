@@ -1,57 +1,51 @@
 package doctor
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"time"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
 	xtrace "golang.org/x/exp/trace"
 )
 
-// traceForProcs is how long an execution trace doctor takes of a pprof
-// target to count its Ps.
-const traceForProcs = time.Second
-
 // maxTraceEvents bounds the events read from that trace: the Ps all show
 // at the trace's start, and a busy process writes millions of events.
 const maxTraceEvents = 200_000
 
-// gomaxprocs finds a pprof target's GOMAXPROCS: the Ps a short execution
-// trace names (the runtime lists every P, idle or not, when a trace
-// starts); else, for a process on this host, GOMAXPROCS in its environment
-// or the runtime's default for its CPUs. It runs at the start of the
-// window, beside the CPU profile.
-func (c *collector) gomaxprocs(ctx context.Context) {
-	n, err := c.traceProcs(ctx)
-	how := "a one-second execution trace"
+// gomaxprocs finds a pprof target's GOMAXPROCS from the execution trace
+// doctor takes for stop-the-world pauses (the runtime lists every P, idle
+// or not, when a trace starts), so that one trace serves both: the
+// runtime runs one at a time, and a second request would be refused.
+// Without that trace it is, for a process on this host, GOMAXPROCS in its
+// environment or the runtime's default for its CPUs.
+func (c *collector) gomaxprocs(trace []byte, from string, traceErr error) {
+	var n int
+	how := from
+	err := traceErr
+	switch {
+	case trace != nil:
+		if n, err = countProcs(io.LimitReader(bytes.NewReader(trace), maxProfile)); err != nil {
+			err = fmt.Errorf("reading the trace: %v (a Go 1.22+ trace is needed)", err)
+		}
+	case err == nil:
+		err = errors.New("no trace was taken")
+	}
 	if err != nil {
 		c.note("GOMAXPROCS from an execution trace: %v", err)
 		n, how = c.localGOMAXPROCS()
 	}
-	if n > 0 {
-		c.mu.Lock()
-		c.obs.GOMAXPROCS, c.obs.GOMAXPROCSFrom = n, how
-		c.mu.Unlock()
-	}
-}
-
-func (c *collector) traceProcs(ctx context.Context) (int, error) {
-	body, err := c.t.Trace(ctx, traceForProcs)
-	if err != nil {
-		c.mu.Lock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if traceErr != nil {
 		c.obs.NoTrace = true
-		c.mu.Unlock()
-		return 0, err
 	}
-	defer body.Close()
-	n, err := countProcs(io.LimitReader(body, maxProfile))
-	if err != nil {
-		return 0, fmt.Errorf("reading the trace: %v (a Go 1.22+ trace is needed)", err)
+	if n > 0 {
+		c.obs.GOMAXPROCS, c.obs.GOMAXPROCSFrom = n, how
 	}
-	return n, nil
 }
 
 // countProcs counts the distinct Ps an execution trace names.

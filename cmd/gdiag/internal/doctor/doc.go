@@ -56,7 +56,11 @@
 //	connection-growth growth (as for goroutine-leak) in          ≥ 75% of the growth in connection
 //	                  network IO wait or a connection loop,      stacks, and the established sockets
 //	                  established TCP sockets (/proc)             rising by half as many (when known);
-//	                                                              a warning, never more
+//	                                                              or, in any stacks, the established
+//	                                                              sockets rising by ≥ 20 and ≥ 0.15 per
+//	                                                              goroutine gained (a server may hold
+//	                                                              several goroutines per stream); a
+//	                                                              warning, never more
 //	cpu-starved       the kernel (targets on this host): CPU     throttled in ≥ 10% of the quota's
 //	                  time, cgroup quota and throttled periods,   periods (5+), critical from 40%; or
 //	                  per-thread run delay, host busy and steal   run delay ≥ 0.1 s/s and ≥ 25% of the

@@ -33,7 +33,7 @@ type Observation struct {
 	ThreadsCreated []int
 
 	// GOMAXPROCSFrom says where GOMAXPROCS came from when the agent did
-	// not give it ("a one-second execution trace", ...); empty when
+	// not give it ("a 7s trace", ...); empty when
 	// unknown or from the agent.
 	GOMAXPROCSFrom string
 	// NoTrace is true when the target refused doctor's execution trace

@@ -19,6 +19,8 @@ const (
 	staticMinWait   = time.Minute       // how long each must have been parked
 	connShare       = 0.75              // share of the growth in connection stacks that makes it load
 	connSocketRatio = 0.5               // sockets gained per connection goroutine gained, to say it tracks them
+	connTrackRatio  = 0.15              // sockets gained per goroutine gained, in any stacks, to say the growth is connections
+	connTrackMin    = 20                // and at least this many sockets gained
 	leakCapGrowth   = 400               // growth that needs no relative bar (schedstats' cap)
 	leakWarnScore   = leakCapGrowth / 4 // growth per score point
 )
@@ -262,7 +264,18 @@ func (a *analysis) growth() {
 	// outlived their connections: a leak, not load.
 	socketsFollow, known := a.socketsFollow(connGrowth)
 	if allGrowth > 0 && float64(connGrowth) >= connShare*float64(allGrowth) && (socketsFollow || !known) {
-		a.connections(ev, growth, grew, connGrowth, allGrowth)
+		a.connections(ev, growth, grew, connGrowth, allGrowth, false)
+		return
+	}
+	// A server may hold several goroutines per connection, in stacks that
+	// do not look like connection loops (a streaming handler in select, a
+	// gRPC stream's send loop): when the established sockets rose with
+	// the goroutines, the growth is connections all the same.
+	if a.socketsTrack(growth) {
+		for i := range grew {
+			grew[i].conn = true
+		}
+		a.connections(ev, growth, grew, allGrowth, allGrowth, true)
 		return
 	}
 	if known && !socketsFollow {
@@ -301,7 +314,7 @@ func (a *analysis) growth() {
 // most, since a leak cannot be told from load without the stacks.
 func (a *analysis) blindGrowth(ev []schedstats.Evidence, growth float64) {
 	if follow, known := a.socketsFollow(int(growth)); known && follow {
-		a.connections(ev, growth, nil, 0, 0)
+		a.connections(ev, growth, nil, 0, 0, true)
 		return
 	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: schedstats.Warning, Evidence: ev},
@@ -315,15 +328,19 @@ func (a *analysis) blindGrowth(ev []schedstats.Evidence, growth float64) {
 }
 
 // connections reports goroutine growth in connection stacks as load: a
-// warning at most, with the connection count as evidence.
-func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []grownGroup, connGrowth, allGrowth int) {
+// warning at most, with the connection count as evidence. bySockets says
+// the sockets, not the stacks, show that the growth is connections.
+func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []grownGroup, connGrowth, allGrowth int, bySockets bool) {
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseConnectionGrowth, Severity: schedstats.Warning, Evidence: ev},
 		Score: 1, Title: "Goroutines grew with open connections (load, not a leak)"}
-	if allGrowth > 0 {
+	switch {
+	case bySockets && allGrowth > 0:
+		f.Summary = fmt.Sprintf("Goroutines grew by %.0f in step with the process's open connections, in stacks that are not all connection loops (a server may hold several goroutines per stream).", growth)
+	case allGrowth > 0:
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "connection_goroutine_share", Value: float64(connGrowth) / float64(allGrowth), Unit: "fraction"})
 		f.Summary = fmt.Sprintf("Goroutines grew by %.0f, %.0f%% of it in connection stacks (network IO wait or a connection's serve loop): each open connection holds a goroutine.",
 			growth, 100*float64(connGrowth)/float64(allGrowth))
-	} else {
+	default:
 		f.Summary = fmt.Sprintf("Goroutines grew by %.0f (no two goroutine censuses say which stacks).", growth)
 	}
 	if os := a.o.OS; len(os) >= 2 && os[0].SocketErr == "" && os[len(os)-1].SocketErr == "" {
@@ -399,6 +416,19 @@ func monotone(cs []Census) bool {
 		}
 	}
 	return true
+}
+
+// socketsTrack reports whether the process's established TCP connections
+// rose with a goroutine growth of any stacks: by at least connTrackRatio
+// sockets per goroutine and connTrackMin in all. Goroutines leaked per
+// request leave their connections closed, so the sockets stay flat.
+func (a *analysis) socketsTrack(growth float64) bool {
+	os := a.o.OS
+	if len(os) < 2 || os[0].SocketErr != "" || os[len(os)-1].SocketErr != "" {
+		return false
+	}
+	d := float64(os[len(os)-1].Sockets.Established - os[0].Sockets.Established)
+	return d >= connTrackMin && d >= connTrackRatio*growth
 }
 
 // socketsFollow reports whether the process's established TCP connections
