@@ -151,8 +151,14 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 		}, schedstats.CauseGCPressure, schedstats.Critical, "GC pressure"},
 		{"pool held by its key limit", func(o *Observation) {
 			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
-				p.QueueWait.Counts[2], p.Queued, p.QueueCapacity, p.KeyLimit, p.Running = uint64(20*i), 65, 64, 2, 2
+				p.QueueWait.Counts[2], p.Queued, p.Parked, p.QueueCapacity, p.KeyLimit, p.Running = uint64(20*i), 1, 63, 64, 2, 2
 				p.Keys = []apiv1.PoolKey{{Key: "bulk", Running: 2, Parked: 63}}
+			})
+		}, schedstats.CausePoolOverload, schedstats.Warning, "key limit"},
+		{"pool held by its key limit, nothing else queued", func(o *Observation) {
+			o.PoolPolls = calmPools(15, func(i int, p *apiv1.Pool) {
+				p.QueueWait.Counts[2], p.Queued, p.Parked, p.QueueCapacity, p.KeyLimit, p.Running = uint64(20*i), 0, 20, 64, 2, 2
+				p.Keys = []apiv1.PoolKey{{Key: "tenant-a", Running: 2, Parked: 20}}
 			})
 		}, schedstats.CausePoolOverload, schedstats.Warning, "key limit"},
 	}

@@ -298,3 +298,19 @@ func TestAnalyzeStarvedPoolUnderPauses(t *testing.T) {
 		t.Fatalf("Analyze = %s; want stw-pauses, then the starved pool as its consequence", causes(fs))
 	}
 }
+
+// TestMutexNextEnablesRate: when the mutex profile samples nothing, the
+// next command asks the agent to switch the rate on; a plain capture
+// would print "no samples".
+func TestMutexNextEnablesRate(t *testing.T) {
+	o := healthy()
+	o.Mutex = &Contention{Empty: true}
+	o.History = history(16, func(i int, s *schedstats.Snapshot) { s.MutexWait = time.Duration(i) * 20 * time.Second })
+	fs, _, _ := Analyze(o, "42")
+	if len(fs) == 0 || fs[0].Cause != schedstats.CauseMutexContention {
+		t.Fatalf("Analyze = %s; want mutex-contention", causes(fs))
+	}
+	if next := strings.Join(fs[0].Next, "\n"); !strings.Contains(next, "gdiag profile mutex 42 --duration 10s --enable-rate") {
+		t.Errorf("next:\n%s\nwant the mutex profile with --enable-rate", next)
+	}
+}

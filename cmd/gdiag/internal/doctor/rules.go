@@ -80,6 +80,11 @@ func (a *analysis) mutex() {
 		Summary: fmt.Sprintf("Goroutines spent %.1f seconds per second waiting for locks (threshold %.1f), from %s.", rate, threshold, source)},
 		Score: score, Title: "Mutex contention", Functions: funcs,
 		Next: []string{"gdiag profile mutex " + a.target + " --duration 10s", "gdiag profile block " + a.target + " --duration 10s"}}
+	if o.Mutex != nil && o.Mutex.Empty && o.Agent {
+		// The profile samples nothing: the agent switches the rate on for
+		// the capture (over its owner-only socket or token listener).
+		f.Next = []string{"gdiag profile mutex " + a.target + " --duration 10s --enable-rate", "gdiag profile block " + a.target + " --duration 10s --enable-rate"}
+	}
 	if len(funcs) > 0 {
 		f.Title = "Mutex contention in " + funcs[0].Name
 		f.Summary += fmt.Sprintf(" %s accounts for %.0f%% of it.", funcs[0].Name, funcs[0].Percent)

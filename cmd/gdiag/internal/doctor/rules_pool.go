@@ -26,6 +26,10 @@ func (a *analysis) pools() {
 		}
 		return
 	}
+	if !slices.ContainsFunc(polls, func(p PoolPoll) bool { return len(p.Pools) > 0 }) {
+		a.check("pools (the process has none)")
+		return
+	}
 	a.check("pools (rejections, queue wait, busiest keys)")
 	if !slices.ContainsFunc(polls, func(p PoolPoll) bool {
 		return slices.ContainsFunc(p.Pools, func(pl apiv1.Pool) bool { return len(pl.Keys) > 0 })
@@ -82,7 +86,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	ev := []schedstats.Evidence{
 		{Name: "rejected", Value: rejRate, Unit: "per second", Trend: rejTrend},
 		{Name: "rejected_fraction", Value: rejFrac, Unit: "fraction"},
-		{Name: "queued", Value: float64(end.Queued), Unit: "tasks", Trend: queued},
+		{Name: "queued", Value: float64(end.Queued + end.Parked), Unit: "tasks", Trend: queued},
 		{Name: "queue_capacity", Value: float64(end.QueueCapacity), Unit: "tasks"},
 		{Name: "running", Value: float64(end.Running), Unit: "tasks", Trend: busy},
 		{Name: "max_workers", Value: float64(end.MaxWorkers), Unit: "workers"},
@@ -106,7 +110,7 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 		f.Title = fmt.Sprintf("Pool %s starved: 1%% of tasks wait %s in its queue", end.Name, cli.AtLeast(p99lo))
 	}
 	f.Summary = fmt.Sprintf("Pool %s rejected %.0f%% of the tasks offered (%.0f/s); %d/%d tasks queued and %d/%d workers running at the end",
-		end.Name, 100*rejFrac, rejRate, end.Queued, end.QueueCapacity, end.Running, end.MaxWorkers)
+		end.Name, 100*rejFrac, rejRate, end.Queued+end.Parked, end.QueueCapacity, end.Running, end.MaxWorkers)
 	if count > 0 {
 		f.Summary += fmt.Sprintf("; queue wait p99 %s over %d waits", cli.AtMost(p99), count)
 	}
@@ -135,7 +139,8 @@ func keyLimited(f *Finding, p apiv1.Pool) {
 		}
 	}
 	idle := p.MaxWorkers - p.Running
-	if p.KeyLimit <= 0 || held == 0 || 2*held < p.Queued || idle <= 0 {
+	waiting := p.Queued + held
+	if p.KeyLimit <= 0 || held == 0 || 2*held < waiting || idle <= 0 {
 		return
 	}
 	f.Evidence = append(f.Evidence,
@@ -144,7 +149,7 @@ func keyLimited(f *Finding, p apiv1.Pool) {
 		schedstats.Evidence{Name: "idle_workers", Value: float64(idle), Unit: "workers"})
 	f.Title = fmt.Sprintf("Pool %s held back by its key limit, not its workers: key %q", p.Name, top.Key)
 	f.Summary += fmt.Sprintf(" %d of the %d queued tasks wait for the key limit (%d running per key; key %q has %d waiting) while %d of %d workers are idle: more workers would not help; raise pool.WithKeyLimit or spread key %q's load.",
-		held, p.Queued, p.KeyLimit, top.Key, top.Parked, idle, p.MaxWorkers, top.Key)
+		held, waiting, p.KeyLimit, top.Key, top.Parked, idle, p.MaxWorkers, top.Key)
 	if f.Severity == schedstats.Critical {
 		f.Severity, f.Score = schedstats.Warning, f.Score-100
 	}
@@ -204,9 +209,10 @@ func (a *analysis) poolTrends(name string) (rej, queued, running []float64, rejP
 		if !ok {
 			continue
 		}
-		queued = append(queued, float64(p.Queued))
+		// Tasks held back by the key limit wait in the queue too.
+		queued = append(queued, float64(p.Queued+p.Parked))
 		running = append(running, float64(p.Running))
-		if p.Queued > 0 {
+		if p.Queued+p.Parked > 0 {
 			queuedPolls++
 		}
 		if prev != nil {
