@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
+	tracecmd "github.com/gdiag/gdiag/cmd/gdiag/internal/trace"
 	"github.com/gdiag/gdiag/gdump"
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
@@ -312,5 +313,38 @@ func TestMutexNextEnablesRate(t *testing.T) {
 	}
 	if next := strings.Join(fs[0].Next, "\n"); !strings.Contains(next, "gdiag profile mutex 42 --duration 10s --enable-rate") {
 		t.Errorf("next:\n%s\nwant the mutex profile with --enable-rate", next)
+	}
+}
+
+// TestSTWReasonNamed: long pauses the trace shows as stack dumps of every
+// goroutine are the program's, and the finding says what call makes them;
+// one or two such stops (doctor's own census) are not enough to say so.
+func TestSTWReasonNamed(t *testing.T) {
+	stops := func(n int) []tracecmd.STWEvent {
+		evs := []tracecmd.STWEvent{{Reason: "GC mark termination", TotalNanos: 80e6}}
+		for range n {
+			evs = append(evs, tracecmd.STWEvent{Reason: "all goroutines stack trace", TotalNanos: 90e6, StoppingNanos: 1e6})
+		}
+		return evs
+	}
+	for _, c := range []struct {
+		dumps int
+		named bool
+	}{{6, true}, {2, false}} {
+		o := healthy()
+		o.History = history(16, func(i int, s *schedstats.Snapshot) {
+			if i >= 9 {
+				s.OtherPauses.Counts[6] = uint64(i - 8)
+			}
+		})
+		o.Preemption = &Preemption{STW: stops(c.dumps), TraceFrom: "the flight recorder"}
+		fs, _, _ := Analyze(o, "42")
+		i := slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseSTWPauses })
+		if i < 0 {
+			t.Fatalf("Analyze = %s; want stw-pauses", causes(fs))
+		}
+		if got := strings.Contains(fs[i].Summary, "runtime.Stack(buf, true)"); got != c.named {
+			t.Errorf("%d stack-dump stops: summary %q; want the call named: %v", c.dumps, fs[i].Summary, c.named)
+		}
 	}
 }

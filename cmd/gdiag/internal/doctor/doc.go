@@ -97,7 +97,11 @@
 //	                  MemStats.PauseNs (pprof)                    pauses in the first 2 intervals, where
 //	                                                              doctor's own census stops the world,
 //	                                                              not counted); the summary says whether
-//	                                                              the time to stop or the work dominated
+//	                                                              the time to stop or the work dominated,
+//	                                                              and names the call behind them when 3+
+//	                                                              and most of the long stops in the trace
+//	                                                              share a non-GC reason (runtime.Stack,
+//	                                                              ReadMemStats, ...)
 //	preemption-delay  stop-the-world stopping-time histograms     at least 2 stops > 50ms, and at least
 //	                  against the totals (history); the pauses    half of the pauses > 50ms; and the trace
 //	                  of an execution trace and the CPU samples   shows the goroutine waited for running

@@ -44,9 +44,53 @@ func (a *analysis) stw() {
 	ev = append(ev, schedstats.Evidence{Name: "long_pauses", Value: float64(long), Unit: "pauses"})
 	sev, score := grade(worst, limit)
 	a.add(Finding{Finding: schedstats.Finding{Cause: schedstats.CauseSTWPauses, Severity: sev, Evidence: ev,
-		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond)) + stwShare(o.History, worst) + stwTraceNote(o.Preemption, limit)},
+		Summary: fmt.Sprintf("The world was stopped %d times for more than %v, once for at least %v; every goroutine waited.", long, a.th.PauseMax, atLeast(worst, time.Microsecond)) + stwShare(o.History, worst) + stwTraceNote(o.Preemption, limit) + stwReasonNote(o.Preemption, limit)},
 		Score: score, Title: fmt.Sprintf("Stop-the-world pauses of at least %v", atLeast(worst, time.Millisecond)),
 		Next: []string{"gdiag sched " + a.target, "gdiag trace " + a.target + " --duration 5s"}})
+}
+
+// stwCallers names what a program calls to stop the world for each of
+// the runtime's non-GC reasons.
+var stwCallers = map[string]string{
+	"all goroutines stack trace": "runtime.Stack(buf, true), or a goroutine dump with debug=2",
+	"goroutine profile":          "pprof's goroutine profile (runtime.GoroutineProfile)",
+	"read mem stats":             "runtime.ReadMemStats",
+	"GOMAXPROCS":                 "runtime.GOMAXPROCS(n)",
+	"write heap dump":            "debug.WriteHeapDump",
+	"start trace":                "runtime/trace.Start",
+	"stop trace":                 "runtime/trace.Stop",
+}
+
+// stwReasonMin is how many long stops of one reason the trace must hold
+// before the note names it: doctor's own census (a stack dump of every
+// goroutine) may be one of them.
+const stwReasonMin = 3
+
+// stwReasonNote names the reason of most of the long pauses in doctor's
+// trace when it is not the collector's: those the program asks for.
+func stwReasonNote(p *Preemption, limit float64) string {
+	if p == nil {
+		return ""
+	}
+	count, long := map[string]int{}, 0
+	for _, e := range p.STW {
+		if float64(e.TotalNanos)/1e9 > limit {
+			count[e.Reason]++
+			long++
+		}
+	}
+	top, n := "", 0
+	for r, c := range count {
+		if c > n || c == n && r < top {
+			top, n = r, c
+		}
+	}
+	caller, ok := stwCallers[top]
+	if !ok || n < stwReasonMin || 2*n < long {
+		return ""
+	}
+	return fmt.Sprintf(" In %s, %d of the %d pauses over %v were %q stops, which the program asks for with %s, not the collector.",
+		p.TraceFrom, n, long, time.Duration(limit*float64(time.Second)), top, caller)
 }
 
 // atLeast prints a lower bound in seconds cut down to unit, so that
