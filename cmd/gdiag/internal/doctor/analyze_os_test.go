@@ -70,6 +70,9 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 			o.History = latencyHistory()
 			o.CPU.Seconds = 0.35
 		}, schedstats.CauseCPUStarved, schedstats.Critical, "other processes"},
+		{"a quiet process on a crowded host", func(o *Observation) {
+			o.OS = osReadings(16, 0.05, 0.42, 1, 0, 0, 0) // got 11% of what it wanted, but wanted under half a core
+		}, schedstats.CauseCPUStarved, schedstats.Warning, "other processes"},
 		{"healthy on a busy host", func(o *Observation) {
 			o.OS = osReadings(16, 0.13, 0.25, 0.9, 0, 0, 0)
 		}, schedstats.CauseCPUStarved, schedstats.Warning, "other processes"},

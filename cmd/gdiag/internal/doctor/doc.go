@@ -66,8 +66,10 @@
 //	                  per-thread run delay, host busy and steal   run delay ≥ 0.1 s/s and ≥ 25% of the
 //	                                                              CPU time wanted (used + waited), on a
 //	                                                              host ≥ 75% busy; critical when it got
-//	                                                              under a fifth of what it wanted and
-//	                                                              waited ≥ 0.4 s/s
+//	                                                              under a fifth of what it wanted,
+//	                                                              waited ≥ 0.4 s/s and wanted at least
+//	                                                              half a core (or of its usable CPUs);
+//	                                                              it explains other findings only then
 //	cpu-saturation    runnable backlog per P (history);          the process uses ≥ 75% of its usable
 //	                  scheduling latency p99 per interval;        CPUs (min of GOMAXPROCS, quota,
 //	                  CPU used (/proc, else the CPU profile);     affinity, host CPUs), and > 2 per P

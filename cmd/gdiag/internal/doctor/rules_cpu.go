@@ -130,7 +130,10 @@ func (a *analysis) starved() {
 	} else {
 		ratio := math.Min(r.RunDelay/starvedDelay, 99)
 		f.Severity, f.Score = schedstats.Warning, ratio
-		if waitShare >= starvedCritShare && r.RunDelay >= criticalFactor*starvedDelay {
+		// Critical only for a process that wanted a real share of the
+		// CPU: idle threads of a quiet one spin and wait too.
+		wantsLittle := r.CPU+r.RunDelay < math.Min(starvedWants, starvedWants*a.usable(v))
+		if waitShare >= starvedCritShare && r.RunDelay >= criticalFactor*starvedDelay && !wantsLittle {
 			f.Severity, f.Score = schedstats.Critical, 100+ratio
 		}
 		others := math.Max(r.HostBusy*float64(r.HostCPUs)-r.CPU, 0)
