@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/pool"
 	"github.com/gdiag/gdiag/schedstats"
 )
@@ -166,7 +166,7 @@ type Pools struct {
 // differences since the reading before, at least a second earlier
 // (procfs.Diff): CPU used in cores, run delay in seconds per second,
 // throttled periods, the host's busy and stolen shares. See
-// internal/procfs for where each figure comes from.
+// procfs for where each figure comes from.
 type OS struct {
 	GOMAXPROCS int           `json:"gomaxprocs"`
 	Sample     procfs.Sample `json:"sample"`

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/apiv1"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 )
 
 // osWindow is the shortest time between the two readings the rates of
@@ -18,7 +18,7 @@ import (
 const osWindow = time.Second
 
 // osView keeps what the kernel says about this process's CPU (see
-// internal/procfs): the latest reading and the one before it, at least
+// procfs): the latest reading and the one before it, at least
 // osWindow apart. The agent's sampler refreshes it after each snapshot,
 // in its own goroutine (about 200 µs per reading on a 20-thread process);
 // without a sampler, a request takes two readings itself.

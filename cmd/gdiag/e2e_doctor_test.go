@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/internal/e2etest"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 )
 
 // doctorCase is one program doctor is run on and the verdict expected.

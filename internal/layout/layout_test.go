@@ -64,7 +64,7 @@ func isStd(path string) bool {
 func TestStdlibOnlyPackages(t *testing.T) {
 	for _, p := range listPackages(t) {
 		r, _ := rel(p.ImportPath)
-		if !under(r, "pool") && !under(r, "schedstats") && !under(r, "gdump") {
+		if !under(r, "pool") && !under(r, "schedstats") && !under(r, "gdump") && !under(r, "procfs") {
 			continue
 		}
 		for _, d := range p.Deps {
@@ -85,9 +85,9 @@ func TestProbesImports(t *testing.T) {
 			dr, own := rel(d)
 			switch {
 			case isStd(d):
-			case own && (under(dr, "schedstats") || under(dr, "pool") || under(dr, "gdump") || under(dr, "apiv1") || under(dr, "internal") || under(dr, "probes")):
+			case own && (under(dr, "schedstats") || under(dr, "pool") || under(dr, "gdump") || under(dr, "apiv1") || under(dr, "procfs") || under(dr, "internal") || under(dr, "probes")):
 			default:
-				t.Errorf("%s depends on %s; want schedstats, pool, gdump, apiv1, internal or the standard library", p.ImportPath, d)
+				t.Errorf("%s depends on %s; want schedstats, pool, gdump, apiv1, procfs, internal or the standard library", p.ImportPath, d)
 			}
 		}
 	}

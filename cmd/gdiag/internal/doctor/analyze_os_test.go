@@ -7,7 +7,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

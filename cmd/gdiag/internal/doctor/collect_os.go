@@ -14,7 +14,7 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/target"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 )
 
 // OSReading is what the kernel said about the target's process at one

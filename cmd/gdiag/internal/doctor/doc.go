@@ -12,7 +12,7 @@
 // differences are the window's; a CPU profile of min(window/2, 10s); the
 // agent's pools and latest snapshot once a second (which also notices a
 // process that died); for a process on this host, the kernel's figures
-// once a second (internal/procfs: CPU time, run delay, cgroup quota and
+// once a second (procfs: CPU time, run delay, cgroup quota and
 // throttling, host load, sockets); an execution trace that overlaps the CPU
 // profile, so that it holds CPU samples: the agent's flight recorder dumped
 // three quarters of the way through the profile, else a trace as long as

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/gdiag/gdiag/cmd/gdiag/internal/cli"
-	"github.com/gdiag/gdiag/internal/procfs"
+	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

@@ -51,7 +51,7 @@
 // which the kernel walks its whole socket hash table: 22 ms here with 64
 // sockets (BenchmarkSockets), nearly all of it kernel time; ListenerPID
 // also walks every process's fds.
-// Measured with go test -bench . -benchtime 200x ./internal/procfs/.
+// Measured with go test -bench . -benchtime 200x ./procfs/.
 //
 // Everything here is safe for concurrent use: the functions keep no state.
 package procfs
