@@ -91,10 +91,15 @@ func (c *Client) Snapshot(ctx context.Context) (schedstats.Snapshot, error) {
 	return v.Snapshot, err
 }
 
-// History returns the sampler's window, GET /v1/history.
-func (c *Client) History(ctx context.Context) (History, error) {
+// History returns the sampler's window, GET /v1/history: its newest last
+// snapshots, or all of them when last is 0.
+func (c *Client) History(ctx context.Context, last int) (History, error) {
+	var q url.Values
+	if last > 0 {
+		q = url.Values{"last": {strconv.Itoa(last)}}
+	}
 	var v History
-	return v, c.getJSON(ctx, "history", nil, &v)
+	return v, c.getJSON(ctx, "history", q, &v)
 }
 
 // Findings returns what the detectors find in the history, most severe

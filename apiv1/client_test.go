@@ -94,8 +94,13 @@ func TestClientForms(t *testing.T) {
 			if strings.HasPrefix(target, "http") {
 				return // Handler has no sampler: no history or findings
 			}
-			if h, err := c.History(ctx); err != nil || len(h.Snapshots) == 0 {
-				t.Errorf("History() = %d snapshots, %v", len(h.Snapshots), err)
+			h, err := c.History(ctx, 0)
+			if err != nil || len(h.Snapshots) == 0 {
+				t.Errorf("History(0) = %d snapshots, %v", len(h.Snapshots), err)
+			}
+			if last, err := c.History(ctx, 1); err != nil || len(last.Snapshots) != 1 ||
+				len(h.Snapshots) > 0 && last.Snapshots[0].Time.Before(h.Snapshots[len(h.Snapshots)-1].Time) {
+				t.Errorf("History(1) = %d snapshots, %v; want the newest one", len(last.Snapshots), err)
 			}
 			if f, err := c.Findings(ctx); err != nil || f == nil {
 				t.Errorf("Findings() = %v, %v; want a list", f, err)

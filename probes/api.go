@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -293,8 +294,20 @@ func (a *api) serveSnapshot(w http.ResponseWriter, r *http.Request, _ string) {
 	writeJSON(w, apiv1.Snapshot{Snapshot: s})
 }
 
+// serveHistory sends the sampler's window, or its newest last snapshots
+// (last=N; 0 or absent for all): a client that draws a few minutes of
+// sparklines need not take the whole window, at about 13 kB a snapshot.
 func (a *api) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
-	writeJSON(w, apiv1.History{Interval: apiv1.Duration(a.src.interval), Snapshots: a.src.history()})
+	last, err := parseIntParam(r.URL.Query(), "last", 0, math.MaxInt32)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	h := a.src.history()
+	if last > 0 && last < len(h) {
+		h = h[len(h)-last:]
+	}
+	writeJSON(w, apiv1.History{Interval: apiv1.Duration(a.src.interval), Snapshots: h})
 }
 
 func (a *api) serveFindings(w http.ResponseWriter, r *http.Request, _ string) {

@@ -195,6 +195,8 @@ func TestAPIErrors(t *testing.T) {
 		{"POST", "/v1/info", 405},
 		{"DELETE", "/v1/profile/cpu", 405},
 		{"GET", "/v1/profile/nope", 400},
+		{"GET", "/v1/history?last=-1", 400},
+		{"GET", "/v1/history?last=x", 400},
 		{"GET", "/v1/profile/cpu?seconds=-1", 400},
 		{"GET", "/v1/profile/cpu?seconds=abc", 400},
 		{"GET", "/v1/profile/cpu?seconds=NaN", 400},

@@ -58,7 +58,8 @@
 // AllowNonLoopback) and always requires "Authorization: Bearer <token>",
 // compared in constant time.
 //
-// Routes: info, snapshot, history, findings, goroutines (a census that
+// Routes: info, snapshot, history (last=N for the newest N snapshots),
+// findings, goroutines (a census that
 // groups every goroutine by state, stack and creation site; min_wait,
 // state, max_groups, max_pause), pools, profile/{cpu,heap,allocs,mutex,
 // block,goroutine,threadcreate} (seconds= or duration=, debug=; max_pause

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"sync"
 )
 
 // jsonBound is a histogram bound in JSON: a number, or the strings "+Inf"
@@ -46,13 +49,105 @@ type jsonHistogram struct {
 }
 
 // MarshalJSON encodes the histogram with infinite bounds as "+Inf" and
-// "-Inf", so that a Snapshot with runtime/metrics histograms encodes.
+// "-Inf", so that a Snapshot with runtime/metrics histograms encodes. It
+// writes the numbers as encoding/json does, directly: a snapshot holds
+// several histograms of about 160 buckets, and the agent's history
+// hundreds of snapshots.
 func (h Histogram) MarshalJSON() ([]byte, error) {
-	j := jsonHistogram{Bounds: make([]jsonBound, len(h.Bounds)), Counts: h.Counts}
-	for i, b := range h.Bounds {
-		j.Bounds[i] = jsonBound(b)
+	b := make([]byte, 0, 32+12*len(h.Bounds)+4*len(h.Counts))
+	b = append(b, `{"bounds":`...)
+	if h.Bounds == nil {
+		b = append(b, "null"...)
+	} else {
+		var err error
+		if b, err = boundsJSON.append(b, h.Bounds); err != nil {
+			return nil, err
+		}
 	}
-	return json.Marshal(j)
+	b = append(b, `,"counts":`...)
+	if h.Counts == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range h.Counts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, c, 10)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+// boundsJSON remembers the encoding of the bucket layouts seen last: a
+// process's histograms share a few layouts (runtime/metrics' time
+// histograms have one), and formatting 160 floats costs far more than
+// comparing them.
+var boundsJSON boundsCache
+
+type boundsCache struct {
+	mu      sync.Mutex
+	entries [8]struct {
+		bounds []float64
+		json   []byte
+	}
+	next int
+}
+
+// append appends bounds as a JSON array.
+func (c *boundsCache) append(b []byte, bounds []float64) ([]byte, error) {
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.json != nil && slices.Equal(e.bounds, bounds) {
+			b = append(b, e.json...)
+			c.mu.Unlock()
+			return b, nil
+		}
+	}
+	c.mu.Unlock()
+	start := len(b)
+	b = append(b, '[')
+	for i, f := range bounds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch {
+		case math.IsInf(f, 1):
+			b = append(b, `"+Inf"`...)
+		case math.IsInf(f, -1):
+			b = append(b, `"-Inf"`...)
+		case math.IsNaN(f):
+			return nil, fmt.Errorf("schedstats: NaN histogram bound")
+		default:
+			b = appendJSONFloat(b, f)
+		}
+	}
+	b = append(b, ']')
+	c.mu.Lock()
+	e := &c.entries[c.next]
+	e.bounds, e.json = slices.Clone(bounds), slices.Clone(b[start:])
+	c.next = (c.next + 1) % len(c.entries)
+	c.mu.Unlock()
+	return b, nil
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64: the
+// shortest decimal, in exponent form below 1e-6 and from 1e21, with a
+// one-digit negative exponent written without its leading zero.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.

@@ -62,3 +62,62 @@ func FuzzHistogramJSON(f *testing.F) {
 		}
 	})
 }
+
+// runtimeLikeHistogram has the shape of runtime/metrics' time histograms:
+// about 160 buckets with infinite outer bounds.
+func runtimeLikeHistogram() schedstats.Histogram {
+	h := schedstats.Histogram{Bounds: []float64{math.Inf(-1)}}
+	for b := 1e-9; b < 1e3; b *= 1.15 {
+		h.Bounds = append(h.Bounds, b)
+	}
+	h.Bounds = append(h.Bounds, math.Inf(1))
+	h.Counts = make([]uint64, len(h.Bounds)-1)
+	for i := range h.Counts {
+		h.Counts[i] = uint64(i * i)
+	}
+	return h
+}
+
+// TestHistogramJSONMatchesEncodingJSON: the histogram writes its numbers
+// as encoding/json writes float64 and uint64, byte for byte, whatever
+// their size.
+func TestHistogramJSONMatchesEncodingJSON(t *testing.T) {
+	h := runtimeLikeHistogram()
+	h.Bounds = append(h.Bounds[:len(h.Bounds)-1], 1e21, 1.5e-7, 123456789.125, 0, math.Inf(1))
+	h.Counts = append(h.Counts, 0, math.MaxUint64, 7, 1)
+	got, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	want.WriteString(`{"bounds":[`)
+	for i, b := range h.Bounds {
+		if i > 0 {
+			want.WriteByte(',')
+		}
+		switch {
+		case math.IsInf(b, -1):
+			want.WriteString(`"-Inf"`)
+		case math.IsInf(b, 1):
+			want.WriteString(`"+Inf"`)
+		default:
+			n, _ := json.Marshal(b)
+			want.Write(n)
+		}
+	}
+	c, _ := json.Marshal(h.Counts)
+	want.WriteString(`],"counts":` + string(c) + `}`)
+	if string(got) != want.String() {
+		t.Errorf("json.Marshal(Histogram) =\n%s\nwant\n%s", got, want.String())
+	}
+}
+
+func BenchmarkHistogramMarshalJSON(b *testing.B) {
+	h := runtimeLikeHistogram()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

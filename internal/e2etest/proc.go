@@ -254,10 +254,11 @@ func (p *Proc) Stop(grace time.Duration) error {
 	return p.stopErr
 }
 
-// Races returns the race detector's reports in the process's output, or
-// "" when there are none.
+// Races returns the race detector's reports, which it writes to standard
+// error, or "" when there are none. Standard output is left out: its lines
+// interleave with the report's in Output in no fixed order.
 func (p *Proc) Races() string {
-	out := p.Output()
+	out := strings.Join(p.Lines(Stderr), "\n")
 	i := strings.Index(out, raceReport)
 	if i < 0 {
 		return ""

@@ -251,8 +251,10 @@ func (c *collector) pollOnce(ctx context.Context) {
 
 // history replaces the polled snapshots by the sampler's own, those of
 // the window plus the one before it, so that deltas cover the window.
+// The newest snapshot comes first, for the sampling interval: the window
+// is then asked for alone, not the whole history.
 func (c *collector) history(ctx context.Context, elapsed time.Duration) {
-	h, err := c.t.Agent.History(ctx)
+	h, err := c.t.Agent.History(ctx, 1)
 	if err != nil {
 		c.failed(ctx, "history", err)
 		return
@@ -260,6 +262,10 @@ func (c *collector) history(ctx context.Context, elapsed time.Duration) {
 	step := time.Duration(h.Interval)
 	if step <= 0 {
 		step = time.Second
+	}
+	if h, err = c.t.Agent.History(ctx, int(elapsed/step)+2); err != nil {
+		c.failed(ctx, "history", err)
+		return
 	}
 	n := min(int(elapsed/step)+2, len(h.Snapshots))
 	snaps := h.Snapshots[len(h.Snapshots)-n:]

@@ -124,11 +124,6 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 	if err := t.RequireAgent("gdiag sched", "gdiag doctor "+t.Spec+" watches the process through its profiles, and gdiag trace "+t.Spec+" shows scheduling latency"); err != nil {
 		return err
 	}
-	src := &agentSource{t: t}
-	h, err := src.history(ctx)
-	if err != nil {
-		return err
-	}
 	name := t.String()
 	if t.PID != 0 {
 		name = strconv.Itoa(t.PID)
@@ -140,6 +135,17 @@ func run(ctx context.Context, env *cli.Env, args []string, o options) error {
 	if notTTY && !env.JSON && !o.once && o.count == 0 {
 		fmt.Fprintln(env.Stderr, "gdiag sched: standard output is not a terminal: printing one frame (--count N prints N frames, --interval apart)")
 		o.once = true
+	}
+	// A frame or a JSON report needs the last minute; the live view keeps
+	// as much as it can show.
+	last := maxHistory
+	if o.once || env.JSON {
+		last = onceHistory
+	}
+	src := &agentSource{t: t}
+	h, err := src.history(ctx, last)
+	if err != nil {
+		return err
 	}
 	switch {
 	case env.JSON:
@@ -242,8 +248,8 @@ func (a *agentSource) latestOS() *apiv1.OS {
 
 // history reads the agent's history and then its latest snapshot, so that
 // the first frame has both sparklines and the newest figures.
-func (a *agentSource) history(ctx context.Context) (*history, error) {
-	hs, err := a.t.Agent.History(ctx)
+func (a *agentSource) history(ctx context.Context, last int) (*history, error) {
+	hs, err := a.t.Agent.History(ctx, last)
 	if err != nil {
 		return nil, err
 	}

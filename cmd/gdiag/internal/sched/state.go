@@ -13,6 +13,11 @@ import (
 // at the agent's default one-second sampling, and about 1 MB of histograms.
 const maxHistory = 300
 
+// onceHistory is the history one frame or one JSON report starts from:
+// a minute at the agent's default sampling, for the sparklines of an
+// 80-column frame and the pauses of that minute.
+const onceHistory = 60
+
 // history is the snapshots the view knows, oldest first, with strictly
 // increasing times.
 type history struct {

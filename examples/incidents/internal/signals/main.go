@@ -89,7 +89,7 @@ func run(bin string, warmup, window time.Duration, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hist, err := c.History(ctx)
+	hist, err := c.History(ctx, 0)
 	if err != nil {
 		return err
 	}
