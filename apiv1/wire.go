@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/pool"
+	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/schedstats"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/gdiag/gdiag/apiv1"
 	"github.com/gdiag/gdiag/gdump"
-	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/pool"
+	"github.com/gdiag/gdiag/procfs"
 	"github.com/gdiag/gdiag/schedstats"
 )
 
