@@ -203,6 +203,10 @@ func (s *scanner) finish() error {
 	return nil
 }
 
+// noGoroutinesLeft starts the fatal error the runtime throws when main
+// called runtime.Goexit and every other goroutine has exited.
+const noGoroutinesLeft = "no goroutines (main called runtime.Goexit)"
+
 // level infers the GOTRACEBACK level from what was printed.
 func (s *scanner) level() Level {
 	switch {
@@ -210,6 +214,9 @@ func (s *scanner) level() Level {
 		return LevelUnknown
 	case s.sawSystem:
 		return LevelSystem
+	case s.d.Count == 0 && strings.HasPrefix(s.d.Crash.Fatal, noGoroutinesLeft):
+		// No goroutine was left to print, whatever the level.
+		return LevelUnknown
 	case s.d.Count == 0:
 		return LevelNone
 	case s.d.Count == 1 && s.d.Crash.Goroutine != nil:

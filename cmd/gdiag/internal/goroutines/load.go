@@ -163,6 +163,8 @@ func read(ctx context.Context, name string, r io.Reader, bad int, o Options, max
 		return l, nil
 	}
 	switch {
+	case d.Crash != nil && d.Level != gdump.LevelNone:
+		return l, nil // the crash report is the whole answer: no goroutine was left to print
 	case d.Crash != nil:
 		return l, &cli.Error{Code: bad, Hint: "run the program with GOTRACEBACK=all (or single, the default) to have the goroutines printed",
 			Err: fmt.Errorf("%s: no goroutine in the dump: the runtime printed the crash report alone (GOTRACEBACK=none)", name)}

@@ -193,6 +193,9 @@ func shown(d *gdump.Dump) string {
 	case gdump.LevelSystem:
 		return "every goroutine was printed, with runtime frames and the runtime's own goroutines (GOTRACEBACK=system or crash, or a runtime throw or fatal signal, which print that much)"
 	}
+	if d.Count == 0 && d.Crash != nil {
+		return "no goroutine was left to print: main called runtime.Goexit and every other goroutine had exited"
+	}
 	return ""
 }
 
