@@ -176,5 +176,6 @@ func durSub(a, b time.Duration) time.Duration {
 type SocketCount struct {
 	Total       int `json:"total"`       // every socket fd: TCP, UDP, unix
 	Established int `json:"established"` // TCP connections established
-	Listening   int `json:"listening"`   // TCP listeners
+	Inbound     int `json:"inbound"`     // of those, the ones accepted on one of its listening ports
+	Listening   int `json:"listening"`   // TCP listening ports
 }

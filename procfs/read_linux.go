@@ -312,6 +312,8 @@ func Sockets(pid int) (SocketCount, error) {
 		return c, fmt.Errorf("procfs: sockets of process %d: %w", pid, err)
 	}
 	c.Total = len(mine)
+	var established []tcpSocket
+	listening := map[int]bool{}
 	for _, f := range []string{"net/tcp", "net/tcp6"} {
 		socks, err := readTCP(f)
 		if err != nil {
@@ -323,10 +325,16 @@ func Sockets(pid int) (SocketCount, error) {
 			}
 			switch s.state {
 			case tcpEstablished:
-				c.Established++
+				established = append(established, s)
 			case tcpListen:
-				c.Listening++
+				listening[s.port] = true
 			}
+		}
+	}
+	c.Established, c.Listening = len(established), len(listening)
+	for _, s := range established {
+		if listening[s.port] {
+			c.Inbound++
 		}
 	}
 	return c, nil

@@ -183,9 +183,10 @@ func TestListenerAndSockets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Both ends are this process's: two more established sockets.
-		if after.Established != before.Established+2 || after.Listening < 1 || after.Total < before.Total+2 {
-			t.Errorf("Sockets before %+v, after a connection %+v; want +2 established, a listener", before, after)
+		// Both ends are this process's: two more established sockets, one
+		// of them accepted on its listener.
+		if after.Established != before.Established+2 || after.Inbound != before.Inbound+1 || after.Listening < 1 || after.Total < before.Total+2 {
+			t.Errorf("Sockets before %+v, after a connection %+v; want +2 established, +1 inbound, a listener", before, after)
 		}
 		c.Close()
 		s.Close()

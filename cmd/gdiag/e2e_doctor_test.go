@@ -338,8 +338,8 @@ func checkConns(t *testing.T, rep doctorReport) {
 	if !ok {
 		t.Fatalf("findings %s; want connection-growth", causes(rep))
 	}
-	if g, ok := evidence(f, "tcp_established_growth"); !ok || g <= 0 || f.Severity != "warning" {
-		t.Errorf("connection-growth: %s, established growth %v; want a warning with the connections rising", f.Severity, g)
+	if g, ok := evidence(f, "tcp_accepted_growth"); !ok || g <= 0 || f.Severity != "warning" {
+		t.Errorf("connection-growth: %s, accepted connections growth %v; want a warning with the connections rising", f.Severity, g)
 	}
 }
 

@@ -28,7 +28,7 @@ func osReadings(n int, cpu, delay, busy, quota float64, throttled uint64, conns 
 			s.Cgroup = procfs.Cgroup{Version: 1, Path: "/sys/fs/cgroup/cpu/x", Quota: quota,
 				Periods: uint64(10 * i), Throttled: uint64(i) * throttled, ThrottledTime: time.Duration(i) * time.Duration(throttled) * 10 * time.Millisecond}
 		}
-		out = append(out, OSReading{Sample: s, Sockets: procfs.SocketCount{Total: 5 + conns*i, Established: 2 + conns*i, Listening: 1}})
+		out = append(out, OSReading{Sample: s, Sockets: procfs.SocketCount{Total: 5 + conns*i, Established: 2 + conns*i, Inbound: 1 + conns*i, Listening: 1}})
 	}
 	return out
 }
@@ -125,6 +125,43 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{stream("main.(*watch).send", 5), stream("main.(*watch).recv", 5)}},
 				{Time: t0.Add(15 * time.Second), Total: 2750, Groups: []gdump.Group{stream("main.(*watch).send", 905), stream("main.(*watch).recv", 905), connGroup(900)}}}
 			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 40) // 600 sockets for 2,700 goroutines
+		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
+		{"a request's leaked goroutine beside clients that keep connections is a leak", func(o *Observation) {
+			audit := func(n int) gdump.Group {
+				return gdump.Group{State: "chan send", Count: n, Frames: []gdump.Frame{{Func: "main.audit", File: "main.go", Line: 26}},
+					CreatedBy: gdump.Frame{Func: "main.order", File: "main.go", Line: 40}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{connGroup(10), audit(5)}},
+				{Time: t0.Add(15 * time.Second), Total: 950, Groups: []gdump.Group{connGroup(310), audit(605)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 20) // 300 more accepted connections
+		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "main.audit"},
+		{"response bodies never closed: outbound connections are a leak", func(o *Observation) {
+			loop := func(fn string, n int) gdump.Group {
+				return gdump.Group{State: "select", Count: n, Frames: []gdump.Frame{{Func: fn, File: "transport.go", Line: 9}},
+					CreatedBy: gdump.Frame{Func: "net/http.(*Transport).dialConn", File: "transport.go", Line: 1}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 100*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{loop("net/http.(*persistConn).readLoop", 2), loop("net/http.(*persistConn).writeLoop", 2)}},
+				{Time: t0.Add(15 * time.Second), Total: 1550, Groups: []gdump.Group{loop("net/http.(*persistConn).readLoop", 752), loop("net/http.(*persistConn).writeLoop", 752)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 50)
+			for i := range o.OS {
+				o.OS[i].Sockets.Inbound = 2 // the same two clients all along: the sockets are its own
+			}
+		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "persistConn"},
+		{"a stream's send loop, created by its handler, is the stream's", func(o *Observation) {
+			handler := func(n int) gdump.Group {
+				return gdump.Group{State: "chan receive", Count: n, Frames: []gdump.Frame{{Func: "main.(*watchServer).Watch", File: "watch.go", Line: 3},
+					{Func: "google.golang.org/grpc.(*Server).processStreamingRPC", File: "server.go", Line: 2}}}
+			}
+			send := func(n int) gdump.Group {
+				return gdump.Group{State: "select", Count: n, Frames: []gdump.Frame{{Func: "main.(*stream).sendLoop", File: "watch.go", Line: 9}},
+					CreatedBy: gdump.Frame{Func: "main.(*watchServer).Watch", File: "watch.go", Line: 5}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 120*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{handler(5), send(5)}},
+				{Time: t0.Add(15 * time.Second), Total: 1850, Groups: []gdump.Group{handler(905), send(905)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 12) // 180 accepted connections for 1,800 goroutines
 		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
 		{"growth without censuses, sockets following, is load", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })

@@ -348,3 +348,20 @@ func TestSTWReasonNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsNotFromSyscalls: when goroutines in system calls account for
+// few of the new threads, the finding does not blame the one that waits
+// for signals; it says the threads are held otherwise.
+func TestThreadsNotFromSyscalls(t *testing.T) {
+	o := healthy()
+	o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Threads = 10 + 30*i })
+	o.Censuses[1].Groups = append(o.Censuses[1].Groups, gdump.Group{State: "syscall", Count: 1,
+		Frames: []gdump.Frame{{Func: "os/signal.signal_recv", File: "sig.go", Line: 1}, {Func: "os/signal.loop", File: "signal_unix.go", Line: 2}}})
+	fs, _, _ := Analyze(o, "42")
+	if len(fs) == 0 || fs[0].Cause != schedstats.CauseThreadGrowth {
+		t.Fatalf("Analyze = %s; want thread-growth", causes(fs))
+	}
+	if f := fs[0]; strings.Contains(f.Title, "signal") || !strings.Contains(f.Summary, "LockOSThread") {
+		t.Errorf("finding %q: %s; want no blame on os/signal and LockOSThread named", f.Title, f.Summary)
+	}
+}

@@ -54,13 +54,17 @@
 //	                                                              same); on a nil channel or an empty
 //	                                                              select at once, critical from 100
 //	connection-growth growth (as for goroutine-leak) in          ≥ 75% of the growth in connection
-//	                  network IO wait or a connection loop,      stacks, and the established sockets
-//	                  established TCP sockets (/proc)             rising by half as many (when known);
-//	                                                              or, in any stacks, the established
-//	                                                              sockets rising by ≥ 20 and ≥ 0.15 per
-//	                                                              goroutine gained (a server may hold
-//	                                                              several goroutines per stream); a
-//	                                                              warning, never more
+//	                  network IO wait or a connection loop,      stacks, and the accepted sockets
+//	                  the TCP connections accepted on its         rising by half as many (when known);
+//	                  listening ports (/proc)                     or ≥ 75% in goroutines that wait for
+//	                                                              data (IO, select, chan receive) with
+//	                                                              a connection frame in their stack or
+//	                                                              created from one (a server may hold
+//	                                                              several per stream), the accepted
+//	                                                              sockets rising by ≥ 20 and ≥ 0.1 per
+//	                                                              goroutine; a warning, never more.
+//	                                                              Connections it opened do not count:
+//	                                                              a body never closed holds one
 //	cpu-starved       the kernel (targets on this host): CPU     throttled in ≥ 10% of the quota's
 //	                  time, cgroup quota and throttled periods,   periods (5+), critical from 40%; or
 //	                  per-thread run delay, host busy and steal   run delay ≥ 0.1 s/s and ≥ 25% of the
@@ -85,7 +89,10 @@
 //	                  alloc rate, heap goal, GOMEMLIMIT,          50%); with at least 2 GC cycles in
 //	                  allocation sites, hottest functions         the window
 //	thread-growth     OS threads (history); threads created      +50 threads, ending above
-//	                  (pprof threadcreate); syscall/cgo stacks    2×GOMAXPROCS+16 (pprof: +50 created)
+//	                  (pprof threadcreate); syscall/cgo stacks    2×GOMAXPROCS+16 (pprof: +50 created);
+//	                                                              named after the syscall/cgo stacks
+//	                                                              only when they hold ≥ 25% of the new
+//	                                                              threads, else LockOSThread is named
 //	pool-overload     /v1/pools polled every second: rejections, rejections ≥ 1/s and ≥ 1% of offered
 //	                  queue-wait histogram, queued and running,   tasks, in half the polls; or queue wait
 //	                  tasks held back by the key limit            p99 certainly ≥ 100ms (its bucket's

@@ -288,14 +288,31 @@ func (a *analysis) threads() {
 		Summary: fmt.Sprintf("The process gained %.0f OS threads in the window: goroutines blocked in system calls or cgo each hold a thread.", growth)},
 		Score: score, Title: "Thread growth",
 		Next: []string{"gdiag goroutines " + a.target + " --state syscall", "gdiag profile threadcreate " + a.target}}
-	if st := syscallStacks(o.Censuses); len(st) > 0 {
+	st := syscallStacks(o.Censuses)
+	held := 0
+	for _, s := range st {
+		held += s.Count
+	}
+	switch {
+	case len(st) > 0 && float64(held) >= threadsExplained*growth:
 		f.Stacks = st
 		name := culprit(funcsOf(st[0].Frames))
 		f.Title = "Thread growth from blocking calls in " + name
 		f.Summary += fmt.Sprintf(" %d goroutines are in %s.", st[0].Count, name)
+	case len(o.Censuses) > 0:
+		// System calls and cgo explain few of the threads: goroutines
+		// locked to their threads hold one each while they wait.
+		f.Summary = fmt.Sprintf("The process gained %.0f OS threads in the window, but only %d goroutines are in system calls or cgo: the threads are held otherwise, most likely by goroutines that called runtime.LockOSThread without UnlockOSThread (a locked goroutine keeps its thread while it waits, and one that exits locked takes its thread with it).",
+			growth, held)
+		f.Summary += " A debug=2 goroutine dump marks them \"locked to thread\"."
+		f.Next = []string{"gdiag profile threadcreate " + a.target}
 	}
 	a.add(f)
 }
+
+// threadsExplained is the share of the thread growth that goroutines in
+// system calls or cgo must account for to be named as its cause.
+const threadsExplained = 0.25
 
 // syscallStacks returns the last census's groups in a system call or a
 // cgo call, largest first.

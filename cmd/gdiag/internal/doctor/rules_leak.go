@@ -19,7 +19,7 @@ const (
 	staticMinWait   = time.Minute       // how long each must have been parked
 	connShare       = 0.75              // share of the growth in connection stacks that makes it load
 	connSocketRatio = 0.5               // sockets gained per connection goroutine gained, to say it tracks them
-	connTrackRatio  = 0.15              // sockets gained per goroutine gained, in any stacks, to say the growth is connections
+	connTrackRatio  = 0.1               // accepted sockets gained per goroutine gained in connection-related stacks, to say they follow
 	connTrackMin    = 20                // and at least this many sockets gained
 	leakCapGrowth   = 400               // growth that needs no relative bar (schedstats' cap)
 	leakWarnScore   = leakCapGrowth / 4 // growth per score point
@@ -268,14 +268,22 @@ func (a *analysis) growth() {
 		return
 	}
 	// A server may hold several goroutines per connection, in stacks that
-	// do not look like connection loops (a streaming handler in select, a
-	// gRPC stream's send loop): when the established sockets rose with
-	// the goroutines, the growth is connections all the same.
-	if a.socketsTrack(growth) {
-		for i := range grew {
-			grew[i].conn = true
+	// are not connection loops (a streaming handler in select under
+	// conn.serve, a gRPC stream's send and receive loops): when most of
+	// the growth is in such stacks and the accepted sockets rose with
+	// them, the growth is connections all the same. A goroutine leaked
+	// by a request (blocked sending, or on a lock) is not in one.
+	var relGrowth int
+	for _, s := range grew {
+		if s.related {
+			relGrowth += s.Growth
 		}
-		a.connections(ev, growth, grew, allGrowth, allGrowth, true)
+	}
+	if allGrowth > 0 && float64(relGrowth) >= connShare*float64(allGrowth) && a.socketsTrack(float64(relGrowth)) {
+		for i := range grew {
+			grew[i].conn = grew[i].related
+		}
+		a.connections(ev, growth, grew, relGrowth, allGrowth, true)
 		return
 	}
 	if known && !socketsFollow {
@@ -335,7 +343,8 @@ func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []
 		Score: 1, Title: "Goroutines grew with open connections (load, not a leak)"}
 	switch {
 	case bySockets && allGrowth > 0:
-		f.Summary = fmt.Sprintf("Goroutines grew by %.0f in step with the process's open connections, in stacks that are not all connection loops (a server may hold several goroutines per stream).", growth)
+		f.Summary = fmt.Sprintf("Goroutines grew by %.0f in step with the connections the process accepted, %.0f%% of it in goroutines that wait for a connection's data (a server may hold several per stream).",
+			growth, 100*float64(connGrowth)/float64(allGrowth))
 	case allGrowth > 0:
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "connection_goroutine_share", Value: float64(connGrowth) / float64(allGrowth), Unit: "fraction"})
 		f.Summary = fmt.Sprintf("Goroutines grew by %.0f, %.0f%% of it in connection stacks (network IO wait or a connection's serve loop): each open connection holds a goroutine.",
@@ -344,14 +353,14 @@ func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []
 		f.Summary = fmt.Sprintf("Goroutines grew by %.0f (no two goroutine censuses say which stacks).", growth)
 	}
 	if os := a.o.OS; len(os) >= 2 && os[0].SocketErr == "" && os[len(os)-1].SocketErr == "" {
-		s0, s1 := os[0].Sockets.Established, os[len(os)-1].Sockets.Established
+		s0, s1 := os[0].Sockets.Inbound, os[len(os)-1].Sockets.Inbound
 		trend := make([]float64, 0, len(os))
 		for _, r := range os {
-			trend = append(trend, float64(r.Sockets.Established))
+			trend = append(trend, float64(r.Sockets.Inbound))
 		}
-		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "tcp_established", Value: float64(s1), Unit: "connections", Trend: trend},
-			schedstats.Evidence{Name: "tcp_established_growth", Value: float64(s1 - s0), Unit: "connections"})
-		f.Summary += fmt.Sprintf(" The process's established TCP connections rose with them, %d → %d: the goroutines follow the connections.", s0, s1)
+		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "tcp_accepted", Value: float64(s1), Unit: "connections", Trend: trend},
+			schedstats.Evidence{Name: "tcp_accepted_growth", Value: float64(s1 - s0), Unit: "connections"})
+		f.Summary += fmt.Sprintf(" The TCP connections it accepted rose with them, %d → %d: the goroutines follow its clients.", s0, s1)
 	} else {
 		f.Summary += " The connection count could not be read (" + a.osWhy() + ")."
 	}
@@ -367,11 +376,51 @@ func (a *analysis) connections(ev []schedstats.Evidence, growth float64, grew []
 	a.add(f)
 }
 
-// grownGroup is a goroutine group that grew, and whether it serves a
-// connection.
+// grownGroup is a goroutine group that grew, whether it is a connection's
+// loop (conn), and whether it belongs to a connection (related: conn, or
+// waiting for data with a connection frame in its stack, or created by a
+// function of such a group).
 type grownGroup struct {
 	Stack
-	conn bool
+	conn, related bool
+}
+
+// dataWait reports whether goroutines in state wait for data, as a
+// connection's goroutines do, rather than on a lock or to hand a value on.
+func dataWait(state string) bool {
+	for _, w := range []string{"IO wait", "select", "chan receive"} {
+		if strings.HasPrefix(state, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// connFrame reports whether one of frames is a connection's.
+func connFrame(frames []gdump.Frame) bool {
+	return slices.ContainsFunc(frames, func(f gdump.Frame) bool {
+		return slices.ContainsFunc(connFuncPrefixes, func(p string) bool { return strings.HasPrefix(f.Func, p) }) ||
+			strings.HasPrefix(f.Func, "google.golang.org/grpc.")
+	})
+}
+
+// relate marks the groups that belong to connections: by their own
+// frames, then those created by a function in such a group's stack.
+func relate(out []grownGroup, groups []gdump.Group) {
+	funcs := map[string]bool{}
+	for i, g := range groups {
+		if out[i].conn || dataWait(g.State) && connFrame(g.Frames) {
+			out[i].related = true
+			for _, f := range g.Frames {
+				funcs[f.Func] = true
+			}
+		}
+	}
+	for i, g := range groups {
+		if !out[i].related && dataWait(g.State) && funcs[g.CreatedBy.Func] {
+			out[i].related = true
+		}
+	}
 }
 
 // growingGroups compares the first and the last census and returns the
@@ -385,11 +434,14 @@ func growingGroups(cs []Census) []grownGroup {
 		before[groupKey(g)] += g.Count
 	}
 	var out []grownGroup
+	var groups []gdump.Group
 	for _, g := range cs[len(cs)-1].Groups {
 		if d := g.Count - before[groupKey(g)]; d > 0 {
-			out = append(out, grownGroup{Stack{Count: g.Count, Growth: d, State: g.State, Frames: frameStrings(g.Frames)}, connectionGroup(g)})
+			out = append(out, grownGroup{Stack: Stack{Count: g.Count, Growth: d, State: g.State, Frames: frameStrings(g.Frames)}, conn: connectionGroup(g)})
+			groups = append(groups, g)
 		}
 	}
+	relate(out, groups)
 	slices.SortStableFunc(out, func(x, y grownGroup) int { return cmp.Compare(y.Growth, x.Growth) })
 	return out
 }
@@ -418,27 +470,30 @@ func monotone(cs []Census) bool {
 	return true
 }
 
-// socketsTrack reports whether the process's established TCP connections
-// rose with a goroutine growth of any stacks: by at least connTrackRatio
-// sockets per goroutine and connTrackMin in all. Goroutines leaked per
-// request leave their connections closed, so the sockets stay flat.
+// socketsTrack reports whether the connections the process accepted rose
+// with a growth of connection-related goroutines: by at least
+// connTrackRatio sockets per goroutine and connTrackMin in all.
 func (a *analysis) socketsTrack(growth float64) bool {
-	os := a.o.OS
-	if len(os) < 2 || os[0].SocketErr != "" || os[len(os)-1].SocketErr != "" {
-		return false
-	}
-	d := float64(os[len(os)-1].Sockets.Established - os[0].Sockets.Established)
-	return d >= connTrackMin && d >= connTrackRatio*growth
+	d, known := a.inboundGrowth()
+	return known && float64(d) >= connTrackMin && float64(d) >= connTrackRatio*growth
 }
 
-// socketsFollow reports whether the process's established TCP connections
+// socketsFollow reports whether the connections the process accepted
 // rose with the connection goroutines (by at least connSocketRatio of
-// them), and whether the sockets could be counted at all.
+// them), and whether the sockets could be counted at all. Connections it
+// opened itself do not count: clients that grow with them are its own
+// (a response body never closed keeps its connection and two goroutines).
 func (a *analysis) socketsFollow(connGrowth int) (follow, known bool) {
+	d, known := a.inboundGrowth()
+	return known && float64(d) >= connSocketRatio*float64(connGrowth), known
+}
+
+// inboundGrowth is how many more connections accepted on its listening
+// ports the process held at the end of the window than at the start.
+func (a *analysis) inboundGrowth() (int, bool) {
 	os := a.o.OS
 	if len(os) < 2 || os[0].SocketErr != "" || os[len(os)-1].SocketErr != "" {
-		return false, false
+		return 0, false
 	}
-	d := os[len(os)-1].Sockets.Established - os[0].Sockets.Established
-	return float64(d) >= connSocketRatio*float64(connGrowth), true
+	return os[len(os)-1].Sockets.Inbound - os[0].Sockets.Inbound, true
 }
