@@ -108,11 +108,14 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	default:
 		f.Severity, f.Score = ws, wscore
 		f.Title = fmt.Sprintf("Pool %s starved: 1%% of tasks wait %s in its queue", end.Name, cli.AtLeast(p99lo))
+		if p50lo, _ := waits.QuantileBucket(0.5); p50lo >= poolWaitP99 {
+			f.Title = fmt.Sprintf("Pool %s starved: half its tasks wait %s in its queue", end.Name, cli.AtLeast(p50lo))
+		}
 	}
 	f.Summary = fmt.Sprintf("Pool %s rejected %.0f%% of the tasks offered (%.0f/s); %d/%d tasks queued and %d/%d workers running at the end",
 		end.Name, 100*rejFrac, rejRate, end.Queued+end.Parked, end.QueueCapacity, end.Running, end.MaxWorkers)
 	if count > 0 {
-		f.Summary += fmt.Sprintf("; queue wait p99 %s over %d waits", cli.AtMost(p99), count)
+		f.Summary += fmt.Sprintf("; queue wait p99 %s over %d timed waits (the pool times a sample of its tasks)", cli.AtMost(p99), count)
 	}
 	f.Summary += "."
 	if hog.found {

@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -161,6 +163,7 @@ func TestPreemptionDelayOutranksCPUSaturation(t *testing.T) {
 // /proc, as doctor does for a local PID.
 func TestAsyncPreemptOffLocal(t *testing.T) {
 	if os.Getenv("GDIAG_TEST_SLEEP") == "1" {
+		fmt.Println("ready")
 		time.Sleep(time.Minute) // the child: killed by the parent
 		return
 	}
@@ -176,8 +179,16 @@ func TestAsyncPreemptOffLocal(t *testing.T) {
 	}{{"gctrace=0,asyncpreemptoff=1", true}, {"asyncpreemptoff=0", false}, {"", false}} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestAsyncPreemptOffLocal$")
 		cmd.Env = append(os.Environ(), "GDIAG_TEST_SLEEP=1", "GODEBUG="+c.godebug)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
+		}
+		// Read the process once it runs, as doctor meets it.
+		if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("child: %q, %v; want ready", line, err)
 		}
 		off, from := asyncPreemptOff(&target.Target{PID: cmd.Process.Pid}, apiv1.Info{})
 		cmd.Process.Kill()
