@@ -365,3 +365,18 @@ func TestThreadsNotFromSyscalls(t *testing.T) {
 		t.Errorf("finding %q: %s; want no blame on os/signal and LockOSThread named", f.Title, f.Summary)
 	}
 }
+
+// TestStaticLeakTooSoon: a crowd parked on one stack for less than the
+// rule's minute is neither a finding nor passed over in silence.
+func TestStaticLeakTooSoon(t *testing.T) {
+	o := healthy()
+	o.Censuses[1].Groups = append(o.Censuses[1].Groups, gdump.Group{State: "chan send", Count: 4999,
+		Frames: []gdump.Frame{{Func: "main.fanout.func1", File: "main.go", Line: 12}}})
+	fs, _, notChecked := Analyze(o, "42")
+	if slices.ContainsFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseLeakStatic }) {
+		t.Errorf("Analyze = %s; want no static leak before a minute's wait", causes(fs))
+	}
+	if !slices.ContainsFunc(notChecked, func(n string) bool { return strings.Contains(n, "4999 goroutines are parked on one stack, but for less than 1 minute") }) {
+		t.Errorf("not checked:\n%s\nwant the parked crowd mentioned", strings.Join(notChecked, "\n"))
+	}
+}

@@ -118,17 +118,26 @@ func (a *analysis) staticLeak(proven map[string]bool) {
 	}
 	a.check("static goroutine leaks (goroutines parked on one stack for minutes)")
 	var groups []gdump.Group
+	young := 0 // parked as a leak would be, but not for long enough to tell
 	for _, g := range cs[len(cs)-1].Groups {
+		if g.Count < staticMinCount || proven[leakKey(g)] || connectionGroup(g) {
+			continue
+		}
 		// A wait on a nil channel or an empty select never ends, however
 		// short it has been; other waits must have lasted staticMinWait.
 		// (The runtime only notes a wait's start at the first GC after it,
 		// so a process that rarely collects shows its waits late.)
-		parked := g.MinWait >= staticMinWait && blockingState(g.State) || foreverState(g.State)
-		if g.Count >= staticMinCount && parked && !proven[leakKey(g)] && !connectionGroup(g) {
+		switch {
+		case g.MinWait >= staticMinWait && blockingState(g.State) || foreverState(g.State):
 			groups = append(groups, g)
+		case blockingState(g.State):
+			young = max(young, g.Count)
 		}
 	}
 	if len(groups) == 0 {
+		if young > 0 {
+			a.notChecked(fmt.Sprintf("static goroutine leaks: %d goroutines are parked on one stack, but for less than %s; run doctor again later to tell a leak from a wait", young, minutes(staticMinWait)))
+		}
 		return
 	}
 	slices.SortStableFunc(groups, func(x, y gdump.Group) int { return cmp.Compare(y.Count, x.Count) })
