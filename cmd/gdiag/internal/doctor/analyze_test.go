@@ -376,7 +376,9 @@ func TestStaticLeakTooSoon(t *testing.T) {
 	if slices.ContainsFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseLeakStatic }) {
 		t.Errorf("Analyze = %s; want no static leak before a minute's wait", causes(fs))
 	}
-	if !slices.ContainsFunc(notChecked, func(n string) bool { return strings.Contains(n, "4999 goroutines are parked on one stack, but for less than 1 minute") }) {
+	if !slices.ContainsFunc(notChecked, func(n string) bool {
+		return strings.Contains(n, "4999 goroutines are parked on one stack, but for less than 1 minute")
+	}) {
 		t.Errorf("not checked:\n%s\nwant the parked crowd mentioned", strings.Join(notChecked, "\n"))
 	}
 }
