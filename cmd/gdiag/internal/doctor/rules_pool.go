@@ -120,8 +120,12 @@ func (a *analysis) poolFinding(start, end apiv1.Pool, secs float64) (Finding, bo
 	f.Summary += "."
 	if hog.found {
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "busiest_key_share", Value: mean(hog.trend), Unit: "fraction", Trend: hog.trend})
-		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings; pool.WithKeyLimit caps a key.",
-			hog.key, 100*hogShare, hog.polls, hog.of)
+		f.Summary += fmt.Sprintf(" Key %q held at least %.0f%% of the workers, with tasks queued, in %d of %d readings", hog.key, 100*hogShare, hog.polls, hog.of)
+		if len(end.Keys) > 1 {
+			f.Summary += "; pool.WithKeyLimit caps a key."
+		} else {
+			f.Summary += ", and no other key ran: a key limit would only hold it back."
+		}
 	}
 	keyLimited(&f, end)
 	return f, true
