@@ -156,9 +156,11 @@ func TestPoolsJSON(t *testing.T) {
 				if p.QueueWait.P50 > p.QueueWait.P99 || p.RunTime.P50 > p.RunTime.P99 {
 					t.Errorf("pool %s: p50 above p99: %+v", p.Name, p)
 				}
-				// The demo's batch pool uses every overload control, at rest.
+				// The demo's batch pool uses every overload control. Whether
+				// it sheds depends on the machine (a starved process waits
+				// longer in the queue); its configuration does not.
 				if o := p.Overload; p.Name == "batch" && (o == nil || o.Rate == nil || o.Rate.PerSecond != 50 || o.ShedTargetSeconds != 0.05 ||
-					o.Shedding || o.ShedPerSec == nil || len(o.Breakers) != 1 || o.Breakers[0].State != "closed" || o.Limit != p.MaxWorkers) {
+					o.ShedPerSec == nil || len(o.Breakers) != 1 || o.Breakers[0].State != "closed" || o.Limit != p.MaxWorkers) {
 					t.Errorf("pool batch overload = %+v; want its rate limit, shedding and closed breaker", o)
 				}
 				if p.Name == "http" && p.Overload != nil {
