@@ -163,6 +163,30 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				{Time: t0.Add(15 * time.Second), Total: 1850, Groups: []gdump.Group{handler(905), send(905)}}}
 			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 12) // 180 accepted connections for 1,800 goroutines
 		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
+		{"a watcher each request leaves behind, beside handlers in flight, is a leak", func(o *Observation) {
+			handler := func(n int) gdump.Group {
+				return gdump.Group{State: "select", Count: n, Frames: []gdump.Frame{{Func: "main.main.func1", File: "main.go", Line: 30},
+					{Func: "net/http.HandlerFunc.ServeHTTP", File: "server.go", Line: 1}, {Func: "net/http.(*conn).serve", File: "server.go", Line: 2}}}
+			}
+			watch := func(n int) gdump.Group {
+				return gdump.Group{State: "chan receive", Count: n, Frames: []gdump.Frame{{Func: "main.watch", File: "main.go", Line: 19}},
+					CreatedBy: gdump.Frame{Func: "main.main.func1", File: "main.go", Line: 28}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 120*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{connGroup(10), handler(2), watch(10)}},
+				{Time: t0.Add(15 * time.Second), Total: 1850, Groups: []gdump.Group{connGroup(310), handler(7), watch(1521)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 20)
+		}, schedstats.CauseGoroutineLeak, schedstats.Critical, "main.watch"},
+		{"handlers in a long system call, one per connection, are load", func(o *Observation) {
+			slow := func(n int) gdump.Group {
+				return gdump.Group{State: "syscall", Count: n, Frames: []gdump.Frame{{Func: "syscall.Syscall", File: "syscall.go", Line: 1},
+					{Func: "main.main.func1", File: "main.go", Line: 30}, {Func: "net/http.(*conn).serve", File: "server.go", Line: 2}}}
+			}
+			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 40*i })
+			o.Censuses = []Census{{Time: t0, Total: 50, Groups: []gdump.Group{connGroup(10), slow(10)}},
+				{Time: t0.Add(15 * time.Second), Total: 650, Groups: []gdump.Group{connGroup(310), slow(310)}}}
+			o.OS = osReadings(16, 0.1, 0, 0.2, 0, 0, 20)
+		}, schedstats.CauseConnectionGrowth, schedstats.Warning, "load, not a leak"},
 		{"growth without censuses, sockets following, is load", func(o *Observation) {
 			o.History = history(16, func(i int, s *schedstats.Snapshot) { s.Goroutines.Total = 50 + 60*i })
 			o.Censuses = nil // the census failed: which stacks grew is unknown
@@ -211,6 +235,9 @@ func TestAnalyzeOSAndLeaks(t *testing.T) {
 				t.Fatalf("Analyze = %s; want %s first", causes(fs), c.cause)
 			}
 			f := fs[0]
+			if strings.Contains(c.name, "response bodies") && !strings.Contains(f.Summary, "Body is never closed") {
+				t.Errorf("summary %q; want the unclosed response body named", f.Summary)
+			}
 			if strings.Contains(c.name, "below its quota") && !strings.Contains(f.Summary, "not the quota") {
 				t.Errorf("summary %q; want it to say the quota did not hold the process back", f.Summary)
 			}

@@ -319,6 +319,9 @@ func (a *analysis) growth() {
 		name := culprit(funcsOf(top.Frames))
 		f.Title = "Goroutine leak in " + name
 		f.Summary += fmt.Sprintf(" The largest growing group (%d, +%d) is blocked in %q at %s.", top.Count, top.Growth, top.State, name)
+		if strings.HasPrefix(name, "net/http.(*persistConn).") {
+			f.Summary += " These are HTTP client connections the process keeps open: a response whose Body is never closed (or read to its end) keeps its connection and two goroutines, as does a new http.Transport per request."
+		}
 		f.Stacks = leakStacks(leaking)
 		f.Next = append([]string{fmt.Sprintf("gdiag goroutines %s --state %s", a.target, shellQuote(top.State))}, f.Next...)
 	}
@@ -394,10 +397,11 @@ type grownGroup struct {
 	conn, related bool
 }
 
-// dataWait reports whether goroutines in state wait for data, as a
-// connection's goroutines do, rather than on a lock or to hand a value on.
+// dataWait reports whether goroutines in state wait for data, or serve a
+// request in a system call, as a connection's goroutines do, rather than
+// wait on a lock or to hand a value on.
 func dataWait(state string) bool {
-	for _, w := range []string{"IO wait", "select", "chan receive"} {
+	for _, w := range []string{"IO wait", "select", "chan receive", "syscall"} {
 		if strings.HasPrefix(state, w) {
 			return true
 		}
@@ -414,19 +418,27 @@ func connFrame(frames []gdump.Frame) bool {
 }
 
 // relate marks the groups that belong to connections: by their own
-// frames, then those created by a function in such a group's stack.
+// frames, then those created by a function in such a group's stack that
+// grew no more than twice as much as the groups running it (a stream's
+// send and receive loops, one or two per stream). A goroutine a handler
+// starts and leaves behind grows with the requests, far past the
+// handlers in flight, and stays unrelated.
 func relate(out []grownGroup, groups []gdump.Group) {
-	funcs := map[string]bool{}
+	funcs := map[string]int{} // growth of the related groups running each function
 	for i, g := range groups {
 		if out[i].conn || dataWait(g.State) && connFrame(g.Frames) {
 			out[i].related = true
+			seen := map[string]bool{}
 			for _, f := range g.Frames {
-				funcs[f.Func] = true
+				if !seen[f.Func] {
+					seen[f.Func] = true
+					funcs[f.Func] += out[i].Growth
+				}
 			}
 		}
 	}
 	for i, g := range groups {
-		if !out[i].related && dataWait(g.State) && funcs[g.CreatedBy.Func] {
+		if n := funcs[g.CreatedBy.Func]; !out[i].related && dataWait(g.State) && n > 0 && out[i].Growth <= 2*n {
 			out[i].related = true
 		}
 	}
