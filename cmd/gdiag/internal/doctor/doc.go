@@ -57,10 +57,12 @@
 //	                  network IO wait or a connection loop,      stacks, and the accepted sockets
 //	                  the TCP connections accepted on its         rising by half as many (when known);
 //	                  listening ports (/proc)                     or ≥ 75% in goroutines that wait for
-//	                                                              data (IO, select, chan receive) with
-//	                                                              a connection frame in their stack or
-//	                                                              created from one (a server may hold
-//	                                                              several per stream), the accepted
+//	                                                              data (IO, select, chan receive) or sit
+//	                                                              in a system call, with a connection
+//	                                                              frame in their stack, or created from
+//	                                                              one and growing no more than twice as
+//	                                                              much (a server may hold several per
+//	                                                              stream), the accepted
 //	                                                              sockets rising by ≥ 20 and ≥ 0.1 per
 //	                                                              goroutine; a warning, never more.
 //	                                                              Connections it opened do not count:
