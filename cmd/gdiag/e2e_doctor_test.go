@@ -193,11 +193,11 @@ func othersCPU(a, b hostReading) hostLoad {
 	return hostLoad{busy: r.HostBusy, others: max(r.HostBusy*float64(r.HostCPUs)-r.CPU, 0)}
 }
 
-// busyHost reports whether the host was nearly full and other processes
-// used at least a quarter of its CPUs: then a cpu-starved finding is what
-// the machine shows.
+// busyHost reports whether the host was as busy as doctor's starvation
+// rule requires (75%) and other processes used at least a quarter of its
+// CPUs: then a cpu-starved finding is what the machine shows.
 func busyHost(h hostLoad) bool {
-	return h.busy >= 0.85 && h.others >= 0.25*float64(runtime.NumCPU())
+	return h.busy >= 0.75 && h.others >= 0.25*float64(runtime.NumCPU())
 }
 
 // checkReport checks doctor's verdict on one program.

@@ -51,6 +51,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 	a.explainPreemption()
 	a.explain()
 	a.explainStarved()
+	a.delayOverStarved()
 	a.poolSymptoms()
 	a.keepWorkingNext()
 	rank(a.findings)

@@ -316,6 +316,35 @@ func (a *analysis) explainPreemption() {
 	demote(cpu, *delay)
 }
 
+// delayOverStarved ranks a preemption delay above cpu-starved of the same
+// severity when the trace shows the goroutine the world waited for
+// running (CPU samples while it waited): that goroutine had a CPU and did
+// not yield, so the delay is the program's, whatever the host's load.
+// Both findings stay, without a note: starvation is true as well.
+func (a *analysis) delayOverStarved() {
+	var delay, starved *Finding
+	for i := range a.findings {
+		switch a.findings[i].Cause {
+		case schedstats.CausePreemptionDelay:
+			delay = &a.findings[i]
+		case schedstats.CauseCPUStarved:
+			starved = &a.findings[i]
+		}
+	}
+	if delay == nil || starved == nil || starved.Severity != delay.Severity || starved.Score < delay.Score || !delayerRan(a.o.Preemption) {
+		return
+	}
+	starved.Score = math.Round(delay.Score*90) / 100
+}
+
+// delayerRan reports whether the trace shows a goroutine the world waited
+// for that was running while it waited.
+func delayerRan(p *Preemption) bool {
+	return p != nil && slices.ContainsFunc(p.STW, func(e tracecmd.STWEvent) bool {
+		return e.Delayer != nil && e.Delayer.Samples > 0
+	})
+}
+
 // plural writes "1 pause", "2 pauses".
 func plural(n int, noun string) string {
 	if n == 1 {

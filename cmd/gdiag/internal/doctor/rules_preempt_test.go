@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,28 @@ func TestPreemptionDelayOutranksCPUSaturation(t *testing.T) {
 		}
 		if len(fs) < 2 || fs[0].Cause != want {
 			t.Errorf("busy %.1f cores: Analyze = %s; want %s first", busy, causes(fs), want)
+		}
+	}
+}
+
+// TestPreemptionDelayOutranksStarvation: on a crowded host the process is
+// starved too, but the goroutine the world waited for was running (CPU
+// samples while it waited): the delay is the program's and ranks first.
+// Without those samples starvation keeps its place.
+func TestPreemptionDelayOutranksStarvation(t *testing.T) {
+	for _, samples := range []int{9, 0} {
+		o := healthy()
+		o.History = pausedHistory(6)
+		o.OS = osReadings(16, 0.5, 0.7, 1, 0, 0, 0) // wanted 1.2 cores, got 42% of it
+		o.Preemption = &Preemption{AsyncPreemptOff: boolp(true), GODEBUGFrom: "x", STW: stwEvents(4, samples), TraceFrom: "the flight recorder"}
+		fs, _, _ := Analyze(o, "1234")
+		i := slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CausePreemptionDelay })
+		j := slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseCPUStarved })
+		if i < 0 || j < 0 {
+			t.Fatalf("samples %d: Analyze = %s; want preemption-delay and cpu-starved", samples, causes(fs))
+		}
+		if samples > 0 && i > j {
+			t.Errorf("samples %d: Analyze = %s; want preemption-delay before cpu-starved", samples, causes(fs))
 		}
 	}
 }
