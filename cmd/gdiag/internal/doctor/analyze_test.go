@@ -346,6 +346,13 @@ func TestSTWReasonNamed(t *testing.T) {
 		if got := strings.Contains(fs[i].Summary, "runtime.Stack(buf, true)"); got != c.named {
 			t.Errorf("%d stack-dump stops: summary %q; want the call named: %v", c.dumps, fs[i].Summary, c.named)
 		}
+		// On a crowded host, the program's own stops stay its own.
+		o.OS = osReadings(16, 0.5, 0.7, 1, 0, 0, 0)
+		fs, _, _ = Analyze(o, "42")
+		i = slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseSTWPauses })
+		if i < 0 || c.named && strings.Contains(fs[i].Summary, "consequence of the cpu-starved") {
+			t.Errorf("%d stack-dump stops on a crowded host: Analyze = %s; want stw-pauses, not explained by starvation when the call is named", c.dumps, causes(fs))
+		}
 	}
 }
 

@@ -313,10 +313,13 @@ func (a *analysis) explainStarved() {
 		return
 	}
 	throttled := strings.Contains(cause.Title, "throttled")
+	// Pauses the program asks for (stack dumps, ReadMemStats) are its own,
+	// however slow the host makes them.
+	asked := stwReasonNote(a.o.Preemption, a.th.PauseMax.Seconds()) != ""
 	for i := range a.findings {
 		f := &a.findings[i]
 		switch {
-		case f.Cause == schedstats.CauseSTWPauses,
+		case f.Cause == schedstats.CauseSTWPauses && !asked,
 			f.Cause == schedstats.CausePoolOverload && strings.Contains(f.Title, "starved"),
 			f.Cause == schedstats.CauseCPUSaturation && throttled:
 			demote(f, *cause)
