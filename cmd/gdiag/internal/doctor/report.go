@@ -92,6 +92,18 @@ func rank(fs []Finding) {
 	})
 }
 
+// finding returns the first finding of cause, nil when there is none:
+// for the causes whose rule adds one finding at most (not pool-overload,
+// which has one per pool).
+func (a *analysis) finding(cause string) *Finding {
+	for i := range a.findings {
+		if a.findings[i].Cause == cause {
+			return &a.findings[i]
+		}
+	}
+	return nil
+}
+
 // demote ranks f, a symptom, below cause, the finding that explains it
 // (a long GC pause under GC pressure, say): the symptom stays listed, with a
 // note, and its severity is kept.

@@ -303,12 +303,7 @@ func starvationExplains(f Finding) bool {
 // pauses (the world cannot stop while threads wait for a CPU), scheduling
 // latency read as saturation under a quota, and a pool whose queue waits.
 func (a *analysis) explainStarved() {
-	var cause *Finding
-	for i := range a.findings {
-		if a.findings[i].Cause == schedstats.CauseCPUStarved {
-			cause = &a.findings[i]
-		}
-	}
+	cause := a.finding(schedstats.CauseCPUStarved)
 	if cause == nil || !starvationExplains(*cause) {
 		return
 	}

@@ -299,15 +299,7 @@ func goroutines(evs []tracecmd.STWEvent, fn string) int {
 // world was stopping, or a P was held, for a goroutine that would not
 // yield.
 func (a *analysis) explainPreemption() {
-	var delay, cpu *Finding
-	for i := range a.findings {
-		switch a.findings[i].Cause {
-		case schedstats.CausePreemptionDelay:
-			delay = &a.findings[i]
-		case schedstats.CauseCPUSaturation:
-			cpu = &a.findings[i]
-		}
-	}
+	delay, cpu := a.finding(schedstats.CausePreemptionDelay), a.finding(schedstats.CauseCPUSaturation)
 	c := a.o.CPU
 	if delay == nil || cpu == nil || c == nil || c.Duration <= 0 || a.o.GOMAXPROCS <= 0 ||
 		c.Seconds/c.Duration.Seconds() >= cpuMinBusy*float64(a.o.GOMAXPROCS) {
@@ -322,15 +314,7 @@ func (a *analysis) explainPreemption() {
 // not yield, so the delay is the program's, whatever the host's load.
 // Both findings stay, without a note: starvation is true as well.
 func (a *analysis) delayOverStarved() {
-	var delay, starved *Finding
-	for i := range a.findings {
-		switch a.findings[i].Cause {
-		case schedstats.CausePreemptionDelay:
-			delay = &a.findings[i]
-		case schedstats.CauseCPUStarved:
-			starved = &a.findings[i]
-		}
-	}
+	delay, starved := a.finding(schedstats.CausePreemptionDelay), a.finding(schedstats.CauseCPUStarved)
 	if delay == nil || starved == nil || starved.Severity != delay.Severity || starved.Score < delay.Score || !delayerRan(a.o.Preemption) {
 		return
 	}
