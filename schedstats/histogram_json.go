@@ -9,22 +9,10 @@ import (
 	"sync"
 )
 
-// jsonBound is a histogram bound in JSON: a number, or the strings "+Inf"
-// and "-Inf", which JSON numbers cannot express (runtime/metrics uses
-// infinite outer bounds).
+// jsonBound decodes a histogram bound from JSON: a number, or the strings
+// "+Inf" and "-Inf", which JSON numbers cannot express (runtime/metrics
+// uses infinite outer bounds). Histogram.MarshalJSON writes them.
 type jsonBound float64
-
-func (b jsonBound) MarshalJSON() ([]byte, error) {
-	switch f := float64(b); {
-	case math.IsInf(f, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(f, -1):
-		return []byte(`"-Inf"`), nil
-	case math.IsNaN(f):
-		return nil, fmt.Errorf("schedstats: NaN histogram bound")
-	}
-	return json.Marshal(float64(b))
-}
 
 func (b *jsonBound) UnmarshalJSON(data []byte) error {
 	switch string(data) {

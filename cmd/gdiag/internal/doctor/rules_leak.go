@@ -340,7 +340,7 @@ func (a *analysis) blindGrowth(ev []schedstats.Evidence, growth float64) {
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseGoroutineLeak, Severity: schedstats.Warning, Evidence: ev},
 		Score: math.Min(growth/leakWarnScore, 99), Title: "Goroutine growth (stacks unknown: a leak or load)"}
 	f.Summary = fmt.Sprintf("Goroutines grew by %.0f over the window without levelling off, but no two goroutine censuses were taken, so which stacks grew, and whether they are a leak or load, is not known.", growth)
-	if _, known := a.socketsFollow(0); !known {
+	if _, known := a.inboundGrowth(); !known {
 		f.Summary += " The connection count could not be read either (" + a.osWhy() + ")."
 	}
 	f.Next = []string{"gdiag goroutines --diff " + a.target + " --after 10s"}
