@@ -69,28 +69,36 @@ const maxSTWEvents = 256
 // StopTheWorld reads an execution trace and returns its stop-the-world
 // pauses, longest first (at most 256), each with the goroutine the world
 // waited for. Like Summarize it turns a parser panic into an error.
-func StopTheWorld(r io.Reader) (evs []STWEvent, err error) {
+func StopTheWorld(r io.Reader) ([]STWEvent, error) {
+	w := newSTWTracker()
+	if err := eachEvent(r, w.event); err != nil {
+		return nil, err
+	}
+	return w.finish(), nil
+}
+
+// eachEvent reads the trace in r to its end and hands every event to f.
+// The parser panics on some malformed input: that is an error too.
+func eachEvent(r io.Reader, f func(xtrace.Event)) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			evs, err = nil, fmt.Errorf("malformed trace (the parser failed: %v)", p)
+			err = fmt.Errorf("malformed trace (the parser failed: %v)", p)
 		}
 	}()
 	tr, err := xtrace.NewReader(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w := newSTWTracker()
 	for {
 		ev, err := tr.ReadEvent()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		w.event(ev)
+		f(ev)
 	}
-	return w.finish(), nil
 }
 
 // stwTracker follows the goroutines running on Ps and the stop-the-world

@@ -181,21 +181,10 @@ func read(r io.Reader) (z *summarizer, err error) {
 			z, err = nil, fmt.Errorf("malformed trace (the parser failed: %v)", p)
 		}
 	}()
-	tr, err := xtrace.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
 	z = &summarizer{gs: map[xtrace.GoID]*gstate{}, waits: map[string]map[string][2]int64{}, ranges: map[rangeKey]xtrace.Time{},
 		stw: newSTWTracker()}
-	for {
-		ev, err := tr.ReadEvent()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		z.event(ev)
+	if err := eachEvent(r, z.event); err != nil {
+		return nil, err
 	}
 	if z.events == 0 {
 		return nil, ErrEmpty
