@@ -119,6 +119,11 @@ func TestStatsIntoReuses(t *testing.T) {
 		t.Error("StatsInto replaced the histogram slices it was given; want them reused")
 	}
 
+	// The comparison below needs a pool at rest: both reads must see the same counts.
+	waitFor(t, "all tasks done", func() bool {
+		s := p.Stats()
+		return s.Completed == 20 && s.Running == 0 && s.Queued == 0 && s.Idle == s.Workers
+	})
 	shared := pool.Stats{}
 	shared.QueueWait.Counts = make([]uint64, 64)
 	shared.QueueWait.Bounds = make([]time.Duration, 64)

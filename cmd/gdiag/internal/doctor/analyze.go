@@ -35,6 +35,7 @@ type analysis struct {
 // what was checked and what could not be. target is what the user typed,
 // used in the commands suggested next. Analyze never panics on any o.
 func Analyze(o *Observation, target string) (findings []Finding, checked, notChecked []string) {
+	o = finiteObservation(o)
 	a := &analysis{o: o, target: target, sched: map[string]schedstats.Finding{}}
 	if len(o.History) > 0 {
 		for _, f := range schedstats.Detect(o.History, schedThresholds) {
