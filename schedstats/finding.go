@@ -73,6 +73,10 @@ const (
 	// CausePreemptionDelay: stop-the-world pauses dominated by the time
 	// to stop, because a goroutine did not reach a safe point.
 	CausePreemptionDelay = "preemption-delay"
+	// CauseLockStall: goroutines have waited minutes for a sync.Mutex or
+	// sync.RWMutex that no waiter got: a deadlock, or a holder that never
+	// returns.
+	CauseLockStall = "lock-stall"
 )
 
 // The causes gdiag doctor names from a pool's overload controls.

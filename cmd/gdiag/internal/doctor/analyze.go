@@ -46,7 +46,7 @@ func Analyze(o *Observation, target string) (findings []Finding, checked, notChe
 	if o.GOMAXPROCSFrom != "" {
 		a.check(fmt.Sprintf("GOMAXPROCS %d, from %s", o.GOMAXPROCS, o.GOMAXPROCSFrom))
 	}
-	for _, rule := range []func(){a.leak, a.starved, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.overload, a.stw, a.preempt} {
+	for _, rule := range []func(){a.leak, a.lockStall, a.starved, a.cpu, a.mutex, a.gc, a.threads, a.pools, a.overload, a.stw, a.preempt} {
 		rule()
 	}
 	a.explainPreemption()

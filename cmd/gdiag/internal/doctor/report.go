@@ -80,7 +80,7 @@ func grade(measure, threshold float64) (schedstats.Severity, float64) {
 // rank sorts findings by score, highest first; ties keep a fixed order of
 // causes so output is stable.
 func rank(fs []Finding) {
-	order := map[string]int{schedstats.CauseLeakProven: 0, schedstats.CauseGoroutineLeak: 1, schedstats.CauseLeakStatic: 2,
+	order := map[string]int{schedstats.CauseLeakProven: 0, schedstats.CauseLockStall: 0, schedstats.CauseGoroutineLeak: 1, schedstats.CauseLeakStatic: 2,
 		schedstats.CauseCPUStarved: 3, schedstats.CauseCPUSaturation: 4, schedstats.CauseMutexContention: 5, schedstats.CauseGCPressure: 6,
 		schedstats.CausePoolOverload: 7, schedstats.CausePoolShedding: 8, schedstats.CausePoolBreaker: 9, schedstats.CauseThreadGrowth: 10,
 		schedstats.CausePreemptionDelay: 11, schedstats.CauseSTWPauses: 12, schedstats.CauseConnectionGrowth: 13}
