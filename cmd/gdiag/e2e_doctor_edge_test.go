@@ -29,6 +29,13 @@ type doctorReport struct {
 }
 
 // doctorFinding is one finding of doctorReport.
+type doctorStack struct {
+	Count  int      `json:"count"`
+	Growth int      `json:"growth"`
+	State  string   `json:"state"`
+	Frames []string `json:"frames"`
+}
+
 type doctorFinding struct {
 	Cause    string  `json:"cause"`
 	Title    string  `json:"title"`
@@ -42,12 +49,7 @@ type doctorFinding struct {
 		AtMost bool      `json:"atMost"` // Value is an upper bound (a histogram quantile)
 		Trend  []float64 `json:"trend"`
 	} `json:"evidence"`
-	Stacks []struct {
-		Count  int      `json:"count"`
-		Growth int      `json:"growth"`
-		State  string   `json:"state"`
-		Frames []string `json:"frames"`
-	} `json:"stacks"`
+	Stacks    []doctorStack `json:"stacks"`
 	Functions []struct {
 		Name    string  `json:"name"`
 		Flat    float64 `json:"flat"`

@@ -60,9 +60,9 @@ const (
 
 // TestDoctorIncidents runs each program in turn (they would compete for
 // the CPU if run together), lets its fault build up, runs gdiag doctor
-// --json on it, and checks the verdict. The two static-leak programs start
-// first and are examined last, once their goroutines have been parked for
-// over a minute. About 17 × 20 s.
+// --json on it, and checks the verdict. The two static-leak programs and
+// the deadlock start first and are examined last, once their goroutines
+// have been parked for over a minute. About 20 × 20 s.
 //
 // On a busy host every program's threads wait for a CPU and doctor rightly
 // says so (cpu-starved). The test accepts cpu-starved findings ahead of the
@@ -72,7 +72,7 @@ const (
 // against the machine, not excused.
 func TestDoctorIncidents(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 17 programs for about 20 s each; skipped with -short")
+		t.Skip("runs 20 programs for about 20 s each; skipped with -short")
 	}
 	if runtime.GOOS != "linux" {
 		t.Skip("the threads incident, the cgroup and /proc cases need Linux")
@@ -85,6 +85,7 @@ func TestDoctorIncidents(t *testing.T) {
 		static[name] = p.target()
 		staticStart = time.Now()
 	}
+	static["deadlock"] = startIncident(t, filepath.Join(bins, "deadlock"), "deadlock").target()
 	agent := func(name string) func(t *testing.T) *doctorTarget {
 		return func(t *testing.T) *doctorTarget {
 			return startIncident(t, filepath.Join(bins, name), name, favoured()...).target()
@@ -119,6 +120,7 @@ func TestDoctorIncidents(t *testing.T) {
 		{name: "node-exporter", start: startNodeExporter, warningsOK: true},
 		{name: "staticleak", start: staticCase("staticleak"), cause: "goroutine-leak-static", warmUp: -1},
 		{name: "staticleak-proven", start: staticCase("staticleak-proven"), cause: "goroutine-leak-proven", warmUp: -1, runNext: true},
+		{name: "deadlock", start: staticCase("deadlock"), cause: "lock-stall", warmUp: -1, check: checkDeadlock, runNext: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -316,7 +318,6 @@ func checkContended(t *testing.T, rep doctorReport) {
 	}
 }
 
-// checkConns: connection growth is load, a warning at most, never a leak.
 // checkHealthy: with the agent, every check is made; in particular the
 // heap goal is held against the limit the runtime applies, which no
 // environment variable has to name.
@@ -328,6 +329,22 @@ func checkHealthy(t *testing.T, rep doctorReport) {
 	}
 }
 
+// checkDeadlock: the lock stall is critical (the runtime credited no lock
+// wait), and its stacks include the two deadlocked jobs.
+func checkDeadlock(t *testing.T, rep doctorReport) {
+	i := slices.IndexFunc(rep.Findings, func(f doctorFinding) bool { return f.Cause == "lock-stall" })
+	f := rep.Findings[i]
+	if f.Severity != "critical" {
+		t.Errorf("lock-stall %s: %s; want critical", f.Severity, f.Summary)
+	}
+	for _, fn := range []string{"main.settle", "main.reconcile"} {
+		if !slices.ContainsFunc(f.Stacks, func(s doctorStack) bool { return strings.Contains(strings.Join(s.Frames, " "), fn) }) {
+			t.Errorf("lock-stall stacks %+v; want %s's", f.Stacks, fn)
+		}
+	}
+}
+
+// checkConns: connection growth is load, a warning at most, never a leak.
 func checkConns(t *testing.T, rep doctorReport) {
 	for _, f := range rep.Findings {
 		if strings.HasPrefix(f.Cause, "goroutine-leak") {
@@ -452,7 +469,7 @@ func causes(rep doctorReport) string {
 
 // incidentPrograms are the examples/incidents programs the test builds.
 var incidentPrograms = []string{"leak", "cpu", "mutex", "gc", "threads", "pool", "stw", "preempt", "healthy",
-	"throttled", "contended", "conns", "pprofgc", "staticleak", "internal/hog"}
+	"throttled", "contended", "conns", "pprofgc", "staticleak", "deadlock", "internal/hog"}
 
 // buildIncidents builds every incident program into one directory,
 // without the race detector (the test judges them by their timing), and

@@ -12,5 +12,6 @@
 // saturation), mutex (lock contention), gc (GC pressure), threads (thread
 // growth from blocking system calls), pool (pool overload), stw (long
 // stop-the-world pauses), preempt (pauses spent waiting for a loop that
-// cannot be preempted: preemption-delay); healthy adds none.
+// cannot be preempted: preemption-delay), deadlock (a lock-order deadlock
+// that requests pile up behind: lock-stall); healthy adds none.
 package incidents

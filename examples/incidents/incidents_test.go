@@ -18,7 +18,7 @@ import (
 
 // programs are the incident programs, one directory each.
 var programs = []string{"healthy", "leak", "cpu", "mutex", "gc", "threads", "pool", "stw",
-	"throttled", "contended", "conns", "staticleak", "preempt"}
+	"throttled", "contended", "conns", "staticleak", "preempt", "deadlock"}
 
 // buildAll builds every program into one temporary directory.
 func buildAll(t *testing.T) string {
@@ -41,7 +41,7 @@ func buildAll(t *testing.T) string {
 // SIGTERM.
 func TestProgramsStartAndStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs 13 programs; skipped with -short")
+		t.Skip("builds and runs 14 programs; skipped with -short")
 	}
 	bins := buildAll(t)
 	// Every program stops at the end of -duration; SIGTERM takes the same

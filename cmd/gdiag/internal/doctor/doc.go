@@ -85,12 +85,13 @@
 //	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
 //	                  (else the median per interval of            waiting per second
 //	                  /sync/mutex/wait/total)
-//	lock-stall        the last census: goroutines waiting for a   the oldest waited ≥ 1 minute, and the
-//	                  sync.Mutex or RWMutex, their wait times;    lock wait credited over the window
-//	                  /sync/mutex/wait/total over the window      < 25% of waiters×window (the runtime
-//	                  (credited when a waiter gets the lock)      credits a wait when it ends: no one
-//	                                                              got the lock); critical from 10
-//	                                                              waiters; without the history a
+//	lock-stall        the censuses: goroutines waiting for a      the oldest waited ≥ 1 minute, or some
+//	                  sync.Mutex or RWMutex, their wait times     waited through the window (in both
+//	                  and ids; /sync/mutex/wait/total over the    censuses), and the lock wait credited
+//	                  window (credited when a waiter gets the     over the window < 25% of
+//	                  lock)                                       waiters×window (no one got the lock);
+//	                                                              critical from 10 waiters; without the
+//	                                                              history only the minute counts, a
 //	                                                              warning (a slow convoy looks alike)
 //	gc-pressure       GC CPU (CPU profile samples in the         ≥ 10% of GOMAXPROCS×wall time, or ≥ 25%
 //	                  collector: marking, assists, sweeping;      of the process's CPU time when the GC

@@ -16,9 +16,10 @@ const (
 	stallProgress   = 0.25 // lock wait credited over the window, as a share of what the waiters spent, below which no one got the lock
 )
 
-// lockStall names a lock that has not been granted for minutes: goroutines
-// in a sync.Mutex or sync.RWMutex wait, the oldest for at least
-// staticMinWait. The runtime credits lock wait (/sync/mutex/wait/total)
+// lockStall names a lock that has not been granted for minutes:
+// goroutines in a sync.Mutex or sync.RWMutex wait, the oldest for at least
+// staticMinWait, or, with the runtime's lock wait, waiting through the
+// whole window (in both censuses). The runtime credits lock wait (/sync/mutex/wait/total)
 // when a waiter wakes, so when the waiters spent far more time waiting
 // than the runtime credited over the window, no one got the lock: a
 // deadlock, or a holder that never returns. A convoy that moves credits
@@ -28,21 +29,38 @@ func (a *analysis) lockStall() {
 	if len(cs) == 0 {
 		return
 	}
-	a.check("stalled locks (lock waits of minutes)")
+	a.check("stalled locks (lock waits of minutes, or through the window)")
+	// Goroutines already waiting on a lock at the start of the window.
+	first := map[uint64]bool{}
+	for _, g := range cs[0].Groups {
+		if len(cs) > 1 && lockWait(g) {
+			for _, id := range g.IDs {
+				first[id] = true
+			}
+		}
+	}
 	var stalled []gdump.Group
-	waiters := 0
+	waiters, aged := 0, false
 	for _, g := range cs[len(cs)-1].Groups {
-		if lockWait(g) && g.MaxWait >= staticMinWait {
+		if !lockWait(g) {
+			continue
+		}
+		old := g.MaxWait >= staticMinWait
+		if old || slices.ContainsFunc(g.IDs, func(id uint64) bool { return first[id] }) {
 			stalled = append(stalled, g)
 			waiters += g.Count
+			aged = aged || old
 		}
 	}
 	if len(stalled) == 0 {
 		return
 	}
 	credited, spent, known := a.lockProgress(waiters)
-	if known && credited >= stallProgress*spent {
+	switch {
+	case known && credited >= stallProgress*spent:
 		return // the lock moves: a convoy, which the contention rule weighs
+	case !known && !aged:
+		return // a wait through one window, without the runtime's figure, may be a slow convoy
 	}
 	slices.SortStableFunc(stalled, func(x, y gdump.Group) int { return cmp.Compare(y.Count, x.Count) })
 	top, oldest := stalled[0], slices.MaxFunc(stalled, func(x, y gdump.Group) int { return cmp.Compare(x.MaxWait, y.MaxWait) })
@@ -51,12 +69,19 @@ func (a *analysis) lockStall() {
 		{Name: "lock_waiters", Value: float64(waiters), Unit: "goroutines"},
 		{Name: "longest_lock_wait", Value: oldest.MaxWait.Seconds(), Unit: "seconds"},
 	}
+	if !aged { // known to have waited through the window, not a minute yet
+		ev[1].Value = a.elapsed()
+	}
 	f := Finding{Finding: schedstats.Finding{Cause: schedstats.CauseLockStall, Severity: schedstats.Warning, Evidence: ev},
 		Score: float64(waiters) / stallMinWaiters, Stacks: lockStacks(stalled, top),
-		Title: fmt.Sprintf("Lock stalled for minutes: %d goroutines wait in %s", top.Count, name),
+		Title: fmt.Sprintf("Lock stalled: %d goroutines wait in %s", top.Count, name),
 		Next:  []string{fmt.Sprintf("gdiag goroutines %s --state %s --min-wait 1m", a.target, shellQuote(lockStateFilter(top)))}}
-	f.Summary = fmt.Sprintf("%d goroutines wait for a lock (%s), %d of them at %s; the oldest has waited at least %s (the dump's wait time).",
-		waiters, top.WaitReason(), top.Count, name, minutes(oldest.MaxWait))
+	f.Summary = fmt.Sprintf("%d goroutines wait for a lock (%s), %d of them at %s; ", waiters, top.WaitReason(), top.Count, name)
+	if aged {
+		f.Summary += fmt.Sprintf("the oldest has waited at least %s (the dump's wait time).", minutes(oldest.MaxWait))
+	} else {
+		f.Summary += "some were already waiting when the window began (they are in both goroutine censuses)."
+	}
 	if known {
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "lock_wait_credited", Value: credited, Unit: "seconds"},
 			schedstats.Evidence{Name: "credited_share_of_wait", Value: credited / spent, Unit: "fraction"})

@@ -26,6 +26,18 @@ func deadlocked(o *Observation, state string, crowd int, maxWait time.Duration) 
 		gdump.Group{State: state, Count: 1, MinWait: maxWait + time.Minute, MaxWait: maxWait + time.Minute, Frames: at("main.audit")})
 }
 
+// waitedThrough puts the lock waiters of o's last census in its first
+// census too: they waited through the window.
+func waitedThrough(o *Observation) {
+	last := o.Censuses[len(o.Censuses)-1].Groups
+	for i := range last {
+		if lockWait(last[i]) {
+			last[i].IDs = []uint64{uint64(100 + i), uint64(200 + i)}
+			o.Censuses[0].Groups = append(o.Censuses[0].Groups, gdump.Group{State: last[i].State, Count: 1, Frames: last[i].Frames, IDs: last[i].IDs[:1]})
+		}
+	}
+}
+
 func TestLockStall(t *testing.T) {
 	moving := func(o *Observation) { // a convoy: the runtime credits about what the waiters spend
 		for i := range o.History {
@@ -48,6 +60,8 @@ func TestLockStall(t *testing.T) {
 		{"a convoy that moves", "sync.RWMutex.Lock", 300, 2 * time.Minute, moving, 0, ""},
 		{"not a lock", "chan receive", 350, 2 * time.Minute, nil, 0, ""},
 		{"pprof only", "sync.Mutex.Lock", 350, 2 * time.Minute, func(o *Observation) { o.History = nil }, schedstats.Warning, "a slow convoy"},
+		{"deadlock in its first minute", "sync.Mutex.Lock", 350, 0, waitedThrough, schedstats.Critical, "already waiting when the window began"},
+		{"pprof only, first minute", "sync.Mutex.Lock", 350, 0, func(o *Observation) { waitedThrough(o); o.History = nil }, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := healthy()
