@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +344,47 @@ func TestStarvedPoolRanksBelowEveryCause(t *testing.T) {
 	if len(fs) != 3 || fs[0].Cause != schedstats.CauseCPUStarved || fs[1].Cause != schedstats.CauseSTWPauses ||
 		fs[2].Cause != schedstats.CausePoolOverload || !strings.Contains(fs[2].Summary, "consequence") {
 		t.Fatalf("Analyze = %s; want cpu-starved, stw-pauses, then the starved pool as a consequence", causes(fs))
+	}
+}
+
+// TestSaturationInBursts: a process that saturates its CPUs one second in
+// four, and queues goroutines then, is saturated in bursts though its
+// average is low; one that never reaches its CPUs in any second is not,
+// and the note says so without pointing at a starvation never found.
+func TestSaturationInBursts(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		burst float64 // cores used one second in four; 0.1 the rest
+		want  bool
+	}{{"bursts", 1.8, true}, {"never busy", 0.3, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			o := healthy()
+			o.History = latencyHistory()
+			o.OS = osReadings(16, 0, 0.01, 0.3, 0, 0, 0)
+			var cum time.Duration
+			for i := range o.OS {
+				o.OS[i].CPU = cum
+				used := 0.1
+				if i%4 == 0 {
+					used = c.burst
+				}
+				cum += time.Duration(used * float64(time.Second))
+			}
+			fs, _, missing := Analyze(o, "1234")
+			i := slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == schedstats.CauseCPUSaturation })
+			if !c.want {
+				note := strings.Join(missing, "\n")
+				if i >= 0 || !strings.Contains(note, "in no more than one second") || strings.Contains(note, "see cpu-starved") {
+					t.Errorf("Analyze = %s, not checked:\n%s\nwant no saturation, the note saying no second reached it", causes(fs), note)
+				}
+				return
+			}
+			if i < 0 {
+				t.Fatalf("Analyze = %s; want cpu-saturation", causes(fs))
+			}
+			if f := fs[i]; !strings.HasPrefix(f.Title, "Bursts of CPU saturation") || !strings.Contains(f.Summary, "in 4 of 15 one-second intervals") {
+				t.Errorf("finding %q: %s; want bursts, 4 of 15 intervals", f.Title, f.Summary)
+			}
+		})
 	}
 }

@@ -80,8 +80,11 @@
 //	                  scheduling latency p99 per interval;        CPUs (min of GOMAXPROCS, quota,
 //	                  CPU used (/proc, else the CPU profile);     affinity, host CPUs), and > 2 per P
 //	                  the CPU profile's hottest functions         for 5 samples or window p99 certainly
-//	                                                              ≥ 10ms in half the intervals; pprof
-//	                                                              targets: CPU use alone, a warning
+//	                                                              ≥ 10ms in half the intervals; below
+//	                                                              75% on average, in bursts when /proc
+//	                                                              shows ≥ 75% in 2+ one-second
+//	                                                              intervals; pprof targets: CPU use
+//	                                                              alone, a warning
 //	mutex-contention  mutex profile delay over the window        ≥ max(1, 0.5×GOMAXPROCS) seconds of
 //	                  (else the median per interval of            waiting per second
 //	                  /sync/mutex/wait/total)

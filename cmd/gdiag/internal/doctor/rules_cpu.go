@@ -20,6 +20,7 @@ const (
 	starvedHostBusy  = 0.75 // share of the host's CPU time busy for waiting to count
 	throttledMin     = 5    // throttled periods in the window, so one burst is not a finding
 	saturatedShare   = 0.75 // of its usable CPUs the process must use for saturation to be its own
+	burstIntervals   = 2    // one-second intervals at saturatedShare that make a process below it on average saturated in bursts
 )
 
 // osView is the kernel's account of the window: the rates between the
@@ -200,10 +201,17 @@ func (a *analysis) cpu() {
 	if !rqOK && !latOK {
 		return
 	}
+	burst := ""
+	var burstEv []schedstats.Evidence
 	if used >= 0 && usable > 0 && used < saturatedShare*usable {
-		a.notChecked(fmt.Sprintf("CPU saturation: goroutines queued for Ps, but the process used %.2f of its %s usable CPUs (%s): not its own saturation; see cpu-starved",
-			used, trimFloat(usable), usedFrom))
-		return
+		n, peak := busyIntervals(v.cpu, saturatedShare*usable)
+		if n < burstIntervals {
+			a.notChecked(a.notSaturated(used, usable, usedFrom, v.ok))
+			return
+		}
+		burst = fmt.Sprintf(" It saturated them in bursts: in %d of %d one-second intervals it used at least %.0f%% of them, up to %.2f cores.",
+			n, len(v.cpu), 100*saturatedShare, peak)
+		burstEv = []schedstats.Evidence{{Name: "saturated_intervals", Value: float64(n), Unit: "seconds"}, {Name: "cpu_used_peak", Value: peak, Unit: "cores"}}
 	}
 	var measure, threshold float64
 	var ev []schedstats.Evidence
@@ -229,10 +237,39 @@ func (a *analysis) cpu() {
 	if used >= 0 {
 		f.Evidence = append(f.Evidence, schedstats.Evidence{Name: "cpu_used", Value: used, Unit: "cores"},
 			schedstats.Evidence{Name: "usable_cpus", Value: usable, Unit: "cpus"})
-		f.Summary += fmt.Sprintf(" The process used %.2f of its %s usable CPUs (%s).", used, trimFloat(usable), usedFrom)
+		f.Summary += fmt.Sprintf(" The process used %.2f of its %s usable CPUs (%s).", used, trimFloat(usable), usedFrom) + burst
+		f.Evidence = append(f.Evidence, burstEv...)
+	}
+	if burst != "" {
+		f.Title = "Bursts of CPU saturation"
 	}
 	a.hotFunctions(&f)
 	a.add(f)
+}
+
+// busyIntervals counts the intervals in which the process used at least
+// limit cores, and returns the most it used in one.
+func busyIntervals(cpu []float64, limit float64) (n int, peak float64) {
+	for _, c := range cpu {
+		if c >= limit {
+			n++
+		}
+		peak = max(peak, c)
+	}
+	return n, peak
+}
+
+// notSaturated says why goroutines queued for Ps without the process
+// saturating its CPUs, pointing at starvation only when it was found.
+func (a *analysis) notSaturated(used, usable float64, usedFrom string, perSecond bool) string {
+	s := fmt.Sprintf("CPU saturation: goroutines queued for Ps, but the process used %.2f of its %s usable CPUs (%s): not its own saturation", used, trimFloat(usable), usedFrom)
+	switch {
+	case a.finding(schedstats.CauseCPUStarved) != nil:
+		return s + "; see cpu-starved"
+	case perSecond:
+		return s + ", in no more than one second of the window either"
+	}
+	return s
 }
 
 // cpuFromProfile judges saturation from the CPU profile alone: cores used
