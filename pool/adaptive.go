@@ -45,6 +45,8 @@ const (
 	adaptiveGain    = 0.9  // ... that left the run time above this share of what it was ...
 	adaptiveLoss    = 0.85 // ... and the throughput below this share proves a slowdown
 	adaptiveProbe   = 30   // intervals of a binding limit without a cut before a probing cut
+	adaptiveProbeHi = 5    // the same while the run time is adaptiveRise times the baseline
+	adaptiveRise    = 3.0  // a run time this far above the baseline, the limit holding: maybe a slowdown
 	adaptiveStart   = 4    // the first limit (at least Min)
 )
 
@@ -150,8 +152,15 @@ func (a *adaptive) update(m *measured, binding bool, ceil int) int {
 	if binding && queue <= beta {
 		a.calm++
 	}
+	probe := adaptiveProbe
+	if a.run >= adaptiveRise*a.base {
+		// Two thirds of the running tasks would be queued inside the
+		// service, yet the limit holds: at a small limit beta is a few
+		// tasks. A slowdown looks just like that; probe it soon.
+		probe = adaptiveProbeHi
+	}
 	switch {
-	case binding && a.calm >= adaptiveProbe:
+	case binding && a.calm >= probe:
 		// A baseline taken while the service already queued (a run
 		// time mistaken for a slowdown) hides the queue it measures. Now
 		// and then cut by a quarter, as BBR drains its queue to see the

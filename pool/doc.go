@@ -151,7 +151,9 @@
 //     without a cut the limit is cut by a quarter (as BBR drains its queue
 //     to measure the round trip): if R falls, the lower R becomes B; if it
 //     does not and the throughput falls, the slowdown rule restores the
-//     limit.
+//     limit. While R is at least 3B the probe comes after 5 intervals: at
+//     a small limit beta is a few tasks, so a limit that holds with two
+//     thirds of its tasks seemingly queued is more likely a slowdown.
 //
 // In the simulation of bench/cmd/overload, under twice the service's
 // capacity the limit settles near the knee (the goodput of the best fixed
