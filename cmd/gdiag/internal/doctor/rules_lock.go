@@ -16,14 +16,14 @@ const (
 	stallProgress   = 0.25 // lock wait credited over the window, as a share of what the waiters spent, below which no one got the lock
 )
 
-// lockStall names a lock that has not been granted for minutes:
-// goroutines in a sync.Mutex or sync.RWMutex wait, the oldest for at least
-// staticMinWait, or, with the runtime's lock wait, waiting through the
-// whole window (in both censuses). The runtime credits lock wait (/sync/mutex/wait/total)
-// when a waiter wakes, so when the waiters spent far more time waiting
-// than the runtime credited over the window, no one got the lock: a
-// deadlock, or a holder that never returns. A convoy that moves credits
-// about as much as its waiters spend, and is mutex-contention's.
+// lockStall names a lock no waiter got: goroutines in a sync.Mutex or
+// sync.RWMutex wait, the oldest for at least staticMinWait or, with the
+// runtime's lock wait, through the whole window (in both censuses). The
+// runtime credits lock wait (/sync/mutex/wait/total) when a waiter wakes,
+// so when the waiters spent far more time waiting than the runtime
+// credited over the window, no one got the lock: a deadlock, or a holder
+// that never returns. A convoy that moves credits about as much as its
+// waiters spend, and is mutex-contention's.
 func (a *analysis) lockStall() {
 	cs := a.o.Censuses
 	if len(cs) == 0 {
