@@ -104,12 +104,15 @@ func (a *analysis) finding(cause string) *Finding {
 	return nil
 }
 
+// scoreBelow is the score that ranks a finding just under f: 90% of f's.
+func scoreBelow(f Finding) float64 { return math.Round(f.Score*90) / 100 }
+
 // demote ranks f, a symptom, below cause, the finding that explains it
 // (a long GC pause under GC pressure, say): the symptom stays listed, with a
 // note, and its severity is kept.
 func demote(f *Finding, cause Finding) {
 	if f.Score >= cause.Score {
-		f.Score = math.Round(cause.Score*90) / 100
+		f.Score = scoreBelow(cause)
 	}
 	f.Summary += " Likely a consequence of the " + cause.Cause + " finding."
 }

@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -272,7 +271,7 @@ func (a *analysis) poolSymptoms() {
 		if lowest == nil || f.Score < lowest.Score {
 			continue
 		}
-		f.Score = math.Round(lowest.Score*90) / 100
+		f.Score = scoreBelow(*lowest)
 		if note := " Likely a consequence of the " + highest.Cause + " finding."; !strings.Contains(f.Summary, "Likely a consequence") {
 			f.Summary += note
 		}

@@ -318,7 +318,7 @@ func (a *analysis) delayOverStarved() {
 	if delay == nil || starved == nil || starved.Severity != delay.Severity || starved.Score < delay.Score || !delayerRan(a.o.Preemption) {
 		return
 	}
-	starved.Score = math.Round(delay.Score*90) / 100
+	starved.Score = scoreBelow(*delay)
 }
 
 // delayerRan reports whether the trace shows a goroutine the world waited
